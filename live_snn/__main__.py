@@ -1,0 +1,5 @@
+import sys
+
+from live_snn.cli import main
+
+sys.exit(main())

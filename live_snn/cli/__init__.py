@@ -1,0 +1,61 @@
+"""``live-snn`` command line: one small module per sub-command.
+
+Each module in this package exposes ``register(subparsers)``, which adds its parser and sets
+``func(args) -> int``. Modules are imported only when their command runs, so ``live-snn info``
+does not pay for importing torch or Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from live_snn.errors import LiveSnnError
+
+# command name -> module in live_snn.cli that implements it, with a one-line help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("info", "describe a recording: sensor, duration, events, event rate, streams"),
+    "record": ("record", "record a source (camera, network, sim, file) to AEDAT4"),
+    "run": ("run", "run a model on a source headless and print predictions"),
+    "gui": ("gui", "open the desktop window"),
+    "simulate": ("simulate", "write simulated gesture sessions with labels"),
+    "serve-sim": ("serve_sim", "serve the gesture simulator over the DV network protocol"),
+    "train": ("train", "train a model (DVS128 Gesture, N-MNIST, simulated gestures)"),
+    "eval": ("evaluate", "evaluate a checkpoint: clip and streaming accuracy"),
+    "export": ("export", "export an annotated video and per-step attention data"),
+    "bench": ("bench", "benchmarks: binning, model, pipeline, gui"),
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="live-snn",
+        description="Live DVS gesture recognition with a streaming TCJA spiking network.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Register only the command being run (cheap imports); list all for --help.
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == wanted:
+            importlib.import_module(f"live_snn.cli.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LiveSnnError as exc:
+        print(f"live-snn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"live-snn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

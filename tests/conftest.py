@@ -1,0 +1,43 @@
+"""Shared fixtures. Real recordings live in ../shared/data (never copied into the repo);
+tests that need them skip with the reason when the folder is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt tests run without a display; set before any Qt import.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("LIVE_SNN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real recordings not found at {SHARED_DATA} (set LIVE_SNN_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def recordings_dir(shared_data: Path) -> Path:
+    path = shared_data / "recordings"
+    if not path.is_dir():
+        pytest.skip(f"no recordings folder at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def nmnist_dir(shared_data: Path) -> Path:
+    path = shared_data / "nmnist-small"
+    if not path.is_dir():
+        pytest.skip(f"no N-MNIST subset at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def all_recordings(recordings_dir: Path) -> list[Path]:
+    return sorted(recordings_dir.glob("*.aedat4"))
