@@ -1,6 +1,9 @@
-"""``live-snn bench NAME``: each benchmark is a module ``live_snn.bench.NAME`` with
+"""``live-snn bench NAME [options]``: each benchmark is a module ``live_snn.bench.NAME`` with
 ``add_arguments(parser)`` and ``run(args) -> int``; results are printed and, with
-``--write-docs``, written into their section of ``docs/benchmarks.md``."""
+``--write-docs``, written into their section of ``docs/benchmarks.md``.
+
+A benchmark's module is imported only when it runs (the GUI one needs Qt), so its options
+are parsed here, by a parser of its own."""
 
 from __future__ import annotations
 
@@ -16,10 +19,17 @@ BENCHMARKS = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("bench", help="benchmarks")
-    bench_sub = parser.add_subparsers(dest="benchmark", metavar="NAME", required=True)
-    for name, help_text in BENCHMARKS.items():
-        bench_parser = bench_sub.add_parser(name, help=help_text)
-        module = importlib.import_module(f"live_snn.bench.{name}")
-        module.add_arguments(bench_parser)
-        bench_parser.set_defaults(func=module.run)
+    listing = "; ".join(f"{name}: {text}" for name, text in BENCHMARKS.items())
+    parser = sub.add_parser("bench", help="benchmarks", description=f"Benchmarks. {listing}")
+    parser.add_argument("benchmark", choices=sorted(BENCHMARKS), metavar="NAME", help=listing)
+    parser.add_argument("options", nargs=argparse.REMAINDER, help="options of that benchmark")
+    parser.set_defaults(func=run_benchmark)
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"live_snn.bench.{args.benchmark}")
+    parser = argparse.ArgumentParser(
+        prog=f"live-snn bench {args.benchmark}", description=BENCHMARKS[args.benchmark]
+    )
+    module.add_arguments(parser)
+    return int(module.run(parser.parse_args(args.options)) or 0)

@@ -1,1 +1,26 @@
+"""The streaming TCJA spiking network (see docs/architecture.md, ``live_snn.model``).
 
+Modules in the order data meets them: ``neuron`` (LIF), ``encoder`` (GAC), ``attention``
+(TCJA window / causal, TIM), ``network`` (config, blocks, the network), plus ``state``
+(state and taps containers) and ``checkpoint`` (safetensors + metadata).
+"""
+
+from live_snn.model.checkpoint import LoadedCheckpoint, load_checkpoint, save_checkpoint
+from live_snn.model.network import PRESETS, ModelConfig, TCJASNN, build_model, count_parameters
+from live_snn.model.state import AttentionTap, ModelState, StepTaps, clone_state, reset_rows
+
+__all__ = [
+    "PRESETS",
+    "AttentionTap",
+    "LoadedCheckpoint",
+    "ModelConfig",
+    "ModelState",
+    "StepTaps",
+    "TCJASNN",
+    "build_model",
+    "clone_state",
+    "count_parameters",
+    "load_checkpoint",
+    "reset_rows",
+    "save_checkpoint",
+]

@@ -1,0 +1,295 @@
+"""``live-snn bench binning``: events/s for decoding real AEDAT4 recordings, for decoding and
+binning them, and for binning alone, side by side with ``tonic.transforms.ToFrame`` (what a
+user would otherwise write) on the same events, in the same run, single-threaded.
+
+The DVS128 recordings of the shared data set are replayed back to back (timestamps shifted
+so time keeps running) until ``--events`` events have been decoded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from live_snn.binning import Binner, BinningConfig, bin_events
+from live_snn.errors import LiveSnnError, SourceError
+from live_snn.events import EventBatch, Resolution
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RECORDINGS = REPO_ROOT.parent / "shared" / "data" / "recordings"
+DVS128 = Resolution(128, 128)
+GAP_US = 1_000  # pause between two replayed recordings
+TARGET_EVENTS_PER_S = 50e6
+TARGET_SPEEDUP = 10.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--events", type=int, default=10_000_000, help="events to decode (default 10M)"
+    )
+    parser.add_argument("--dt-us", type=int, default=10_000, help="bin length (default 10000)")
+    parser.add_argument(
+        "--recordings",
+        type=Path,
+        default=DEFAULT_RECORDINGS,
+        help=f"folder of .aedat4 recordings (default {DEFAULT_RECORDINGS})",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="best of N runs (default 3)")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="write the results into docs/benchmarks.md"
+    )
+
+
+def _dvs128_recordings(folder: Path) -> list[Path]:
+    import dv_processing as dv
+
+    if not folder.is_dir():
+        raise SourceError(f"no recordings folder at {folder} (pass --recordings DIR)")
+    paths = [
+        path
+        for path in sorted(folder.glob("*.aedat4"))
+        if Resolution.of(dv.io.MonoCameraRecording(str(path)).getEventResolution()) == DVS128
+    ]
+    if not paths:
+        raise SourceError(f"no 128x128 (DVS128) .aedat4 recordings in {folder}")
+    return paths
+
+
+class _Replay:
+    """Decode ``paths`` over and over with dv-processing until ``n_events`` events, shifting
+    timestamps so that each replayed recording follows the previous one."""
+
+    def __init__(self, paths: list[Path], n_events: int):
+        self.paths, self.n_events = paths, n_events
+        self.decoded, self.offset = 0, 0
+
+    def recordings(self) -> Iterator[Iterator[EventBatch]]:
+        """One lazy iterator of dv-sized batches per replayed recording."""
+        while self.decoded < self.n_events:
+            for path in self.paths:
+                if self.decoded >= self.n_events:
+                    return
+                yield self._batches(path)
+
+    def batches(self) -> Iterator[EventBatch]:
+        for recording in self.recordings():
+            yield from recording
+
+    def _batches(self, path: Path) -> Iterator[EventBatch]:
+        import dv_processing as dv
+
+        reader = dv.io.MonoCameraRecording(str(path))
+        shift = None
+        while self.decoded < self.n_events and (store := reader.getNextEventBatch()) is not None:
+            batch = EventBatch.from_dv_numpy(store.numpy(), DVS128)
+            if len(batch) == 0:
+                continue
+            t = batch.events["t"]
+            if shift is None:
+                shift = self.offset - int(t[0])
+            t += shift  # in place: from_dv_numpy made our own copy
+            self.decoded += len(batch)
+            self.offset = int(t[-1]) + GAP_US
+            yield batch
+
+
+@dataclass(frozen=True)
+class _Row:
+    stage: str
+    events: int
+    seconds: float
+    cpu_seconds: float  # process CPU time of the same run: ≈ seconds means one core busy
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+def _best_of(repeats: int, stage: str, work: Callable[[], int]) -> _Row:
+    best: _Row | None = None
+    for _ in range(repeats):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        events = work()
+        row = _Row(stage, events, time.perf_counter() - start, time.process_time() - cpu_start)
+        if best is None or row.seconds < best.seconds:
+            best = row
+    assert best is not None
+    return best
+
+
+def _stream_bin(batches: Iterable[EventBatch], config: BinningConfig) -> int:
+    binner = Binner(config)
+    for batch in batches:
+        binner.push(batch)
+    binner.flush()
+    return binner.stats.events_in
+
+
+def _offline_bin(chunks: list[EventBatch], config: BinningConfig) -> int:
+    return sum(bin_events(chunk, config).stats.events_in for chunk in chunks)
+
+
+def _tonic_frames(chunk: EventBatch, dt_us: int) -> np.ndarray:
+    from tonic.transforms import ToFrame
+
+    # end_time = last + 1 µs gives exactly our bins (by default tonic drops the last event
+    # when the duration is an exact multiple of the window).
+    to_frame = ToFrame(
+        sensor_size=(DVS128.width, DVS128.height, 2),
+        time_window=dt_us,
+        include_incomplete=True,
+        end_time=chunk.t_last + 1,
+    )
+    return to_frame(chunk.events)
+
+
+def _tonic_bin(chunks: list[EventBatch], dt_us: int) -> int:
+    for chunk in chunks:
+        _tonic_frames(chunk, dt_us)
+    return sum(len(chunk) for chunk in chunks)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import tonic  # noqa: F401  (fail before the long measurements)
+    except ImportError:
+        raise LiveSnnError("the binning benchmark compares with tonic: pip install tonic") from None
+    import torch
+
+    from live_snn.bench.report import machine_description, write_section
+
+    torch.set_num_threads(1)  # numpy is single-threaded already: one core throughout
+    load_before = os.getloadavg()[0]
+    paths = _dvs128_recordings(args.recordings)
+    n, dt, repeats = args.events, args.dt_us, args.repeats
+    config_128 = BinningConfig(dt, DVS128, DVS128)
+    config_64 = BinningConfig(dt, DVS128, Resolution(64, 64))
+
+    print(f"decoding {n:,} events from {len(paths)} DVS128 recordings in {args.recordings} …")
+    recordings = [p for p in map(list, _Replay(paths, n).recordings()) if p]
+    # One chunk per replayed recording: the unit a data loader hands to a transform.
+    chunks = [EventBatch.concatenate(parts) for parts in recordings]
+    batches = [batch for parts in recordings for batch in parts]
+    total = sum(len(b) for b in batches)
+
+    # Same frames, checked before timing: our offline binning vs tonic on every recording.
+    identical, n_bins = True, 0
+    for chunk in chunks:
+        ours = bin_events(chunk, config_128).frames
+        identical &= np.array_equal(ours, _tonic_frames(chunk, dt))
+        n_bins += len(ours)
+
+    rows: list[_Row] = []
+
+    def measure(stage: str, work: Callable[[], int]) -> _Row:
+        row = _best_of(repeats, stage, work)
+        rows.append(row)
+        print(f"  {stage}: {row.rate / 1e6:.1f} M events/s")
+        return row
+
+    decode = measure(
+        "decode only: dv MonoCameraRecording → EventBatch",
+        lambda: sum(len(b) for b in _Replay(paths, n).batches()),
+    )
+    decode_bin = measure(
+        "decode + bin: Binner.push per dv batch, 128x128",
+        lambda: _stream_bin(_Replay(paths, n).batches(), config_128),
+    )
+    measure(
+        "decode + bin: Binner.push per dv batch, 64x64 (÷2)",
+        lambda: _stream_bin(_Replay(paths, n).batches(), config_64),
+    )
+    stream = measure(
+        "bin only: Binner.push per dv batch, 128x128", lambda: _stream_bin(batches, config_128)
+    )
+    measure(
+        "bin only: Binner.push per dv batch, 64x64 (÷2)", lambda: _stream_bin(batches, config_64)
+    )
+    offline = measure(
+        "bin only: bin_events per recording, 128x128", lambda: _offline_bin(chunks, config_128)
+    )
+    offline_64 = measure(
+        "bin only: bin_events per recording, 64x64 (÷2)", lambda: _offline_bin(chunks, config_64)
+    )
+    tonic_row = measure(
+        "bin only: tonic ToFrame(time_window) per recording, 128x128",
+        lambda: _tonic_bin(chunks, dt),
+    )
+
+    lines = [
+        f"Machine: {machine_description()}. Single-threaded (numpy; torch set to 1 thread), best "
+        f"of {repeats} runs by `time.perf_counter`, with the process CPU time of the same run. "
+        f"Load average while it ran: {load_before:.1f} → {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores: other work shared the cores, so wall-clock rates are lower "
+        f"bounds and the per-CPU-second column shows the cost on one core; targets are judged "
+        f"on wall clock.",
+        "",
+        f"Data: {total:,} real events = the {len(paths)} DVS128 recordings of the shared data "
+        f"replayed back to back ({len(chunks)} recordings in all), dt = {dt} µs → "
+        f"{n_bins:,} bins ({total / max(n_bins, 1):.0f} events per bin on average). Our frames "
+        f"are float32 [2, H, W]; tonic's are int16.",
+        "",
+        "| stage | events | best time (s) | CPU time (s) | M events/s | M events per CPU-s |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r.stage} | {r.events:,} | {r.seconds:.3f} | {r.cpu_seconds:.3f} | "
+            f"{r.rate / 1e6:.1f} | {r.events / r.cpu_seconds / 1e6:.1f} |"
+            for r in rows
+        ),
+        "",
+        f"Same frames: live_snn `bin_events` and tonic `ToFrame` gave "
+        f"{'identical' if identical else '**DIFFERENT**'} 128x128 frames on every recording.",
+        "",
+        *_verdicts(decode, decode_bin, stream, offline, offline_64, tonic_row, len(batches)),
+    ]
+    markdown = "\n".join(lines)
+    print()
+    print(markdown)
+    if args.write_docs:
+        print(f"\nwritten to {write_section('binning', markdown)}")
+    return 0 if identical else 1
+
+
+def _verdicts(
+    decode: _Row,
+    decode_bin: _Row,
+    stream: _Row,
+    offline: _Row,
+    offline_64: _Row,
+    tonic: _Row,
+    n_pushes: int,
+) -> list[str]:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    def cpu_rate(row: _Row) -> float:
+        return row.events / row.cpu_seconds
+
+    speedups = (offline.rate / tonic.rate, stream.rate / tonic.rate)
+    cpu_speedups = (cpu_rate(offline) / cpu_rate(tonic), cpu_rate(stream) / cpu_rate(tonic))
+    return [
+        f"* Target decode + bin ≥ {TARGET_EVENTS_PER_S / 1e6:.0f} M events/s: "
+        f"{verdict(decode_bin.rate >= TARGET_EVENTS_PER_S)} ({decode_bin.rate / 1e6:.1f}; "
+        f"{cpu_rate(decode_bin) / 1e6:.1f} per CPU-second). Decoding alone (dv-processing "
+        f"reading and decompressing AEDAT4, then the one conversion to EventBatch) runs at "
+        f"{decode.rate / 1e6:.1f} M events/s ({cpu_rate(decode) / 1e6:.1f} per CPU-second), "
+        f"so decode + bin cannot reach the target on this machine whatever the binning costs.",
+        f"* Target ≥ {TARGET_SPEEDUP:.0f}× tonic, binning alone: "
+        f"{verdict(min(speedups) >= TARGET_SPEEDUP)} ({speedups[0]:.1f}× for `bin_events`, "
+        f"{speedups[1]:.1f}× for the streaming `Binner`; per CPU-second {cpu_speedups[0]:.1f}× "
+        f"and {cpu_speedups[1]:.1f}×).",
+        f"* What bounds our binning: each 10 ms bin holds a few hundred events but is a dense "
+        f"2×128×128 float32 frame (128 KiB) that must be allocated and zeroed, about as much "
+        f"work as indexing and counting the events: `bin_events` runs at "
+        f"{offline_64.rate / 1e6:.1f} M events/s at 64x64 (4× smaller frames) against "
+        f"{offline.rate / 1e6:.1f} at 128x128. The streaming "
+        f"`Binner` also pays ~10–15 µs of Python per push ({n_pushes:,} pushes here: dv "
+        f"delivers small batches for the sparse recordings). tonic writes int16 frames (half "
+        f"the bytes) but loops over bins in Python with `np.add.at` on 4-D indices.",
+    ]

@@ -1,0 +1,54 @@
+"""``live-snn record SOURCE OUT.aedat4``: record events from any source and verify them."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "record",
+        help="record a source (camera, network, sim, file) to AEDAT4",
+        description="Record the events of SOURCE to OUT.aedat4, then read the file back and "
+        "check that every event arrived (count and checksum).",
+    )
+    parser.add_argument(
+        "source", help="camera, camera:SERIAL, tcp://HOST:PORT, a socket, sim:, or a file"
+    )
+    parser.add_argument("out", help="output file (.aedat4)")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument(
+        "--speed", type=float, help="replay a recorded SOURCE at this speed (0.1-16)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from live_snn.recording import RecordingError, check_target, record
+    from live_snn.sources import open_source
+
+    if args.duration is not None and args.duration <= 0:
+        raise RecordingError(f"--duration must be positive, got {args.duration}")
+    check_target(args.out, args.force)  # before opening a camera or connecting
+    with open_source(args.source, speed=args.speed) as source:
+        print(f"recording {source.description} to {args.out} (Ctrl-C to stop)", flush=True)
+        result = record(source, args.out, duration_s=args.duration, force=args.force)
+    span = (
+        f", {(result.last_us - result.first_us) / 1e6:.3f} s of events"
+        if result.first_us is not None
+        else ""
+    )
+    print(f"stopped: {result.end_reason}")
+    print(f"wrote {result.events_written} events{span} to {result.path}")
+    if not result.verified:
+        print(
+            f"error: read back {result.events_read_back} events (checksum "
+            f"{result.checksum_read_back}), but {result.events_written} were written "
+            f"(checksum {result.checksum_written})"
+        )
+        return 1
+    print(
+        f"verified: read back {result.events_read_back} events, checksum {result.checksum_read_back}"
+    )
+    return 1 if result.end_reason.startswith("source error") else 0

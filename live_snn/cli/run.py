@@ -1,0 +1,240 @@
+"""``live-snn run SOURCE``: run a model on a source headless, print a compact live line and
+a summary, and optionally write every bin as JSON Lines (docs/jsonl.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from live_snn.errors import LiveSnnError
+
+LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
+PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so often
+
+
+def parse_speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed must be a number or 'max', got {text!r}") from None
+    if not (math.isfinite(speed) and speed > 0):
+        raise argparse.ArgumentTypeError(f"speed must be > 0, got {text!r}")
+    return speed
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs the engine (run, record --predictions)."""
+    parser.add_argument("--model", metavar="CKPT",
+                        help="checkpoint (.safetensors); default: the bundled model")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
+    parser.add_argument("--smoothing", choices=("ema", "mean"), default="ema")
+    parser.add_argument("--tau", type=float, default=5.0, metavar="STEPS",
+                        help="EMA time constant in steps (default 5)")
+    parser.add_argument("--mean-window", type=int, default=10, metavar="N",
+                        help="steps averaged by --smoothing mean (default 10)")
+    parser.add_argument("--onset-steps", type=int, default=3, metavar="M",
+                        help="steps a new label must hold before its onset (default 3)")
+    parser.add_argument("--uncertain-below", type=float, default=0.0, metavar="P",
+                        help="confidence under P is reported as uncertain (default 0: never)")
+    parser.add_argument("--backpressure", choices=("skip-oldest", "process-all"),
+                        default="skip-oldest",
+                        help="live sources falling behind: skip the oldest bins (default) or "
+                             "process all and report the lag")
+    parser.add_argument("--max-pending", type=int, default=4, metavar="BINS",
+                        help="closed bins allowed to wait for the model (default 4)")
+    parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
+                        help="reset the model state after MS ms without events")
+
+
+def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
+    from live_snn.engine.engine import EngineConfig
+
+    try:
+        return EngineConfig(
+            device=args.device,
+            speed=speed,
+            smoothing=args.smoothing,
+            ema_tau_steps=args.tau,
+            mean_window=args.mean_window,
+            onset_steps=args.onset_steps,
+            uncertain_below=args.uncertain_below,
+            backpressure=args.backpressure,
+            max_pending_bins=args.max_pending,
+            reset_on_silence_ms=args.reset_on_silence,
+            record_taps=bool(getattr(args, "taps", False)),
+        )
+    except ValueError as exc:
+        raise LiveSnnError(str(exc)) from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run a model on a source headless and print predictions",
+        description="Run a model on SOURCE: a recording (.aedat4), camera[:SERIAL], "
+                    "tcp://host:port, a Unix socket path, or sim:... Prints a live line and "
+                    "a summary; --jsonl writes one record per bin (see docs/jsonl.md).",
+    )
+    parser.add_argument("source", metavar="SOURCE")
+    add_engine_arguments(parser)
+    parser.add_argument("--speed", type=parse_speed, default=1.0, metavar="X|max",
+                        help="recordings: replay at X times real time, or 'max' (default 1)")
+    parser.add_argument("--jsonl", type=Path, metavar="FILE",
+                        help="write one JSON line per bin (first line: session header)")
+    parser.add_argument("--taps", action="store_true",
+                        help="include attention taps and spike rates in the JSONL records")
+    parser.add_argument("--summary-json", type=Path, metavar="FILE",
+                        help="write the end-of-run summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no live line, summary only")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from live_snn.engine.engine import Engine
+    from live_snn.engine.jsonl import PredictionWriter
+
+    engine = Engine(engine_config_from_args(args, speed=args.speed))
+    writer = None
+    try:
+        engine.open(args.source)
+        engine.load_model(args.model)
+        info = engine.session_info()
+        if info.is_live and args.speed not in (None, 1.0):
+            print(f"live-snn run: --speed is ignored for the live source {info.source_description}",
+                  file=sys.stderr)
+        print(describe_session(info), file=sys.stderr)
+        if args.jsonl is not None:
+            writer = PredictionWriter(args.jsonl, info, include_taps=args.taps)
+            engine.subscribe(writer.write)
+        engine.subscribe_status(lambda event: _print_event(event, sys.stderr))
+        interrupted = False
+        engine.start()
+        try:
+            LiveLine(engine, sys.stderr, quiet=args.quiet).follow()
+        except KeyboardInterrupt:
+            interrupted = True
+            engine.stop()
+        engine.stop()
+        stats = engine.stats()
+    finally:
+        engine.close()
+        if writer is not None:
+            writer.close()
+    print(format_summary(stats), file=sys.stdout)
+    if writer is not None:
+        print(f"predictions: {writer.lines} bins written to {writer.path}", file=sys.stdout)
+    if args.summary_json is not None:
+        write_summary_json(args.summary_json, stats, info)
+    if interrupted:
+        print("live-snn run: interrupted", file=sys.stderr)
+        return 130
+    if stats.state == "failed" and isinstance(engine.error, LiveSnnError):
+        raise engine.error
+    if stats.state == "failed":
+        print(f"live-snn run: failed: {stats.error}", file=sys.stderr)
+        return 1
+    if stats.error:
+        print(f"live-snn run: ended early: {stats.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def describe_session(info) -> str:
+    span = ""
+    if info.start_us is not None:
+        span = f", {(info.end_us - info.start_us) / 1e6:.2f} s, {info.num_bins} bins"
+    return (f"source: {info.source_description}{span}\n"
+            f"binning: dt {info.dt_us / 1000:g} ms, {info.mapping.describe()}\n"
+            f"model: {info.model_sha256[:12]} ({len(info.class_names)} classes, "
+            f"{'streaming' if info.streams_by_step else f'window T={info.window_steps}'}) "
+            f"on {info.device}")
+
+
+def _print_event(event, stream: TextIO) -> None:
+    if event.kind in ("stream_dropped", "reconnecting", "reconnected", "failed", "reset"):
+        print(f"\nlive-snn run: {event.kind.replace('_', ' ')}: {event.message}", file=stream,
+              flush=True)
+
+
+class LiveLine:
+    """Redraws one status line (a terminal) or prints one now and then (a log)."""
+
+    def __init__(self, engine, stream: TextIO, *, quiet: bool = False):
+        self.engine = engine
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.period = LIVE_LINE_PERIOD_S if self.tty else PLAIN_LINE_PERIOD_S
+
+    def follow(self) -> None:
+        last = 0.0
+        while not self.engine.wait(0.05):
+            now = time.monotonic()
+            if not self.quiet and now - last >= self.period:
+                self.draw()
+                last = now
+        if not self.quiet and self.tty:
+            self.stream.write("\n")
+
+    def draw(self) -> None:
+        latest = self.engine.latest(1)
+        if not latest:
+            return
+        p = latest[0]
+        s = self.engine.stats()
+        label = "uncertain" if p.uncertain else p.label_name
+        b2p = s.latency["bin_to_prediction"]
+        line = (f"bin {p.bin:6d}  {label:>24.24s} {p.confidence:5.2f}{' *' if p.onset else '  '}"
+                f"  {s.steps_per_s:6.1f} steps/s  rtf {s.realtime_factor:5.2f}"
+                f"  latency p50 {b2p.p50:5.1f} p99 {b2p.p99:5.1f} ms  skipped {s.bins_skipped}")
+        if self.tty:
+            self.stream.write("\r" + line)
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)
+
+
+def format_summary(stats) -> str:
+    dropped = ", ".join(f"{k} {v}" for k, v in sorted(stats.events_dropped.items())) or "none"
+    lines = [
+        f"state: {stats.state}",
+        f"events: {stats.events_in} in, {stats.events_dropped_total} dropped ({dropped})",
+        f"bins: {stats.bins} predicted, {stats.bins_skipped} skipped",
+        f"speed: {stats.steps_per_s:.1f} steps/s, real-time factor {stats.realtime_factor:.2f} "
+        f"({stats.wall_s:.2f} s wall)",
+    ]
+    if stats.reconnects or stats.resets:
+        lines.append(f"reconnects: {stats.reconnects}, state resets: {stats.resets}")
+    lines.append("latency (ms)          p50      p95      p99      max")
+    for stage, summary in stats.latency.items():
+        lines.append(f"  {stage:<18s}" + "".join(
+            f"{v:9.2f}" for v in (summary.p50, summary.p95, summary.p99, summary.max)))
+    return "\n".join(lines)
+
+
+def summary_record(stats, info=None) -> dict:
+    record = stats.as_dict()
+    record["latency_ms"] = {
+        stage: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
+        for stage, s in record["latency_ms"].items()
+    }
+    if info is not None:
+        record["source"] = info.source_description
+        record["model_sha256"] = info.model_sha256
+        record["dt_us"] = info.dt_us
+        record["device"] = info.device
+    return record
+
+
+def write_summary_json(path: Path, stats, info=None) -> None:
+    try:
+        path.write_text(json.dumps(summary_record(stats, info), indent=2) + "\n")
+    except OSError as exc:
+        raise LiveSnnError(f"cannot write the summary to {path}: {exc.strerror}") from None

@@ -1,0 +1,158 @@
+"""``live-snn train``: train a model on N-MNIST, DVS128 Gesture or simulated gestures.
+
+Single process by default; data parallel when started by torchrun, e.g.
+``torchrun --nproc_per_node 4 -m live_snn train ...`` (one GPU per process, or gloo on CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from live_snn.errors import LiveSnnError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="train a model (DVS128 Gesture, N-MNIST, simulated gestures)",
+        description="Train on windows at random offsets of whole recordings, with a burn-in "
+                    "and a per-step loss; keeps best.safetensors and last.safetensors in --out "
+                    "and resumes with --resume.")
+    p.add_argument("--data", required=True,
+                   help="nmnist:PATH | dvsgesture:PATH | sim:seeds=A-B[,duration=S]")
+    p.add_argument("--val-data", help="validation data (default: the test split of --data; "
+                                      "required for sim, e.g. sim:seeds=10000-10005)")
+    p.add_argument("--out", required=True, type=Path, help="run directory")
+    p.add_argument("--preset", default="lite", choices=["lite", "paper", "nmnist"])
+    p.add_argument("--attention", default="causal", choices=["causal", "window", "tim", "none"])
+    p.add_argument("--encoder", default="plain", choices=["plain", "gac"])
+    p.add_argument("--dt-ms", type=float, default=20.0, help="bin length (default 20 ms)")
+    p.add_argument("--window", type=int, default=30, help="steps per training window")
+    p.add_argument("--burn-in", type=int, default=10, help="leading steps without loss")
+    p.add_argument("--grace-ms", type=float, default=100.0,
+                   help="time after a segment starts with no loss and no scoring")
+    p.add_argument("--batch-size", type=int, default=8, help="windows per step per process")
+    length = p.add_mutually_exclusive_group(required=True)
+    length.add_argument("--epochs", type=float, help="epochs (an epoch = as many loss steps "
+                                                      "as the training data has bins)")
+    length.add_argument("--steps", type=int, help="optimiser steps")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup-steps", type=int, default=20)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--logit-scale", type=float, default=10.0)
+    p.add_argument("--rest-weight", type=float, default=0.1,
+                   help="weight of the 'no gesture = even split' loss on unlabelled steps")
+    p.add_argument("--max-shift", type=int, default=0, help="random translation, pixels")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=200, help="steps between validations")
+    p.add_argument("--ema-tau", type=float, default=5.0, help="predictor EMA, steps")
+    p.add_argument("--onset-steps", type=int, default=3,
+                   help="steps a label must hold to count as recognised")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--max-steps-this-run", type=int,
+                   help="stop (resumably) after this many steps, for time-limited jobs")
+    p.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda if available")
+    p.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
+    p.add_argument("--threads", type=int, help="torch CPU threads per process")
+    p.add_argument("--cache", type=Path, help="cache binned sessions here (safetensors)")
+    p.add_argument("--workers", type=int, default=1, help="processes that simulate / decode")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from live_snn.binning import BinningConfig
+    from live_snn.engine.predictor import PredictorConfig
+    from live_snn.events import Resolution
+    from live_snn.model import ModelConfig, build_model
+    from live_snn.train.data import load_sessions, parse_data_spec
+    from live_snn.train.distributed import init_distributed, shutdown
+    from live_snn.train.evaluate import StreamingConfig
+    from live_snn.train.trainer import CheckpointInfo, Trainer
+    from live_snn.train.windows import WindowSpec
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    spec = parse_data_spec(args.data)
+    if args.val_data is None and spec.kind == "sim":
+        raise LiveSnnError("sim data needs --val-data with other seeds, e.g. "
+                           "sim:seeds=10000-10005")
+    val_spec = parse_data_spec(args.val_data) if args.val_data else spec
+    model_config = ModelConfig(preset=args.preset, attention=args.attention,
+                               encoder=args.encoder, num_classes=len(spec.class_names),
+                               T=args.window)
+    dt_us = int(round(args.dt_ms * 1000))
+    h, w = model_config.input_size
+    binning = BinningConfig(dt_us=dt_us, sensor=spec.sensor, model=Resolution(w, h))
+    ctx = init_distributed(args.device)
+    try:
+        started = time.perf_counter()
+        train_sessions = load_sessions(spec, binning, split="train", cache_dir=args.cache,
+                                       workers=args.workers, seed=args.seed)
+        val_sessions = load_sessions(val_spec, binning,
+                                     split="test" if args.val_data is None else "train",
+                                     cache_dir=args.cache, workers=args.workers, seed=args.seed)
+        if ctx.is_main:
+            print(f"data: {len(train_sessions)} training sessions "
+                  f"({sum(len(s) for s in train_sessions)} bins), {len(val_sessions)} validation "
+                  f"sessions, loaded in {time.perf_counter() - started:.1f} s")
+        grace = int(round(args.grace_ms * 1000 / dt_us))
+        window = WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
+                            max_shift=args.max_shift)
+        torch.manual_seed(args.seed)
+        model = build_model(model_config)
+        predictor = PredictorConfig(ema_tau_steps=args.ema_tau, onset_steps=args.onset_steps,
+                                    logit_scale=args.logit_scale)
+        streaming = StreamingConfig(predictor=predictor, grace_bins=grace,
+                                    stable_steps=args.onset_steps)
+        training = {
+            **spec.describe(),
+            "split": "official train" if spec.kind in ("nmnist", "dvsgesture") else None,
+            "train_segments": sum(len(s.segments) for s in train_sessions),
+            "validation": {**val_spec.describe(), "sessions": len(val_sessions),
+                           "split": "test" if args.val_data is None else "given"},
+            "sensor": str(spec.sensor),
+            "command": " ".join(shlex.quote(a) for a in sys.argv),
+        }
+        info = CheckpointInfo(
+            binning=binning, class_names=spec.class_names, training=training,
+            readout={"predictor": {"smoothing": "ema", "ema_tau_steps": args.ema_tau,
+                                   "onset_steps": args.onset_steps},
+                     "grace_ms": args.grace_ms})
+        trainer = Trainer(model, _train_config(args, window, train_sessions), train_sessions,
+                          val_sessions, streaming, info, args.out, ctx)
+        if trainer.steps_per_epoch and ctx.is_main:
+            print(f"{trainer.config.steps} steps = "
+                  f"{trainer.config.steps / trainer.steps_per_epoch:.2f} epochs "
+                  f"({trainer.steps_per_epoch} steps per epoch, world size {ctx.world_size})")
+        result = trainer.fit(resume=args.resume, max_steps_this_run=args.max_steps_this_run)
+        if ctx.is_main:
+            print(json.dumps({"step": result.step, "last_validation": result.last_validation}))
+    finally:
+        shutdown(ctx)
+    return 0
+
+
+def _train_config(args: argparse.Namespace, window, train_sessions):
+    from live_snn.train.loss import LossConfig
+    from live_snn.train.trainer import TrainConfig
+    from live_snn.train.windows import WindowSampler
+
+    steps = args.steps
+    if steps is None:
+        import os
+
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        per_epoch = WindowSampler(train_sessions, window, seed=args.seed).steps_per_epoch(
+            args.batch_size, world)
+        steps = max(1, int(round(args.epochs * per_epoch)))
+    return TrainConfig(
+        steps=steps, batch_size=args.batch_size, window=window,
+        loss=LossConfig(logit_scale=args.logit_scale, rest_weight=args.rest_weight),
+        lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
+        seed=args.seed, eval_every=args.eval_every, amp=not args.no_amp)

@@ -1,0 +1,201 @@
+"""Live sources (camera, network, simulator) → closed bins, with the backpressure policy.
+
+The source is read on its own thread (:class:`LiveReader`); the engine thread calls
+:meth:`LiveFeed.poll` between steps to bin what arrived. A still scene sends nothing, so
+bins are also closed on the source clock (newest event time + wall time since), a margin
+behind it so that events still in flight are not declared late.
+
+* ``skip-oldest``: all that arrived is binned at once and at most ``max_pending`` closed
+  bins are kept; older ones are handed to ``on_skip`` and dropped.
+* ``process-all``: nothing more is read while ``max_pending`` bins wait, so the backlog stays
+  in the reader's bounded queue and then in the source's own buffers; the lag grows and is
+  reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from live_snn.binning import BinnerStats, BinningConfig
+from live_snn.engine.feeds import ClosedBin, FrameCutter, LiveReader, StreamEnd
+from live_snn.errors import StreamDroppedError
+from live_snn.events import EventBatch, Resolution
+
+
+class LiveFeed:
+    live = True
+
+    def __init__(
+        self,
+        source,
+        binning: BinningConfig,
+        *,
+        on_batch: Callable[[EventBatch], None],
+        on_skip: Callable[[ClosedBin], None],
+        skip_oldest: bool = True,
+        max_pending: int = 4,
+        max_queued_batches: int = 256,
+        silence_margin_ms: float = 50.0,
+        keep_sensor_frames: bool = False,
+        chunk_bins: int = 64,
+    ):
+        self.source = source
+        self.binning = binning
+        self.skip_oldest = skip_oldest
+        self.max_pending = max_pending
+        self.max_queued_batches = max_queued_batches
+        self.margin_us = int(silence_margin_ms * 1e3)
+        self._on_batch = on_batch
+        self._on_skip = on_skip
+        self._keep_sensor_frames = keep_sensor_frames
+        self._chunk_bins = chunk_bins
+        self.pending: deque[ClosedBin] = deque()
+        self.dropped_events = 0          # by the reader's queue overflowing (skip-oldest)
+        self._backlog: deque[tuple[EventBatch, float]] = deque()
+        self._frames: Iterator[ClosedBin] | None = None
+        self._cutter: FrameCutter | None = None
+        self._next_index = 0
+        self._last_event_t: int | None = None
+        self._last_arrival = 0.0
+        self._stream_end: StreamEnd | None = None
+        self._ended = False
+        self._reader: LiveReader | None = None
+        self._start_reader()
+
+    def _start_reader(self) -> None:
+        self._reader = LiveReader(self.source, max_batches=self.max_queued_batches,
+                                  drop_oldest=self.skip_oldest)
+        self._reader.start()
+
+    # ---- the engine thread's side -------------------------------------------------------
+    @property
+    def binner_stats(self) -> BinnerStats | None:
+        return None if self._cutter is None else self._cutter.binner.stats
+
+    @property
+    def ended(self) -> bool:
+        return self._ended and not self.pending
+
+    def next_bin(self) -> ClosedBin | None:
+        return self.pending.popleft() if self.pending else None
+
+    def put_back(self, closed: ClosedBin) -> None:
+        self.pending.appendleft(closed)
+
+    def poll(self, timeout: float) -> StreamEnd | None:
+        """Bin what has arrived (waiting up to ``timeout`` s if nothing is in flight). Returns
+        the :class:`StreamEnd` once the source has stopped and all it sent is binned; the
+        caller then reconnects or calls :meth:`finish`."""
+        if self._ended:
+            return None  # finished: no more events and no clock to follow
+        reader = self._reader
+        busy = bool(self._backlog) or self._frames is not None
+        if reader is not None and self._stream_end is None and not (busy and not self.skip_oldest):
+            idle = not busy and not self.pending
+            for item in reader.drain(timeout if idle else 0.0):
+                if isinstance(item, StreamEnd):
+                    self._stream_end = item
+                    break
+                self._on_batch(item[0])
+                self._backlog.append(item)
+            self.dropped_events += reader.dropped_events
+            reader.dropped_events = 0
+        self._fill()
+        in_flight = bool(self._backlog) or self._frames is not None
+        if not in_flight and self._stream_end is None:
+            self._advance_clock()
+        if not in_flight and self._stream_end is not None:
+            end, self._stream_end = self._stream_end, None
+            return end
+        return None
+
+    def lag_ms(self) -> float | None:
+        """How far the oldest waiting bin (or the source clock) is behind the source."""
+        now_us = self._source_clock_us()
+        if now_us is None:
+            return None
+        head = self.pending[0].frame.t_end if self.pending else now_us
+        return max(0.0, (now_us - head) / 1e3)
+
+    def finish(self) -> None:
+        """The stream is over for good: the open bin is data too."""
+        self._stop_reader()
+        if self._cutter is not None:
+            self._append_all(self._cutter.flush())
+        self._ended = True
+
+    def replace_source(self, source) -> None:
+        """Continue from a reconnected source: bins go on counting, the binner restarts at
+        the new stream's first event (its clock may differ from the old one)."""
+        if Resolution.of(source.resolution) != self.binning.sensor:
+            source.close()
+            raise StreamDroppedError(
+                f"the stream came back with a {source.resolution} sensor instead of "
+                f"{self.binning.sensor}: not the same stream"
+            )
+        self._stop_reader()
+        if self._cutter is not None:
+            self._append_all(self._cutter.flush())
+        self._cutter = None
+        self._frames = None
+        self._backlog.clear()
+        self._last_event_t = None
+        self._stream_end = None
+        self.source = source
+        self._start_reader()
+
+    def close(self) -> None:
+        self._stop_reader()
+
+    # ---- internals ----------------------------------------------------------------------
+    def _stop_reader(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader.stop(join_timeout=0.5)  # also closes the source
+
+    def _fill(self) -> None:
+        while self.skip_oldest or len(self.pending) < self.max_pending:
+            if self._frames is not None:
+                closed = next(self._frames, None)
+                if closed is not None:
+                    self._append(closed)
+                    continue
+                self._frames = None
+            if not self._backlog:
+                return
+            batch, arrival = self._backlog.popleft()
+            if len(batch) == 0:
+                continue
+            if self._cutter is None:
+                self._cutter = FrameCutter(self.binning, t0_us=None, index_offset=self._next_index,
+                                           keep_sensor_frames=self._keep_sensor_frames,
+                                           chunk_bins=self._chunk_bins)
+            self._last_event_t = batch.t_last
+            self._last_arrival = arrival
+            self._frames = self._cutter.push(batch, arrival)
+
+    def _append(self, closed: ClosedBin) -> None:
+        self.pending.append(closed)
+        self._next_index = closed.frame.index + 1
+        while self.skip_oldest and len(self.pending) > self.max_pending:
+            self._on_skip(self.pending.popleft())
+
+    def _append_all(self, closed_bins: Iterator[ClosedBin]) -> None:
+        for closed in closed_bins:
+            self._append(closed)
+
+    def _source_clock_us(self) -> int | None:
+        if self._last_event_t is None:
+            return None
+        return self._last_event_t + int((time.perf_counter() - self._last_arrival) * 1e6)
+
+    def _advance_clock(self) -> None:
+        now_us = self._source_clock_us()
+        if now_us is None or self._cutter is None:
+            return
+        if (time.perf_counter() - self._last_arrival) * 1e6 < self.margin_us:
+            return
+        self._frames = self._cutter.advance_to(now_us - self.margin_us)
+        self._fill()

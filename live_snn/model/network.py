@@ -1,0 +1,431 @@
+"""The TCJA spiking network: its configuration, its blocks and the whole network.
+
+Preset ``paper`` is the published DVS128 Gesture TCJA-SNN (Zhu et al., reference code
+``ridgerchu/TCJA`` src/dvs128.py ``CextNet``): five blocks Conv3×3(128, no bias) → BN → LIF
+→ [TCJA in blocks 4 and 5] → MaxPool2, then Flatten → Dropout(0.5) → Linear(2048→512, no
+bias) → LIF → Dropout(0.5) → Linear(512→110, no bias) → LIF → voting (mean of each class's
+10 output neurons → 11 scores). With ``attention="window"`` it is exactly that network;
+every preset defaults to ``attention="causal"``, the mode that streams one step per bin.
+
+Contract (docs/architecture.md)::
+
+    model = build_model(ModelConfig(preset="lite", attention="causal"))
+    scores_seq = model(x_seq)                         # [T, B, 2, H, W] -> [T, B, K]
+    scores_seq, taps_seq = model(x_seq, return_taps=True)   # taps with a leading T axis
+    state = model.init_state(batch_size=B)
+    scores_t, state, taps = model.step(x_t, state)    # [B, 2, H, W] -> [B, K]
+
+Input is raw event counts per bin (float, >= 0, can be dozens): the BatchNorm after the
+first convolution sets the scale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from live_snn.model.attention import TIM, ModuleState, TCJACausal, TCJAWindow
+from live_snn.model.encoder import GAC
+from live_snn.model.neuron import LIF, spike_rate
+from live_snn.model.state import AttentionTap, ModelState, StepTaps
+
+ATTENTION_KINDS = ("causal", "window", "tim", "none")
+ENCODER_KINDS = ("plain", "gac")
+
+# What each preset fills in; explicit ModelConfig fields override.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {"input_size": (128, 128), "channels": 128, "num_blocks": 5, "hidden": 512,
+              "num_classes": 11, "T": 20},
+    "lite": {"input_size": (64, 64), "channels": 64, "num_blocks": 5, "hidden": 256,
+             "num_classes": 11, "T": 20},
+    "nmnist": {"input_size": (34, 34), "channels": 32, "num_blocks": 3, "hidden": 128,
+               "num_classes": 10, "T": 10},
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every size and kernel of the network. Fields left ``None`` come from the preset;
+    ``attention_blocks`` defaults to the last two blocks (0-based; ``paper``: (3, 4))."""
+
+    preset: str = "lite"
+    in_channels: int = 2                      # polarity channels of a frame (OFF, ON)
+    input_size: tuple[int, int] | None = None  # (H, W) of a frame
+    channels: int | None = None               # channels of every conv block
+    num_blocks: int | None = None             # conv blocks, each halving H and W
+    attention: str = "causal"                 # "causal" | "window" | "tim" | "none"
+    attention_blocks: tuple[int, ...] | None = None
+    encoder: str = "plain"                    # "plain" | "gac" (GAC on block 0)
+    tim_blocks: tuple[int, ...] = ()          # TIM beside the attention (before it)
+    kernel_t: int = 4                         # TCJA temporal kernel (K of causal branch A)
+    kernel_c: int = 4                         # TCJA channel kernel
+    lags_c: int = 4                           # causal branch B: lags L
+    T: int | None = None                      # training window; the window of "window" mode
+    hidden: int | None = None                 # hidden FC width
+    num_classes: int | None = None
+    voting: int = 10                          # output neurons per class
+    tau: float = 2.0
+    v_threshold: float = 1.0
+    dropout: float = 0.5
+    surrogate_alpha: float = 2.0
+    gac_kernel: int = 3
+    gac_reduction: int = 4
+    gac_ema_decay: float = 0.5
+    tim_alpha: float = 0.5
+    tim_kernel: int = 3
+    tim_out_threshold: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; expected one of {sorted(PRESETS)}")
+        for name, value in PRESETS[self.preset].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
+        if self.attention_blocks is None:
+            last_two = tuple(range(max(0, self.num_blocks - 2), self.num_blocks))
+            object.__setattr__(self, "attention_blocks", last_two)
+        object.__setattr__(self, "attention_blocks", tuple(int(b) for b in self.attention_blocks))
+        object.__setattr__(self, "tim_blocks", tuple(int(b) for b in self.tim_blocks))
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention={self.attention!r}; expected one of {ATTENTION_KINDS}")
+        if self.encoder not in ENCODER_KINDS:
+            raise ValueError(f"encoder={self.encoder!r}; expected one of {ENCODER_KINDS}")
+        positive = ("in_channels", "channels", "num_blocks", "kernel_t", "kernel_c", "lags_c",
+                    "T", "hidden", "num_classes", "voting", "gac_kernel", "gac_reduction",
+                    "tim_kernel")
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        h, w = self.input_size
+        if min(h, w) < 2 ** self.num_blocks:
+            raise ValueError(f"input_size {self.input_size} is too small for {self.num_blocks} "
+                             f"blocks (each halves H and W): need at least {2 ** self.num_blocks}")
+        for field_name in ("attention_blocks", "tim_blocks"):
+            bad = [b for b in getattr(self, field_name) if not 0 <= b < self.num_blocks]
+            if bad:
+                raise ValueError(f"{field_name} {bad} out of range for {self.num_blocks} blocks "
+                                 f"(0-based)")
+        if self.attention == "tim" and set(self.attention_blocks) & set(self.tim_blocks):
+            raise ValueError(f"blocks {sorted(set(self.attention_blocks) & set(self.tim_blocks))}"
+                             " get TIM twice (attention='tim' and tim_blocks)")
+        for name in ("tim_kernel", "gac_kernel"):
+            if getattr(self, name) % 2 != 1:
+                raise ValueError(f"{name} must be odd ('same' padding), got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.tau <= 1.0:
+            raise ValueError(f"tau must be > 1, got {self.tau}")
+
+    @property
+    def streams_by_step(self) -> bool:
+        return self.attention != "window"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown model config fields {unknown}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
+
+
+class TimeSharedDropout(nn.Module):
+    """Dropout with one mask for all T steps of a sequence, as spikingjelly's multi-step
+    Dropout used by the reference: a neuron dropped at one step is dropped at every step."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x_seq: Tensor) -> Tensor:  # [T, B, F]
+        if not self.training or self.p == 0.0:
+            return x_seq
+        keep = torch.empty_like(x_seq[0]).bernoulli_(1.0 - self.p) / (1.0 - self.p)
+        return x_seq * keep
+
+
+class Voting(nn.Module):
+    """Score of each class = mean of its group of ``voters`` output spikes."""
+
+    def __init__(self, voters: int):
+        super().__init__()
+        self.voters = voters
+
+    def forward(self, spikes: Tensor) -> Tensor:  # [..., K * voters] -> [..., K]
+        return spikes.unflatten(-1, (-1, self.voters)).mean(-1)
+
+
+class ConvBlock(nn.Module):
+    """Conv3×3 (no bias) → BatchNorm → LIF → [TIM] → [GAC] → [TCJA] → MaxPool2.
+
+    TIM (spikes in, spikes out) comes first, so that it sees binary spikes; the multiplicative
+    gates (GAC on block 0, TCJA) come after it, as TCJA follows the LIF in the paper.
+
+    ``run`` is written once for both paths: ``seq=True`` on [T, B, C, H, W] (convolutions
+    over T·B folded into the batch, LIF loop over T) and ``seq=False`` on [B, C, H, W]."""
+
+    def __init__(self, c_in: int, c_out: int, spatial: tuple[int, int], cfg: ModelConfig,
+                 *, gac: bool, attention: str | None, tim: bool):
+        super().__init__()
+        self.spatial = spatial                        # (H, W) of this block's feature maps
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+        self.lif = make_lif(cfg)
+        self.gac = GAC(c_out, cfg.gac_kernel, cfg.gac_reduction, cfg.gac_ema_decay) if gac else None
+        self.tcja: TCJAWindow | TCJACausal | None = None
+        self.tim: TIM | None = None
+        if attention == "window":
+            self.tcja = TCJAWindow(c_out, cfg.T, cfg.kernel_t, cfg.kernel_c)
+        elif attention == "causal":
+            self.tcja = TCJACausal(c_out, cfg.kernel_t, cfg.kernel_c, cfg.lags_c)
+        if attention == "tim" or tim:
+            self.tim = TIM(c_out, cfg.tim_kernel, cfg.tim_alpha, make_lif(cfg),
+                           make_lif(cfg, v_threshold=cfg.tim_out_threshold))
+        self.pool = nn.MaxPool2d(2, 2)
+
+    def stateful(self) -> dict[str, nn.Module]:
+        parts = {"tim": self.tim, "gac": self.gac, "tcja": self.tcja}
+        return {name: m for name, m in parts.items() if m is not None}
+
+    def attention_names(self) -> list[str]:
+        return list(self.stateful())
+
+    def spiking_names(self) -> list[str]:
+        return ["lif"] + (["tim.lif_in", "tim.lif_out"] if self.tim is not None else [])
+
+    def init_state(self, batch_size: int, device: torch.device, dtype: torch.dtype
+                   ) -> dict[str, ModuleState]:
+        c = self.conv.out_channels
+        state = {"lif": {"v": torch.zeros(batch_size, c, *self.spatial, device=device,
+                                          dtype=dtype)}}
+        for name, module in self.stateful().items():
+            state[name] = module.init_state(batch_size, self.spatial, device, dtype)
+        return state
+
+    def run(self, x: Tensor, state: dict[str, ModuleState], *, seq: bool, taps: bool
+            ) -> tuple[Tensor, dict[str, ModuleState], dict[str, AttentionTap], dict[str, Tensor]]:
+        lead = x.shape[:2] if seq else x.shape[:1]
+        fold = len(lead) - 1
+        u = self.bn(self.conv(x.flatten(0, fold))).unflatten(0, lead)
+        s, v = (self.lif if seq else self.lif.step)(u, state["lif"]["v"])
+        new_state: dict[str, ModuleState] = {"lif": {"v": v}}
+        attention: dict[str, AttentionTap] = {}
+        rates: dict[str, Tensor] = {"lif": spike_rate(s, 3)} if taps else {}
+        y = s
+        for name, module in self.stateful().items():
+            if name == "gac":
+                y, new_state[name], tap, sub_rates = (module if seq else module.step)(y, u, state[name])
+            else:
+                y, new_state[name], tap, sub_rates = (module if seq else module.step)(y, state[name])
+            attention[name] = tap
+            rates.update({f"{name}.{k}": r for k, r in sub_rates.items()})
+        y = self.pool(y.flatten(0, fold)).unflatten(0, lead)
+        return y, new_state, attention, rates
+
+
+def make_lif(cfg: ModelConfig, *, v_threshold: float | None = None) -> LIF:
+    return LIF(cfg.tau, cfg.v_threshold if v_threshold is None else v_threshold,
+               cfg.surrogate_alpha)
+
+
+class TCJASNN(nn.Module):
+    """The network of :class:`ModelConfig`; see the module docstring for the contract."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        h, w = config.input_size
+        blocks, c_in = [], config.in_channels
+        for i in range(config.num_blocks):
+            if i in config.attention_blocks and config.attention != "none":
+                attention = config.attention
+            else:
+                attention = None
+            blocks.append(ConvBlock(c_in, config.channels, (h, w), config,
+                                    gac=(i == 0 and config.encoder == "gac"),
+                                    attention=attention, tim=i in config.tim_blocks))
+            c_in, h, w = config.channels, h // 2, w // 2
+        self.blocks = nn.ModuleList(blocks)
+        self.flat_features = config.channels * h * w
+        self.dropout_flat = TimeSharedDropout(config.dropout)
+        self.fc_hidden = nn.Linear(self.flat_features, config.hidden, bias=False)
+        self.lif_hidden = make_lif(config)
+        self.dropout_hidden = TimeSharedDropout(config.dropout)
+        self.fc_out = nn.Linear(config.hidden, config.num_classes * config.voting, bias=False)
+        self.lif_out = make_lif(config)
+        self.voting = Voting(config.voting)
+        self._state_names = self._stateful_layer_names()
+
+    # ---- what the GUI and the engine need to know ------------------------------------------
+    @property
+    def streams_by_step(self) -> bool:
+        """False for attention="window": re-run the last T frames per bin instead of step()."""
+        return self.config.streams_by_step
+
+    @property
+    def attention_layers(self) -> list[str]:
+        return [f"blocks.{i}.{n}" for i, b in enumerate(self.blocks) for n in b.attention_names()]
+
+    @property
+    def attention_channels(self) -> dict[str, int]:
+        return {name: self.config.channels for name in self.attention_layers}
+
+    @property
+    def spiking_layers(self) -> list[str]:
+        names = [f"blocks.{i}.{n}" for i, b in enumerate(self.blocks) for n in b.spiking_names()]
+        return names + ["lif_hidden", "lif_out"]
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    # ---- state --------------------------------------------------------------------------
+    def init_state(self, batch_size: int = 1, device: torch.device | str | None = None,
+                   dtype: torch.dtype = torch.float32) -> ModelState:
+        """Zero state for ``batch_size`` independent streams, on the model's device unless
+        ``device`` is given."""
+        if device is None:
+            device = next(self.parameters()).device
+        device = torch.device(device)
+        layers: dict[str, ModuleState] = {}
+        for i, block in enumerate(self.blocks):
+            for name, tensors in block.init_state(batch_size, device, dtype).items():
+                if tensors:
+                    layers[f"blocks.{i}.{name}"] = tensors
+        layers["lif_hidden"] = {"v": torch.zeros(batch_size, self.config.hidden, device=device,
+                                                 dtype=dtype)}
+        layers["lif_out"] = {"v": torch.zeros(batch_size, self.fc_out.out_features,
+                                              device=device, dtype=dtype)}
+        return ModelState(layers)
+
+    # ---- the two paths ----------------------------------------------------------------------
+    def forward(self, x_seq: Tensor, return_taps: bool = False
+                ) -> Tensor | tuple[Tensor, StepTaps]:
+        """``x_seq`` [T, B, 2, H, W] from a zero state -> scores [T, B, K] (and taps, each
+        with a leading T axis, with ``return_taps``)."""
+        scores, _, taps = self.run(x_seq, None, return_taps=return_taps)
+        return (scores, taps) if return_taps else scores
+
+    def run(self, x_seq: Tensor, state: ModelState | None = None, *, return_taps: bool = False
+            ) -> tuple[Tensor, ModelState, StepTaps | None]:
+        """Multi-step from ``state`` (zero when None): -> (scores [T, B, K], state after the
+        last step, taps or None). Two consecutive calls carrying the state equal one call over
+        the concatenated sequence, and equal ``step`` over it."""
+        x_seq = self._check_input(x_seq, seq=True)
+        if state is None:
+            state = self.init_state(x_seq.shape[1], x_seq.device)
+        self._check_state(state, x_seq.shape[1])
+        return self._run(x_seq, state, seq=True, taps=return_taps)
+
+    def step(self, x_t: Tensor, state: ModelState) -> tuple[Tensor, ModelState, StepTaps]:
+        """Advance every stream by one bin: ``x_t`` [B, 2, H, W] -> (scores [B, K], new state,
+        taps with [B, C] / [B] tensors). ``state`` is not modified."""
+        if not self.streams_by_step:
+            raise RuntimeError(
+                "attention='window' cannot advance one step at a time (its gate looks ahead "
+                f"and its weights are tied to positions in a {self.config.T}-step window): "
+                f"re-run model(last {self.config.T} frames) per bin and read step -1 "
+                "(model.streams_by_step is False)")
+        if self.training:
+            raise RuntimeError("step() is the streaming inference path: call model.eval() first "
+                               "(in training mode BatchNorm and dropout act per batch, so "
+                               "step() could not equal forward())")
+        x_t = self._check_input(x_t, seq=False)
+        self._check_state(state, x_t.shape[0])
+        scores, state, taps = self._run(x_t, state, seq=False, taps=True)
+        assert taps is not None
+        return scores, state, taps
+
+    def _run(self, x: Tensor, state: ModelState, *, seq: bool, taps: bool
+             ) -> tuple[Tensor, ModelState, StepTaps | None]:
+        layers = state.layers
+        new_layers: dict[str, ModuleState] = {}
+        attention: dict[str, AttentionTap] = {}
+        rates: dict[str, Tensor] = {}
+        for i, block in enumerate(self.blocks):
+            prefix = f"blocks.{i}."
+            block_state = {name[len(prefix):]: t for name, t in layers.items()
+                           if name.startswith(prefix)}
+            for name in block.stateful():
+                block_state.setdefault(name, {})
+            x, block_new, block_attention, block_rates = block.run(x, block_state, seq=seq,
+                                                                   taps=taps)
+            new_layers.update({prefix + n: t for n, t in block_new.items() if t})
+            attention.update({prefix + n: tap for n, tap in block_attention.items()})
+            rates.update({prefix + n: r for n, r in block_rates.items()})
+        if not seq:                                         # one step is a sequence of one
+            x = x.unsqueeze(0)
+        x = self.dropout_flat(x.flatten(2))                 # [T, B, C·h·w]
+        s_hidden, v_hidden = self.lif_hidden(self.fc_hidden(x), layers["lif_hidden"]["v"])
+        s_out, v_out = self.lif_out(self.fc_out(self.dropout_hidden(s_hidden)),
+                                    layers["lif_out"]["v"])
+        scores = self.voting(s_out)                         # [T, B, K]
+        new_layers["lif_hidden"] = {"v": v_hidden}
+        new_layers["lif_out"] = {"v": v_out}
+        if taps:
+            rates["lif_hidden"] = spike_rate(s_hidden, 1)
+            rates["lif_out"] = spike_rate(s_out, 1)
+        if not seq:
+            scores = scores[0]
+            rates = {k: (r[0] if k in ("lif_hidden", "lif_out") else r) for k, r in rates.items()}
+        step_taps = StepTaps(attention, rates) if taps else None
+        return scores, ModelState(new_layers), step_taps
+
+    # ---- checks with messages that say what is wrong ----------------------------------------
+    def _check_input(self, x: Tensor, *, seq: bool) -> Tensor:
+        cfg = self.config
+        expected = (cfg.in_channels, *cfg.input_size)
+        want = "[T, B, %d, %d, %d]" if seq else "[B, %d, %d, %d]"
+        ndim = 5 if seq else 4
+        if x.dim() != ndim or tuple(x.shape[-3:]) != expected:
+            raise ValueError(f"input of shape {tuple(x.shape)} does not fit this model: expected "
+                             + want % expected + f" (preset {cfg.preset!r}, input_size (H, W) = "
+                             f"{cfg.input_size})")
+        if not x.is_floating_point():
+            x = x.to(self.fc_out.weight.dtype)
+        return x
+
+    def _check_state(self, state: ModelState, batch_size: int) -> None:
+        if not isinstance(state, ModelState):
+            raise TypeError(f"state must be a ModelState from model.init_state(), got "
+                            f"{type(state).__name__}")
+        if state.batch_size != batch_size:
+            raise ValueError(f"state holds {state.batch_size} streams but the input has batch "
+                             f"size {batch_size}")
+        missing = sorted(set(self._state_names) - set(state.layers))
+        if missing:
+            raise ValueError(f"state lacks layers {missing}: it was made by a different model")
+
+    def _stateful_layer_names(self) -> list[str]:
+        names = []
+        for i, block in enumerate(self.blocks):
+            names.append(f"blocks.{i}.lif")
+            names += [f"blocks.{i}.{n}" for n, m in block.stateful().items()
+                      if not isinstance(m, TCJAWindow)]
+        return names + ["lif_hidden", "lif_out"]
+
+
+def build_model(config: ModelConfig | None = None, **fields: Any) -> TCJASNN:
+    """The network of ``config``, or of ``ModelConfig(**fields)``:
+    ``build_model(preset="paper", attention="window")``. A new model is in training mode,
+    like any ``nn.Module``; ``step()`` needs ``model.eval()``."""
+    if config is not None and fields:
+        raise TypeError("pass either a ModelConfig or its fields, not both")
+    return TCJASNN(config if config is not None else ModelConfig(**fields))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,227 @@
+"""The timeline of a simulated session: rest, gesture, rest, gesture, ... and the pose of the
+person at any instant.
+
+The timeline is drawn lazily from one random stream, one gesture at a time, so an endless
+live session and a finite session of the same seed agree on everything they share.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from live_snn.classes import DVS_GESTURE_CLASSES
+from live_snn.events import LabelSegment, LabelTrack
+from live_snn.sim.body import (
+    HEAD,
+    HEAD_XY,
+    JOINTS,
+    L_ELBOW,
+    L_HAND,
+    L_REST_HAND_XY,
+    L_SHOULDER,
+    L_SHOULDER_XY,
+    NECK,
+    R_ELBOW,
+    R_HAND,
+    R_REST_HAND_XY,
+    R_SHOULDER,
+    R_SHOULDER_XY,
+    BodyShape,
+    elbow_from_hand,
+)
+from live_snn.sim.config import SimConfig
+from live_snn.sim.gestures import (
+    BASE_FREQ_HZ,
+    N_EXTRA,
+    ArmPose,
+    GestureParams,
+    gesture_pose,
+)
+
+
+@dataclass(frozen=True)
+class SessionStyle:
+    """How this person moves in this session: overall speed and size of motions."""
+
+    speed: float
+    amplitude: float
+    sway_phase: np.ndarray  # 2 phases of the slow body sway
+    idle_phase: np.ndarray  # 4 phases of the idle hand drift
+
+    @classmethod
+    def random(cls, rng: np.random.Generator) -> SessionStyle:
+        return cls(
+            speed=float(rng.uniform(0.75, 1.3)),
+            amplitude=float(rng.uniform(0.85, 1.15)),
+            sway_phase=rng.uniform(0, 2 * np.pi, 2),
+            idle_phase=rng.uniform(0, 2 * np.pi, 4),
+        )
+
+
+class GestureScript:
+    """Rest and gesture intervals with their parameters, extended on demand.
+
+    ``classes`` restricts which gestures are drawn (0-based indices); ``max_gestures`` ends
+    the session after that many gestures and one closing rest. Times are µs.
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        config: SimConfig,
+        body: BodyShape,
+        style: SessionStyle,
+        *,
+        classes: Sequence[int] | None = None,
+        max_gestures: int | None = None,
+    ) -> None:
+        pool = tuple(range(len(DVS_GESTURE_CLASSES))) if classes is None else tuple(classes)
+        if not pool:
+            raise ValueError("classes must name at least one gesture class")
+        for label in pool:
+            if not 0 <= label < len(DVS_GESTURE_CLASSES):
+                raise ValueError(
+                    f"gesture class index {label} out of range 0..{len(DVS_GESTURE_CLASSES) - 1}"
+                )
+        self._rng = rng
+        self._config = config
+        self.body = body
+        self.style = style
+        self._pool = pool
+        self._max_gestures = max_gestures
+        self.gestures: list[GestureParams] = []
+        self._starts: list[int] = []  # start of each gesture, for bisection
+        # End of the drawn timeline: the start of the next gesture still to draw.
+        self._next_start_us = config.t0_us + self._draw_rest_us()
+        self.end_us: int | None = None  # set once max_gestures have been drawn
+
+    def _draw_rest_us(self) -> int:
+        return int(round(self._rng.uniform(*self._config.rest_s) * 1e6))
+
+    def _draw_gesture(self) -> None:
+        rng = self._rng
+        label = self._pool[int(rng.integers(len(self._pool)))]
+        duration_us = int(round(rng.uniform(*self._config.gesture_s) * 1e6))
+        start = self._next_start_us
+        freq = BASE_FREQ_HZ[label] * self.style.speed * rng.uniform(0.85, 1.2)
+        amplitude = self.style.amplitude * rng.uniform(0.85, 1.15)
+        phase = rng.uniform(0, 2 * np.pi)
+        direction = 1.0 if rng.random() < 0.5 else -1.0
+        extra = rng.random(N_EXTRA)
+        self.gestures.append(
+            GestureParams(label, start, start + duration_us, freq, amplitude, phase, direction, extra)
+        )
+        self._starts.append(start)
+        self._next_start_us = start + duration_us + self._draw_rest_us()
+        if self._max_gestures is not None and len(self.gestures) >= self._max_gestures:
+            self.end_us = self._next_start_us
+
+    def extend_to(self, t_us: int) -> None:
+        """Draw gestures until the timeline covers ``t_us`` (or the session has ended)."""
+        while self.end_us is None and self._next_start_us <= t_us:
+            self._draw_gesture()
+
+    def fit_duration(self, duration_us: int) -> None:
+        """End the session at ``t0 + duration``, keeping only gestures that fit wholly."""
+        end = self._config.t0_us + duration_us
+        while self.end_us is None and self._next_start_us < end:
+            self._draw_gesture()
+        self.gestures = [g for g in self.gestures if g.end_us <= end]
+        self._starts = [g.start_us for g in self.gestures]
+        self.end_us = end
+
+    def label_track(self, until_us: int | None = None) -> LabelTrack:
+        """Label segments of the gestures that have started by ``until_us`` (all if None)."""
+        segments = tuple(
+            LabelSegment(g.label, g.start_us, g.end_us)
+            for g in self.gestures
+            if until_us is None or g.start_us <= until_us
+        )
+        return LabelTrack(segments, DVS_GESTURE_CLASSES)
+
+    # -- pose -------------------------------------------------------------------------
+
+    def _rest_arms(self, t_s: np.ndarray, idle_weight: np.ndarray) -> ArmPose:
+        """Arms hanging, drifting a little while nobody gestures (``idle_weight`` 0..1)."""
+        phase = self.style.idle_phase
+        drift = 0.02 * idle_weight[:, None] * np.stack(
+            [
+                np.sin(2 * np.pi * 0.31 * t_s + phase[0]),
+                np.sin(2 * np.pi * 0.23 * t_s + phase[1]),
+                np.sin(2 * np.pi * 0.27 * t_s + phase[2]),
+                np.sin(2 * np.pi * 0.19 * t_s + phase[3]),
+            ],
+            axis=-1,
+        )
+        r_hand = R_REST_HAND_XY + drift[:, 0:2]
+        l_hand = L_REST_HAND_XY + drift[:, 2:4]
+        body = self.body
+        return ArmPose(
+            r_hand=r_hand,
+            r_elbow=elbow_from_hand(R_SHOULDER_XY, r_hand, body.upper_arm, body.forearm, +1),
+            l_hand=l_hand,
+            l_elbow=elbow_from_hand(L_SHOULDER_XY, l_hand, body.upper_arm, body.forearm, -1),
+        )
+
+    def _gestures_near(self, lo_us: int, hi_us: int) -> list[GestureParams]:
+        """Gestures overlapping [lo, hi] plus the last one before and the first one after."""
+        first = max(bisect_right(self._starts, lo_us) - 2, 0)
+        last = bisect_right(self._starts, hi_us) + 1
+        return self.gestures[first:last]
+
+    def _idle_weight(self, t_us: np.ndarray, nearby: list[GestureParams]) -> np.ndarray:
+        """1 in the middle of a rest, falling to 0 at its ends, 0 during gestures: idle
+        drift never leaks into a gesture, so clockwise and counter-clockwise gestures stay
+        exact time mirrors of each other."""
+        weight = np.ones(t_us.shape)
+        bounds = [self._config.t0_us]
+        for g in nearby:
+            inside = (t_us >= g.start_us) & (t_us < g.end_us)
+            weight[inside] = 0.0
+            bounds += [g.start_us, g.end_us]
+        bounds.append(self.end_us if self.end_us is not None else self._next_start_us)
+        edges = np.asarray(bounds, dtype=np.float64)
+        # Distance (s) to the nearest gesture boundary, ramped over 0.2 s.
+        gap = np.min(np.abs(t_us[:, None].astype(np.float64) - edges[None, :]), axis=1) / 1e6
+        return weight * np.clip(gap / 0.2, 0.0, 1.0)
+
+    def pose_at(self, t_us: np.ndarray) -> np.ndarray:
+        """Joint positions in pixels, ``[N, len(JOINTS), 2]`` float64, for times ``t_us``."""
+        t_us = np.atleast_1d(np.asarray(t_us, dtype=np.int64))
+        if t_us.size:
+            self.extend_to(int(t_us.max()))
+        t_s = (t_us - self._config.t0_us) / 1e6
+        lo, hi = (int(t_us.min()), int(t_us.max())) if t_us.size else (0, -1)
+        nearby = self._gestures_near(lo, hi)
+        arms = self._rest_arms(t_s, self._idle_weight(t_us, nearby))
+        r_hand, r_elbow = arms.r_hand.copy(), arms.r_elbow.copy()
+        l_hand, l_elbow = arms.l_hand.copy(), arms.l_elbow.copy()
+        torso = np.zeros((t_us.size, 2))
+        head = np.zeros((t_us.size, 2))
+        for g in nearby:  # a handful of gestures per call, never per event
+            inside = (t_us >= g.start_us) & (t_us < g.end_us)
+            if not inside.any():
+                continue
+            rest = ArmPose(r_hand[inside], r_elbow[inside], l_hand[inside], l_elbow[inside])
+            moved = gesture_pose((t_us[inside] - g.start_us) / 1e6, g, self.body, rest)
+            r_hand[inside], r_elbow[inside] = moved.arms.r_hand, moved.arms.r_elbow
+            l_hand[inside], l_elbow[inside] = moved.arms.l_hand, moved.arms.l_elbow
+            torso[inside], head[inside] = moved.torso, moved.head
+
+        joints = np.empty((t_us.size, len(JOINTS), 2))
+        joints[:, HEAD] = HEAD_XY + head
+        joints[:, NECK] = 0.0
+        joints[:, R_SHOULDER] = R_SHOULDER_XY
+        joints[:, L_SHOULDER] = L_SHOULDER_XY
+        joints[:, R_ELBOW], joints[:, R_HAND] = r_elbow, r_hand
+        joints[:, L_ELBOW], joints[:, L_HAND] = l_elbow, l_hand
+        # A person never stands perfectly still: slow sway of the whole body.
+        sway = self.style.sway_phase
+        torso[:, 0] += 0.012 * np.sin(2 * np.pi * 0.13 * t_s + sway[0])
+        torso[:, 1] += 0.006 * np.sin(2 * np.pi * 0.17 * t_s + sway[1])
+        joints += torso[:, None, :]
+        return self.body.to_pixels(joints)

@@ -1,0 +1,80 @@
+"""``open_source(spec)``: one string names any source, for the CLI and the GUI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from live_snn.errors import SourceError
+from live_snn.sources.base import EventSource, SeekableSource
+from live_snn.sources.pacing import PacedSource, check_speed
+
+ACCEPTED_FORMS = (
+    "a recording (FILE.aedat4, a DVS128 Gesture FILE.aedat, an N-MNIST FILE.bin), "
+    "'camera' or 'camera:SERIAL', 'tcp://HOST:PORT', 'unix:/PATH' or an existing Unix "
+    "socket path, 'sim:' or 'sim:key=value,...'"
+)
+
+
+def open_source(
+    spec: str, *, speed: float | None = None, start_us: int | None = None
+) -> EventSource:
+    """Open the source ``spec`` names. Recorded files start at ``start_us`` (first event
+    at or after it) and are paced at ``speed`` x real time (None: as fast as possible)."""
+    speed = check_speed(speed)
+    spec = spec.strip()
+    source = _open_live(spec)
+    if source is not None:
+        if speed is not None or start_us is not None:
+            source.close()
+            hint = " (the simulator takes sim:speed=X)" if spec.startswith("sim") else ""
+            raise SourceError(
+                f"{spec!r} is a live source: replay speed and start time apply to recordings{hint}"
+            )
+        return source
+    recorded = open_recording(spec)
+    try:
+        if start_us is not None:
+            recorded.seek(int(start_us))
+        return recorded if speed is None else PacedSource(recorded, speed)
+    except BaseException:
+        recorded.close()
+        raise
+
+
+def _open_live(spec: str) -> EventSource | None:
+    if spec == "sim" or spec.startswith("sim:"):
+        from live_snn.sources.sim import SimulatorSource
+
+        return SimulatorSource.from_spec(spec)
+    if spec == "camera" or spec.startswith("camera:"):
+        from live_snn.sources.camera import CameraSource
+
+        serial = spec.partition(":")[2].strip() or None
+        return CameraSource(serial)
+    from live_snn.sources.network import NetworkSource, is_unix_socket
+
+    if spec.startswith(("tcp://", "unix:")) or is_unix_socket(spec):
+        return NetworkSource(spec)
+    return None
+
+
+def open_recording(spec: str) -> SeekableSource:
+    """A recorded file (.aedat4, DVS128 Gesture .aedat, N-MNIST .bin), unpaced."""
+    path = Path(spec).expanduser()
+    suffix = path.suffix.lower()
+    if suffix in (".aedat4", ".aedat", ".bin") and not path.is_file():
+        raise SourceError(f"no such file: {path}")
+    if suffix == ".aedat4":
+        from live_snn.sources.aedat4 import Aedat4Source
+
+        return Aedat4Source(path)
+    if suffix == ".aedat":
+        from live_snn.sources.dvs_gesture import DvsGestureSource
+
+        return DvsGestureSource(path)
+    if suffix == ".bin":
+        from live_snn.sources.nmnist import NmnistSource
+
+        return NmnistSource(path)
+    what = f"unsupported file type {suffix!r}" if path.is_file() else "not a file or source"
+    raise SourceError(f"cannot open {spec!r}: {what}; expected {ACCEPTED_FORMS}")

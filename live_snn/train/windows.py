@@ -1,0 +1,144 @@
+"""Training windows at random offsets of whole sessions.
+
+Each window is ``length`` consecutive bins of one session. The first ``burn_in`` steps only
+warm up the network state (membranes, attention rings) and carry no loss; after that every
+labelled step is a target, except the first ``grace`` bins of a segment (the gesture has
+barely started, no model can know it yet). Steps with no label are "rest" steps, which the
+loss may push towards an even split between classes (see :mod:`live_snn.train.loss`).
+
+Offsets are drawn from a generator seeded with ``(seed, step, rank)``, so a run resumed at
+step s draws exactly the windows the uninterrupted run would have drawn, and every DDP rank
+draws different ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from live_snn.train.sessions import LabelledSession, Segment
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    length: int          # T: steps per window, burn-in included
+    burn_in: int = 0     # leading steps without loss
+    grace: int = 0       # bins after a segment start without loss
+    max_shift: int = 0   # random translation of the whole window by up to this many pixels
+
+    def __post_init__(self) -> None:
+        if self.length < 1:
+            raise ValueError(f"window length must be >= 1 step, got {self.length}")
+        if not 0 <= self.burn_in < self.length:
+            raise ValueError(f"burn_in must be in [0, length={self.length}), got {self.burn_in}")
+        if self.grace < 0 or self.max_shift < 0:
+            raise ValueError(f"grace and max_shift must be >= 0, got {self.grace}, {self.max_shift}")
+
+    @property
+    def loss_steps(self) -> int:
+        return self.length - self.burn_in
+
+
+@dataclass
+class WindowBatch:
+    frames: torch.Tensor     # float32 [T, B, 2, H, W]
+    targets: torch.Tensor    # int64 [T, B], -1 where unlabelled
+    loss_mask: torch.Tensor  # bool [T, B]: labelled, after burn-in and grace
+    rest_mask: torch.Tensor  # bool [T, B]: unlabelled, after burn-in
+
+    def to(self, device: torch.device | str) -> WindowBatch:
+        return WindowBatch(*(t.to(device, non_blocking=True) for t in (
+            self.frames, self.targets, self.loss_mask, self.rest_mask)))
+
+
+class WindowSampler:
+    """Draws batches of windows; every valid offset of every session is equally likely."""
+
+    def __init__(
+        self,
+        sessions: Sequence[LabelledSession],
+        spec: WindowSpec,
+        *,
+        seed: int,
+        rank: int = 0,
+    ):
+        if not sessions:
+            raise ValueError("no sessions to draw training windows from")
+        shapes = {s.frame_shape for s in sessions}
+        if len(shapes) != 1:
+            raise ValueError(f"sessions differ in frame shape: {sorted(shapes)}")
+        self.spec = spec
+        self.seed = int(seed)
+        self.rank = int(rank)
+        self.sessions = [_pad_front(s, spec.length) for s in sessions]
+        valid = np.array([len(s) - spec.length + 1 for s in self.sessions], dtype=np.int64)
+        self._first_offset = np.concatenate([[0], np.cumsum(valid)])
+        self.total_bins = int(sum(len(s) for s in sessions))
+
+    @property
+    def num_offsets(self) -> int:
+        return int(self._first_offset[-1])
+
+    def steps_per_epoch(self, batch_size: int, world_size: int = 1) -> int:
+        """Optimiser steps for the loss to cover as many bins as the data set holds."""
+        per_step = batch_size * world_size * self.spec.loss_steps
+        return max(1, -(-self.total_bins // per_step))
+
+    def batch(self, step: int, batch_size: int) -> WindowBatch:
+        rng = np.random.default_rng([self.seed, int(step), self.rank])
+        flat = rng.integers(0, self.num_offsets, size=batch_size)
+        which = np.searchsorted(self._first_offset, flat, side="right") - 1
+        offsets = flat - self._first_offset[which]
+        shifts = rng.integers(-self.spec.max_shift, self.spec.max_shift + 1, size=(batch_size, 2))
+        return self.gather(which, offsets, shifts)
+
+    def gather(self, which: np.ndarray, offsets: np.ndarray,
+               shifts: np.ndarray | None = None) -> WindowBatch:
+        spec = self.spec
+        frames, labels, since = [], [], []
+        for b, (si, off) in enumerate(zip(which, offsets, strict=True)):  # over the batch
+            s = self.sessions[int(si)]
+            clip = s.frames[off:off + spec.length]
+            if shifts is not None and (shifts[b] != 0).any():
+                clip = _shift(clip, int(shifts[b, 0]), int(shifts[b, 1]))
+            frames.append(clip)
+            labels.append(s.labels[off:off + spec.length])
+            since.append(s.since_onset[off:off + spec.length])
+        x = torch.stack(frames, dim=1).float()
+        targets = torch.stack(labels, dim=1)
+        since_onset = torch.stack(since, dim=1)
+        after_burn_in = (torch.arange(spec.length) >= spec.burn_in)[:, None]
+        loss_mask = after_burn_in & (targets >= 0) & (since_onset >= spec.grace)
+        rest_mask = after_burn_in & (targets < 0)
+        return WindowBatch(x, targets, loss_mask, rest_mask)
+
+
+def _pad_front(session: LabelledSession, length: int) -> LabelledSession:
+    """A session shorter than one window gets empty, unlabelled bins in front."""
+    missing = length - len(session)
+    if missing <= 0:
+        return session
+    shape = session.frame_shape
+    return LabelledSession(
+        name=session.name,
+        frames=torch.cat([torch.zeros((missing, *shape), dtype=torch.uint8), session.frames]),
+        labels=torch.cat([torch.full((missing,), -1, dtype=torch.int64), session.labels]),
+        since_onset=torch.cat([torch.full((missing,), -1, dtype=torch.int64),
+                               session.since_onset]),
+        segments=tuple(Segment(s.label, s.start + missing, s.end + missing)
+                       for s in session.segments),
+        dt_us=session.dt_us,
+    )
+
+
+def _shift(clip: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """Translate ``[T, 2, H, W]`` frames, filling with no events (not wrapping around)."""
+    out = torch.zeros_like(clip)
+    h, w = clip.shape[-2:]
+    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+    out[..., yd, xd] = clip[..., ys, xs]
+    return out

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import json
+
+from live_snn.cli import main
+
+
+def test_info_prints_the_recording(recordings_dir, capsys):
+    assert main(["info", str(recordings_dir / "dvxplorer_person.aedat4")]) == 0
+    out = capsys.readouterr().out
+    assert "sensor:      DVXplorer_DXB00010" in out
+    assert "resolution:  320x240" in out
+    assert "events:      111954" in out
+    assert "streams:     events, imu, triggers" in out
+    assert "peak rate:" in out and "busiest 10 ms window" in out
+
+
+def test_info_json(recordings_dir, capsys):
+    assert main(["info", "--json", str(recordings_dir / "dvs128_arms_b.aedat4")]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["events"] == 18342 and record["streams"]["triggers"] is True
+
+
+def test_info_on_a_bad_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.aedat4"
+    bad.write_bytes(b"garbage that is not a recording")
+    assert main(["info", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("live-snn info: error:") and "not an AEDAT4 file" in err
+    assert "\n" not in err

@@ -1,0 +1,292 @@
+"""End to end on a real recording: ``live-snn export`` against the engine's own JSONL for the
+same run, the decoded video against the bins' events, ``--from/--to``, and early failures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from live_snn.binning import BinningConfig, bin_events
+from live_snn.cli import main
+from live_snn.engine.jsonl import read_predictions
+from live_snn.errors import LiveSnnError
+from live_snn.events import EventBatch
+from live_snn.export import exporter
+from live_snn.export.npz import read_npz
+from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
+
+from .conftest import CLASS_NAMES, DT_US, T_STEPS
+
+
+def run_cli(*argv) -> int:
+    return main([str(a) for a in argv])
+
+
+@pytest.fixture(scope="session")
+def full_export(tmp_path_factory, gesture_recording, export_ckpt):
+    out = tmp_path_factory.mktemp("export")
+    video, data = out / "full.mp4", out / "full.npz"
+    code = run_cli("export", gesture_recording, "--model", export_ckpt, "--video", video,
+                   "--data", data, "--no-progress")
+    assert code == 0
+    return SimpleNamespace(video=video, data=data, arrays=read_npz(data)[0],
+                           metadata=read_npz(data)[1])
+
+
+@pytest.fixture(scope="session")
+def engine_jsonl(tmp_path_factory, gesture_recording, export_ckpt):
+    path = tmp_path_factory.mktemp("run") / "run.jsonl"
+    code = run_cli("run", gesture_recording, "--model", export_ckpt, "--speed", "max",
+                   "--device", "cpu", "--jsonl", path, "--quiet")
+    assert code == 0
+    return read_predictions(path)
+
+
+@pytest.fixture(scope="session")
+def recording_frames(gesture_recording, full_export):
+    """The bins' model-resolution counts, binned offline with the binning the export used."""
+    from live_snn.sources.aedat4 import Aedat4Source
+
+    with Aedat4Source(gesture_recording) as source:
+        events = EventBatch.concatenate(list(source))
+    binning = BinningConfig.from_dict(full_export.metadata["binning"])
+    return bin_events(events, binning).frames
+
+
+def read_video(path: Path) -> tuple[list[np.ndarray], dict]:
+    capture = cv2.VideoCapture(str(path))
+    assert capture.isOpened(), f"OpenCV cannot open {path}"
+    try:
+        info = {
+            "frames": int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),
+            "width": int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            "height": int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            "fps": capture.get(cv2.CAP_PROP_FPS),
+        }
+        frames = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(frame)
+    finally:
+        capture.release()
+    return frames, info
+
+
+def expected_renderer(metadata: dict, frame_shape=(32, 32)) -> FrameRenderer:
+    return FrameRenderer(frame_shape, CLASS_NAMES, gate_layer=metadata["video_gate_layer"],
+                         style=RenderStyle(gate_steps=T_STEPS))
+
+
+def test_video_has_one_frame_per_bin_at_the_expected_size(full_export):
+    arrays, metadata = full_export.arrays, full_export.metadata
+    n_bins = -(-(metadata["end_us"] - metadata["start_us"] + 1) // DT_US)
+    assert n_bins == 145  # 1.45 s of DVS128 Gesture at 10 ms
+    np.testing.assert_array_equal(arrays["bin"], np.arange(n_bins))
+    frames, info = read_video(full_export.video)
+    renderer = expected_renderer(metadata)
+    assert info["frames"] == len(frames) == n_bins
+    assert (info["width"], info["height"]) == renderer.size
+    assert info["fps"] == pytest.approx(1e6 / DT_US)
+    assert frames[0].shape == (renderer.height, renderer.width, 3)
+
+
+def test_a_middle_frame_shows_the_bins_events(full_export, recording_frames):
+    frames, _ = read_video(full_export.video)
+    renderer = expected_renderer(full_export.metadata)
+    k = len(frames) // 2
+    counts = recording_frames[k]
+    assert counts.sum() > 100, "the middle bin of this recording should hold events"
+    s, top = renderer.scale, renderer.style.header_height
+    panel = frames[k][top:top + 32 * s, :32 * s].astype(int)
+    centres = panel[s // 2::s, s // 2::s]                     # one pixel per model pixel
+    brightness = centres.max(axis=-1)
+    hit = counts.sum(axis=0) > 0
+    # Far from any event (no event in the 3x3 neighbourhood) the panel must stay black.
+    near = cv2.dilate(hit.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert np.mean(brightness[hit] > 60) > 0.95
+    assert np.mean(brightness[~near] < 30) > 0.95
+    on_only = (counts[1] >= 2) & (counts[0] == 0)
+    off_only = (counts[0] >= 2) & (counts[1] == 0)
+    assert on_only.any() and off_only.any()
+    assert np.mean(centres[on_only][:, 2] > centres[on_only][:, 0]) > 0.9    # red > blue (BGR)
+    assert np.mean(centres[off_only][:, 0] > centres[off_only][:, 2]) > 0.9
+
+
+def test_the_decoded_frame_matches_the_rendered_one(full_export, recording_frames):
+    """The whole frame (text, bars, gate strip), up to compression."""
+    frames, _ = read_video(full_export.video)
+    arrays, metadata = full_export.arrays, full_export.metadata
+    renderer = expected_renderer(metadata)
+    k = len(frames) // 2
+    gate = arrays[f"attention/{metadata['video_gate_layer']}/gate"]
+    expected = renderer.render(FrameContent(
+        counts=recording_frames[k], probabilities=arrays["smoothed"][k],
+        raw_probabilities=arrays["probs"][k], label=int(arrays["label"][k]),
+        confidence=float(arrays["confidence"][k]), bin_index=k,
+        t_start_s=float(arrays["t_start_s"][k]), t_end_s=float(arrays["t_end_s"][k]),
+        events=int(arrays["events"][k]), ground_truth=int(arrays["ground_truth"][k]),
+        uncertain=bool(arrays["uncertain"][k]), gate_strip=gate[k - T_STEPS + 1:k + 1],
+    ))
+    error = np.abs(frames[k].astype(float) - expected.astype(float))
+    psnr = 10 * np.log10(255.0**2 / np.mean(error**2))
+    assert psnr > 25, f"decoded frame differs from the rendered one (PSNR {psnr:.1f} dB)"
+
+
+def test_npz_holds_the_engines_jsonl_probabilities(full_export, engine_jsonl):
+    header, records = engine_jsonl
+    arrays, metadata = full_export.arrays, full_export.metadata
+    assert len(records) == len(arrays["bin"])
+    np.testing.assert_array_equal(arrays["bin"], [r["bin"] for r in records])
+    np.testing.assert_array_equal(arrays["t_start_us"], [r["t_start_us"] for r in records])
+    np.testing.assert_array_equal(arrays["events"], [r["events"] for r in records])
+    # The JSONL rounds to 6 decimals.
+    np.testing.assert_allclose(arrays["probs"], [r["probs"] for r in records], atol=1e-6)
+    np.testing.assert_allclose(arrays["smoothed"], [r["smoothed"] for r in records], atol=1e-6)
+    np.testing.assert_allclose(arrays["scores"], [r["scores"] for r in records], atol=1e-6)
+    np.testing.assert_array_equal(arrays["label"], [r["label"] for r in records])
+    assert len(np.unique(arrays["probs"].argmax(axis=1))) > 1 or arrays["probs"].std(axis=0).max() > 1e-3
+    assert metadata["model_sha256"] == header["model_sha256"]
+
+
+def test_npz_has_every_documented_key_and_loads_without_pickle(full_export, export_ckpt):
+    with np.load(full_export.data, allow_pickle=False) as data:
+        keys = set(data.files)
+        metadata = json.loads(str(data["metadata"]))
+    n = len(full_export.arrays["bin"])
+    for key in ("bin", "t_start_us", "t_end_us", "t_start_s", "t_end_s", "events", "scores",
+                "probs", "smoothed", "label", "confidence", "uncertain", "onset",
+                "ground_truth", "class_names", "metadata"):
+        assert key in keys, key
+    assert metadata["attention_layers"] and metadata["spiking_layers"]
+    for layer in metadata["attention_layers"]:
+        channels = metadata["attention_channels"][layer]
+        for part in ("gate", "branch_a", "branch_b"):
+            assert full_export.arrays[f"attention/{layer}/{part}"].shape == (n, channels)
+        gate = full_export.arrays[f"attention/{layer}/gate"]
+        assert 0 <= gate.min() and gate.max() <= 1 and gate.std() > 0
+    for layer in metadata["spiking_layers"]:
+        rates = full_export.arrays[f"spike_rate/{layer}"]
+        assert rates.shape == (n,) and 0 <= rates.min() and rates.max() <= 1
+    assert metadata["model_sha256"] == hashlib.sha256(export_ckpt.read_bytes()).hexdigest()
+    assert metadata["binning"]["dt_us"] == DT_US
+    assert metadata["class_names"] == list(CLASS_NAMES)
+    assert metadata["first_bin"] == 0 and metadata["last_bin"] == n - 1
+    np.testing.assert_array_equal(full_export.arrays["ground_truth"], -1)  # unlabelled file
+
+
+def test_from_to_exports_exactly_the_bins_in_range_with_uninterrupted_state(
+        tmp_path, gesture_recording, export_ckpt, full_export):
+    video, data = tmp_path / "part.mp4", tmp_path / "part.npz"
+    code = run_cli("export", gesture_recording, "--model", export_ckpt, "--video", video,
+                   "--data", data, "--from", "0.5", "--to", "1.0", "--no-progress")
+    assert code == 0
+    arrays, metadata = read_npz(data)
+    np.testing.assert_array_equal(arrays["bin"], np.arange(50, 100))
+    np.testing.assert_allclose(arrays["t_start_s"], np.arange(50, 100) * DT_US / 1e6)
+    frames, info = read_video(video)
+    assert info["frames"] == len(frames) == 50
+    full = full_export.arrays
+    # The state at --from equals uninterrupted playback's: same outputs as the full run.
+    np.testing.assert_allclose(arrays["probs"], full["probs"][50:100], atol=1e-6)
+    np.testing.assert_allclose(arrays["smoothed"], full["smoothed"][50:100], atol=1e-6)
+    layer = metadata["video_gate_layer"]
+    np.testing.assert_allclose(arrays[f"attention/{layer}/gate"],
+                               full[f"attention/{layer}/gate"][50:100], atol=1e-6)
+    assert (metadata["from_s"], metadata["to_s"]) == (0.5, 1.0)
+
+
+def test_sensor_view_draws_the_full_sensor(tmp_path, gesture_recording, export_ckpt):
+    video = tmp_path / "sensor.avi"
+    code = run_cli("export", gesture_recording, "--model", export_ckpt, "--video", video,
+                   "--from", "0.7", "--to", "0.75", "--view", "sensor", "--no-progress",
+                   "--playback-speed", "0.25")
+    assert code == 0
+    frames, info = read_video(video)
+    renderer = FrameRenderer((128, 128), CLASS_NAMES, gate_layer="x",
+                             style=RenderStyle(gate_steps=T_STEPS))
+    assert len(frames) == 5 and (info["width"], info["height"]) == renderer.size
+    assert info["fps"] == pytest.approx(25.0)
+
+
+@pytest.mark.parametrize("make_bad, reason", [
+    (lambda tmp: tmp / "missing" / "out.mp4", "folder .*missing does not exist"),
+    (lambda tmp: tmp / "a_file.txt" / "out.mp4", "a_file.txt is not a folder"),
+    (lambda tmp: tmp / "a_folder.mp4", "a_folder.mp4: it is a folder"),
+])
+def test_an_unwritable_output_fails_before_any_work(tmp_path, monkeypatch, capsys,
+                                                    gesture_recording, export_ckpt,
+                                                    make_bad, reason):
+    (tmp_path / "a_file.txt").write_text("not a folder")
+    (tmp_path / "a_folder.mp4").mkdir()
+
+    def no_engine(*_args, **_kwargs):
+        raise AssertionError("the engine must not start when an output cannot be written")
+
+    monkeypatch.setattr(exporter, "Engine", no_engine)
+    bad = make_bad(tmp_path)
+    good = tmp_path / "good.npz"
+    code = run_cli("export", gesture_recording, "--model", export_ckpt, "--video", bad,
+                   "--data", good, "--no-progress")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "live-snn export: error: cannot write the video to" in err
+    assert len(err.strip().splitlines()) == 1
+    import re
+
+    assert re.search(reason, err), err
+    assert not good.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file.txt", "a_folder.mp4"]
+
+
+def test_an_unwritable_data_path_is_named_too(tmp_path, monkeypatch, gesture_recording,
+                                              export_ckpt):
+    monkeypatch.setattr(exporter, "Engine", None)
+    with pytest.raises(LiveSnnError, match=r"cannot write the data to .*nowhere.*does not exist"):
+        exporter.export(exporter.ExportConfig(source=str(gesture_recording), model=export_ckpt,
+                                              data=tmp_path / "nowhere" / "x.npz"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "nothing to export"),
+    (["--data", "{tmp}/x.npz", "--from", "9"], r"--from 9.0 s is past the end of .* \(1.450 s"),
+    (["--data", "{tmp}/x.npz", "--from", "1", "--to", "0.5"], "must come after --from"),
+    (["--data", "{tmp}/x.npz", "--gate-layer", "nope"], r"no attention layer 'nope'.*blocks"),
+    (["--video", "{tmp}/x.gif"], r"unknown container '\.gif'"),
+    (["--data", "{tmp}/x.csv"], "must end in .npz"),
+])
+def test_bad_requests_get_a_specific_error(tmp_path, capsys, gesture_recording, export_ckpt,
+                                           argv, message):
+    import re
+
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    code = run_cli("export", gesture_recording, "--model", export_ckpt, "--no-progress", *argv)
+    assert code == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not list(tmp_path.iterdir())
+
+
+def test_without_model_and_without_the_bundled_one_the_error_says_so(tmp_path, monkeypatch,
+                                                                      gesture_recording):
+    monkeypatch.setattr(exporter, "DEFAULT_MODEL_PATH", tmp_path / "default_lite.safetensors")
+    with pytest.raises(LiveSnnError, match=r"no model given and no bundled model.*--model"):
+        exporter.export(exporter.ExportConfig(source=str(gesture_recording),
+                                              data=tmp_path / "x.npz", progress=False))
+
+
+def test_bins_to_export_takes_every_bin_overlapping_the_range():
+    info = SimpleNamespace(dt_us=10_000, num_bins=145, source_description="rec")
+    assert exporter.bins_to_export(info, None, None) == range(0, 145)
+    assert exporter.bins_to_export(info, 1.5 - 1.0, 1.0) == range(50, 100)
+    assert exporter.bins_to_export(info, 0.505, 0.995) == range(50, 100)
+    assert exporter.bins_to_export(info, 1.2, 99.0) == range(120, 145)
+    assert exporter.bins_to_export(info, 0.07, 0.08) == range(7, 8)
+    with pytest.raises(LiveSnnError, match="selects no bin"):
+        exporter.bins_to_export(info, None, 0.0)

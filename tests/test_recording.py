@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from live_snn.cli import main
+from live_snn.events import EventBatch, events_checksum
+from live_snn.recording import RecordingError, StreamingChecksum, record
+from live_snn.sources import open_source
+from live_snn.sources.aedat4 import Aedat4Source
+from live_snn.sources.memory import MemorySource
+
+dv = pytest.importorskip("dv_processing")
+SERVER = Path(__file__).parent / "sources" / "dv_stream_server.py"
+
+
+def all_events(path: Path) -> EventBatch:
+    with Aedat4Source(path) as source:
+        return EventBatch.concatenate(list(source))
+
+
+def test_streaming_checksum_equals_events_checksum():
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.integers(0, 10**6, 1000))
+    events = EventBatch.from_arrays(t, t % 9, t % 7, t % 2, (9, 7))
+    checksum = StreamingChecksum()
+    for lo in range(0, 1000, 333):
+        checksum.update(events.events[lo : lo + 333])
+    assert checksum.hexdigest() == events_checksum(events.events) and checksum.count == 1000
+
+
+def test_record_from_a_network_stream_loses_nothing(recordings_dir, tmp_path):
+    """A real DV server replays a real recording over loopback TCP; the recorded file holds
+    exactly the served events."""
+    recording = recordings_dir / "dvs128_arms_a.aedat4"
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, str(SERVER), str(recording), str(port), "--max-seconds", "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout.readline().strip() == "listening"
+        out = tmp_path / "copy.aedat4"
+        seen = []
+        with open_source(f"tcp://127.0.0.1:{port}") as source:
+            result = record(source, out, on_batch=lambda b: seen.append(len(b)))
+    finally:
+        server.kill()
+        server.wait()
+        server.stdout.close()
+    expected = all_events(recording)
+    assert (
+        result.end_reason.startswith("stream dropped: ") and "connection lost" in result.end_reason
+    )
+    assert result.events_written == result.events_read_back == len(expected)
+    assert result.checksum_written == result.checksum_read_back == events_checksum(expected.events)
+    assert result.verified and sum(seen) == len(expected)
+    copy = dv.io.MonoCameraRecording(str(out))
+    assert copy.getCameraName() == "DVS128_0279" and copy.getEventResolution() == (128, 128)
+    assert out.stat().st_size < 0.8 * len(expected) * 16  # LZ4-compressed by dv's writer
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.aedat4"]  # no leftovers
+
+
+def test_duration_refuse_and_force(recordings_dir, tmp_path):
+    source_path = recordings_dir / "dvsgesture_sample_03.aedat4"
+    events = all_events(source_path)
+    out = tmp_path / "first_half_second.aedat4"
+    with open_source(str(source_path)) as source:
+        result = record(source, out, duration_s=0.5)
+    kept = events.t < events.t_first + 500_000
+    assert result.end_reason == "duration reached" and result.verified
+    assert result.events_written == np.count_nonzero(kept)
+    assert result.checksum_read_back == events_checksum(events.events[kept])
+    with pytest.raises(RecordingError, match="exists; use --force"):
+        record(MemorySource(events, description="m"), out)
+    result = record(MemorySource(events, description="m"), out, force=True)
+    assert result.events_read_back == len(events)
+    with pytest.raises(RecordingError, match=r"should end in \.aedat4"):
+        record(MemorySource(events, description="m"), tmp_path / "x.dat")
+
+
+def test_live_source_stops_on_wall_clock_without_events(tmp_path):
+    class Silent(MemorySource):
+        is_live = True
+
+        def __iter__(self):
+            while True:
+                time.sleep(0.01)
+                yield EventBatch.empty(self.resolution)
+
+    silent = Silent(EventBatch.empty((8, 8)), description="silent")
+    started = time.monotonic()
+    result = record(silent, tmp_path / "silent.aedat4", duration_s=0.3)
+    assert time.monotonic() - started < 5
+    assert result.events_written == 0 == result.events_read_back and result.verified
+
+
+def test_record_cli(recordings_dir, tmp_path, capsys):
+    out = tmp_path / "cli.aedat4"
+    source = str(recordings_dir / "dvs128_arms_b.aedat4")
+    assert main(["record", source, str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "wrote 18342 events" in text and "verified: read back 18342 events" in text
+    assert main(["record", source, str(out)]) == 2
+    assert "exists; use --force" in capsys.readouterr().err
+    assert main(["record", source, str(out), "--force", "--duration", "1"]) == 0
+    assert "stopped: duration reached" in capsys.readouterr().out

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+import torch
+
+from live_snn.engine.predictor import PredictorConfig
+from live_snn.errors import CheckpointError
+from live_snn.model import load_checkpoint
+from live_snn.train.distributed import DistContext
+from live_snn.train.evaluate import StreamingConfig
+from live_snn.train.loss import LossConfig
+from live_snn.train.trainer import CheckpointInfo, TrainConfig, Trainer
+from live_snn.train.windows import WindowSpec
+
+from .synthetic import CLASS_NAMES, quadrant_sessions, tiny_binning, tiny_model
+
+CPU = DistContext(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
+
+
+def _trainer(out_dir, steps, *, seed=0, eval_every=10):
+    # Constant learning rate: a fresh SNN stays silent for its first few dozen steps.
+    config = TrainConfig(steps=steps, batch_size=8, window=WindowSpec(6, burn_in=2, grace=1),
+                         loss=LossConfig(logit_scale=5.0, rest_weight=0.1), lr=1e-2,
+                         min_lr_fraction=1.0, seed=seed, eval_every=eval_every)
+    streaming = StreamingConfig(PredictorConfig(ema_tau_steps=2.0, logit_scale=5.0),
+                                grace_bins=1, stable_steps=2)
+    info = CheckpointInfo(tiny_binning(), CLASS_NAMES, {"dataset": "quadrants", "seed": 0})
+    return Trainer(tiny_model(seed=seed), config, quadrant_sessions(4, seed=1),
+                   quadrant_sessions(2, seed=2), streaming, info, out_dir, CPU)
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_training_lowers_the_loss_and_writes_loadable_checkpoints(tmp_path):
+    trainer = _trainer(tmp_path, steps=60, eval_every=30)
+    first = trainer.train_step()[0]
+    trainer.step = 1
+    result = trainer.fit()
+    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    assert [h["step"] for h in history] == [30, 60]
+    assert history[-1]["train"]["loss"] < first
+    assert result.last_validation["val_step_accuracy"] > 0.6  # chance is 1/3
+    for name in ("best.safetensors", "last.safetensors"):
+        ckpt = load_checkpoint(tmp_path / name)
+        assert ckpt.class_names == CLASS_NAMES
+        assert ckpt.binning.dt_us == 10_000
+        assert ckpt.training["dataset"] == "quadrants" and ckpt.training["steps"] in (30, 60)
+        assert ckpt.readout["logit_scale"] == 5.0
+        assert "val_streaming_accuracy" in ckpt.metrics
+
+
+def test_same_seed_same_model_and_resume_continues_exactly(tmp_path):
+    straight = _trainer(tmp_path / "a", steps=6, eval_every=3)
+    straight.fit()
+    again = _trainer(tmp_path / "b", steps=6, eval_every=3)
+    again.fit()
+    stopped = _trainer(tmp_path / "c", steps=6, eval_every=3)
+    stopped.fit(max_steps_this_run=3)
+    assert stopped.step == 3
+    resumed = _trainer(tmp_path / "c", steps=6, eval_every=3)
+    resumed.fit(resume=True)
+    assert resumed.step == 6
+    reference = _weights(straight.module)
+    for other in (again.module, resumed.module):
+        for key, value in other.state_dict().items():
+            assert torch.equal(value, reference[key]), key
+    assert [h["step"] for h in resumed.history] == [3, 6]
+
+
+def test_resume_refuses_a_different_batch_or_a_missing_run(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        _trainer(tmp_path, steps=2).fit(resume=True)
+    _trainer(tmp_path, steps=2, eval_every=2).fit()
+    other = _trainer(tmp_path, steps=4, seed=3)
+    with pytest.raises(CheckpointError, match="seed"):
+        other.fit(resume=True)

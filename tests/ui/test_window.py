@@ -1,0 +1,188 @@
+"""The whole window on a real recording, with the real engine (offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_snn_ui.engine_bridge import EngineBridge
+from live_snn_ui.event_view import render_events
+from live_snn_ui.window import MainWindow
+from PySide6.QtCore import Qt
+
+from live_snn.engine.engine import EngineConfig
+
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def recording(recordings_dir: Path) -> Path:
+    path = recordings_dir / "dvsgesture_sample_01.aedat4"  # 1.45 s: ~73 bins of 20 ms
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+@pytest.fixture
+def make_window(themed_app, qtbot):
+    def make(**config) -> MainWindow:
+        engine = EngineConfig(**{"device": "cpu", "speed": None, **config})
+        window = MainWindow(EngineBridge(engine))
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make
+
+
+def open_session(window: MainWindow, qtbot, recording: Path, checkpoint: Path, *,
+                 autoplay: bool = True) -> None:
+    window.bridge.open_session(str(recording), str(checkpoint), autoplay=autoplay)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=TIMEOUT_MS)
+    assert window.banner.kind != "error", window.banner.text()
+
+
+def wait_until_finished(window: MainWindow, qtbot) -> None:
+    last = window.session.num_bins - 1
+    qtbot.waitUntil(lambda: window.bridge.state == "finished"
+                    and window.bridge.history.latest_bin == last, timeout=TIMEOUT_MS)
+    qtbot.wait(100)  # one more redraw after the last bin
+
+
+def test_play_to_the_end(make_window, qtbot, recording, gui_checkpoint):
+    window = make_window()
+    open_session(window, qtbot, recording, gui_checkpoint)
+    session = window.session
+    wait_until_finished(window, qtbot)
+    first, labels = window.timeline.strip_labels()
+    assert first == 0 and len(labels) == session.num_bins  # one entry per bin
+    assert (labels >= 0).all()
+    np.testing.assert_array_equal(labels, window.bridge.history.column("label"))
+    layer = window.attention_panel.current_layer()
+    assert layer == session.attention_layers[0]
+    heatmap = window.attention_panel.heatmap_data()
+    assert heatmap.shape == (session.window_steps, session.attention_channels[layer])
+    assert np.isfinite(heatmap).all()
+    assert window.event_view.image_rgb().shape == (128, 128, 3)
+    assert f"bin {session.num_bins - 1}" in window.prediction_panel._step_label.text()
+    assert window.controls.time_label.text().startswith("1.4")
+    assert window.redraws > 0 and window.banner.kind != "error"
+
+
+def assert_panels_show(window: MainWindow, bin_index: int) -> None:
+    record = window.bridge.history.step(bin_index)
+    raw, smoothed = window.prediction_panel.bar_values()
+    np.testing.assert_array_equal(raw, record.probs)
+    np.testing.assert_array_equal(smoothed, record.smoothed)
+    assert f"bin {bin_index} " in window.prediction_panel._step_label.text() + " "
+    np.testing.assert_array_equal(window.event_view.image_rgb(),
+                                  render_events(record.sensor_frame))
+    layer = window.attention_panel.current_layer()
+    np.testing.assert_array_equal(window.attention_panel.heatmap_data()[-1],
+                                  record.attention[layer]["gate"])
+
+
+def test_single_step_advances_exactly_one_bin(make_window, qtbot, recording, gui_checkpoint):
+    window = make_window()
+    open_session(window, qtbot, recording, gui_checkpoint, autoplay=False)
+    history = window.bridge.history
+    qtbot.wait(300)
+    assert len(history) == 0 and window.bridge.state == "paused"
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Right)            # the → shortcut
+    qtbot.waitUntil(lambda: history.latest_bin == 0, timeout=TIMEOUT_MS)
+    window.controls.step_action.trigger()               # the Step button
+    qtbot.waitUntil(lambda: history.latest_bin == 1, timeout=TIMEOUT_MS)
+    qtbot.wait(400)                                     # nothing more arrives on its own
+    assert len(history) == 2 and history.latest_bin == 1
+    qtbot.waitUntil(lambda: "bin 1" in window.prediction_panel._step_label.text())
+    assert_panels_show(window, 1)
+    window.step_back()                                  # ← selects the previous step
+    assert window.selected_bin == 0
+    assert_panels_show(window, 0)
+    assert window.timeline._selected.isVisible()
+    window.step_forward()                               # → walks the history first
+    assert window.selected_bin == 1 and len(history) == 2
+
+
+def test_seek_then_play_gives_the_same_predictions(make_window, qtbot, recording, gui_checkpoint):
+    window = make_window(snapshot_every=16)
+    open_session(window, qtbot, recording, gui_checkpoint)
+    wait_until_finished(window, qtbot)
+    history = window.bridge.history
+    reference = {name: history.column(name).copy() for name in ("probs", "smoothed", "label")}
+    n = window.session.num_bins
+    target = n // 2 + 3                                  # between two snapshots
+    window.bridge.pause()
+    history.clear()
+    start, dt = window.session.start_us, window.session.dt_us
+    window.seek(start + target * dt + dt // 3)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: history.latest_bin == n - 1 and window.bridge.state == "finished",
+                    timeout=TIMEOUT_MS)
+    assert history.first_bin == target and len(history) == n - target
+    for name, values in reference.items():
+        np.testing.assert_allclose(history.column(name), values[target:], atol=1e-6,
+                                   err_msg=f"{name} after the seek")
+
+
+def test_corrupt_file_shows_an_error_and_the_window_keeps_working(
+        make_window, qtbot, recording, gui_checkpoint, tmp_path):
+    window = make_window()
+    open_session(window, qtbot, recording, gui_checkpoint, autoplay=False)
+    window.step_forward()
+    qtbot.waitUntil(lambda: window.bridge.history.latest_bin == 0, timeout=TIMEOUT_MS)
+    session = window.session
+
+    broken = tmp_path / "broken.aedat4"
+    broken.write_bytes(b"this is not an AEDAT4 recording\n" * 64)
+    window.open_source(str(broken))
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=TIMEOUT_MS)
+    assert "broken.aedat4" in window.banner.text()
+    assert window.session is session                     # the open session is untouched
+    window.step_forward()
+    qtbot.waitUntil(lambda: window.bridge.history.latest_bin == 1, timeout=TIMEOUT_MS)
+
+    truncated = tmp_path / "truncated.aedat4"
+    data = recording.read_bytes()
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+    window.banner.dismiss()
+    window.open_source(str(truncated))
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=TIMEOUT_MS)
+    assert "truncated.aedat4" in window.banner.text()
+    if window.session is not session:                   # the damage was found mid-stream:
+        assert len(window.bridge.history) > 0           # the bins before it were kept
+
+    window.open_source(str(recording))                  # and a good file plays again
+    qtbot.waitUntil(lambda: window.session is not None and window.session is not session
+                    and recording.name in window.session.source_description
+                    and window.bridge.history.latest_bin is not None, timeout=TIMEOUT_MS)
+
+
+def test_switching_layers_and_branches_changes_the_heatmap(
+        make_window, qtbot, recording, gui_checkpoint):
+    window = make_window()
+    open_session(window, qtbot, recording, gui_checkpoint)
+    wait_until_finished(window, qtbot)
+    panel, history, session = window.attention_panel, window.bridge.history, window.session
+    focus, steps = history.latest_bin, session.window_steps
+    first, second = session.attention_layers[:2]
+
+    def expected(layer: str, part: str) -> np.ndarray:
+        return history.attention_window(layer, focus, steps)[part]
+
+    shown = {}
+    for part in ("gate", "branch_a", "branch_b"):
+        panel.set_part(part)
+        shown[part] = panel.heatmap_data()
+        np.testing.assert_array_equal(shown[part], expected(first, part))
+    assert not np.array_equal(shown["gate"], shown["branch_a"])
+    assert not np.array_equal(shown["branch_a"], shown["branch_b"])
+    panel.set_part("gate")
+    panel.set_current_layer(second)                     # redrawn on the next tick
+    qtbot.waitUntil(lambda: np.array_equal(panel.heatmap_data(), expected(second, "gate")),
+                    timeout=5_000)
+    assert not np.array_equal(panel.heatmap_data(), shown["gate"])

@@ -1,0 +1,90 @@
+"""Application start-up: the QApplication in the dark theme, the window, the engine bridge,
+and the ``--screenshot FILE --quit-after SECONDS`` mode used for documentation and checks.
+
+``main(options)`` is what ``live-snn gui`` calls after resolving the source and the model.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from live_snn.engine.engine import EngineConfig
+
+from .engine_bridge import EngineBridge
+from .theme import apply_theme
+from .window import MainWindow
+
+WINDOW_SIZE = (1600, 960)
+
+
+@dataclass(frozen=True)
+class GuiOptions:
+    source: str | None                 # spec to open at start (None: nothing yet)
+    model: str | None                  # checkpoint to load at start
+    engine: EngineConfig = EngineConfig(speed=1.0)
+    screenshot: Path | None = None     # save the window here, then quit
+    quit_after_s: float | None = None  # quit after this long (the screenshot is taken then)
+    notice: str | None = None          # shown in the banner at start (e.g. "no model")
+    paused: bool = False               # open without starting playback
+
+
+def create_app() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("live_snn")
+    apply_theme(app)
+    return app
+
+
+def build_window(options: GuiOptions) -> MainWindow:
+    bridge = EngineBridge(options.engine)
+    window = MainWindow(bridge)
+    window.resize(*WINDOW_SIZE)
+    speed = options.engine.speed
+    index = window.controls.speed_box.findData(speed)
+    if index >= 0:
+        window.controls.speed_box.blockSignals(True)
+        window.controls.speed_box.setCurrentIndex(index)
+        window.controls.speed_box.blockSignals(False)
+    if options.notice:
+        window.banner.show_info(options.notice)
+    bridge.open_session(options.source, options.model, autoplay=not options.paused)
+    return window
+
+
+def save_screenshot(window: MainWindow, path: Path) -> Path:
+    """Render the window as it is now into a PNG (works offscreen too)."""
+    window.refresh()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write the screenshot to {path}")
+    return path
+
+
+def main(options: GuiOptions) -> int:
+    app = create_app()
+    window = build_window(options)
+    window.show()
+    outcome = {"code": 0}
+    if options.quit_after_s is not None or options.screenshot is not None:
+        delay_ms = int(1000 * (options.quit_after_s if options.quit_after_s is not None else 5.0))
+
+        def finish() -> None:
+            if options.screenshot is not None:
+                try:
+                    saved = save_screenshot(window, options.screenshot)
+                    print(f"live-snn gui: screenshot saved to {saved}")
+                except OSError as exc:
+                    print(f"live-snn gui: error: {exc}", file=sys.stderr)
+                    outcome["code"] = 1
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(delay_ms, finish)
+    app.exec()
+    window.bridge.close()
+    return outcome["code"]

@@ -1,0 +1,205 @@
+"""Event view: the current bin's events at the sensor's resolution (ON warm, OFF cool, on
+black), an optional short decay trail, the region the model sees outlined, and the event rate
+underneath."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsRectItem,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .panel import Panel, flexible_label
+from .theme import (
+    ACCENT_RGB,
+    CROP_RGB,
+    DIM_TEXT_RGB,
+    OFF_EVENT_RGB,
+    ON_EVENT_RGB,
+    TEXT_RGB,
+    hex_color,
+    make_plot,
+)
+
+# Events per pixel at which a pixel reaches 1 - 1/e of full brightness: a single event is
+# already clearly visible, a busy pixel saturates instead of washing out the rest.
+_SATURATION_EVENTS = 1.0
+
+
+def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS) -> np.ndarray:
+    """``[2, H, W]`` counts (channel 0 = OFF, 1 = ON) -> ``uint8 [H, W, 3]`` RGB on black.
+
+    Brightness follows the pixel's total count; the hue is the ON / OFF mix, so a pixel that
+    fired both ways shows between the two colours instead of washing out to white."""
+    counts = np.asarray(counts, dtype=np.float32)
+    if counts.ndim != 3 or counts.shape[0] != 2:
+        raise ValueError(f"event counts must have shape [2, H, W], got {counts.shape}")
+    total = counts[0] + counts[1]
+    level = 1.0 - np.exp(-total / saturation)                               # [H, W] in [0, 1)
+    colors = np.array([OFF_EVENT_RGB, ON_EVENT_RGB], dtype=np.float32)     # [2, 3]
+    mix = np.tensordot(counts, colors, axes=([0], [0]))                     # [H, W, 3]
+    scale = np.divide(level, total, out=np.zeros_like(total), where=total > 0)
+    return np.clip(mix * scale[..., None], 0, 255).astype(np.uint8)
+
+
+class EventView(Panel):
+    """Fed frames (``[2, H, W]`` counts) by the window; knows nothing of the engine."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Events", parent)
+        self._sensor_size: tuple[int, int] | None = None
+        self._caption = ""
+        self._crop: tuple[int, int, int, int] | None = None
+        self._accumulated: np.ndarray | None = None
+        self._accumulated_is_sensor = True
+        self._image_rgb = np.zeros((1, 1, 3), dtype=np.uint8)
+
+        self._info = flexible_label("no source", dim=True)
+        self.decay_box = QCheckBox("trail")
+        self.decay_box.setToolTip("Keep a short decaying trail of the previous bins")
+        self.decay_ms = QSpinBox()
+        self.decay_ms.setRange(5, 2000)
+        self.decay_ms.setValue(60)
+        self.decay_ms.setSuffix(" ms")
+        self.decay_ms.setEnabled(False)
+        self.decay_box.toggled.connect(self.decay_ms.setEnabled)
+        self.add_header_widget(self.decay_box)
+        self.add_header_widget(self.decay_ms)
+
+        self._image_widget = pg.GraphicsLayoutWidget()
+        self._image_widget.setBackground("k")
+        self._view = self._image_widget.addViewBox()
+        self._view.setAspectLocked(True)
+        self._view.invertY(True)  # sensor row 0 at the top, as the camera sees it
+        self._view.setMouseEnabled(False, False)
+        self._view.setMenuEnabled(False)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setLevels((0, 255))
+        self._view.addItem(self._image)
+        self._sensor_outline = QGraphicsRectItem()
+        self._sensor_outline.setPen(pg.mkPen(hex_color(DIM_TEXT_RGB), width=1, cosmetic=True))
+        self._view.addItem(self._sensor_outline)
+        self._crop_outline = QGraphicsRectItem()
+        self._crop_outline.setPen(
+            pg.mkPen(hex_color(CROP_RGB), width=1.5, style=Qt.PenStyle.DashLine, cosmetic=True)
+        )
+        self._view.addItem(self._crop_outline)
+
+        self.rate_plot = make_plot(left="events/s", bottom="time (s)")
+        self.rate_plot.setMinimumHeight(70)
+        self.rate_plot.getPlotItem().setMouseEnabled(x=False, y=False)
+        self._rate_curve = self.rate_plot.plot(
+            pen=pg.mkPen(hex_color(TEXT_RGB), width=1.2),
+            fillLevel=0,
+            brush=pg.mkBrush(*TEXT_RGB, 40),
+        )
+        self._rate_cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(ACCENT_RGB), width=1))
+        self.rate_plot.addItem(self._rate_cursor)
+
+        image_box = QWidget()
+        image_layout = QVBoxLayout(image_box)
+        image_layout.setContentsMargins(0, 0, 0, 0)
+        image_layout.setSpacing(2)
+        image_layout.addWidget(self._image_widget, 1)
+        image_layout.addWidget(self._info)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(image_box)
+        splitter.addWidget(self.rate_plot)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.body.addWidget(splitter)
+
+    # -- geometry ------------------------------------------------------------------------
+    def set_geometry(
+        self,
+        sensor_size: tuple[int, int],
+        crop_box: tuple[int, int, int, int] | None,
+        caption: str = "",
+    ) -> None:
+        """Sensor ``(width, height)``; the crop box ``(x0, y0, w, h)`` in sensor pixels that the
+        model sees (None = the whole sensor); ``caption`` describes the mapping."""
+        width, height = (int(v) for v in sensor_size)
+        self._sensor_size = (width, height)
+        self._crop = tuple(int(v) for v in crop_box) if crop_box is not None else None
+        self._accumulated = None
+        self._sensor_outline.setRect(QRectF(0, 0, width, height))
+        x0, y0, w, h = self._crop or (0, 0, width, height)
+        self._crop_outline.setRect(QRectF(x0, y0, w, h))
+        self._crop_outline.setVisible(self._crop is not None)
+        self._caption = caption
+        self._info.setText(caption)
+        self._view.setRange(QRectF(0, 0, width, height), padding=0.02)
+        self._set_rgb(np.zeros((height, width, 3), dtype=np.uint8), sensor=True)
+
+    def set_info(self, text: str) -> None:
+        """The line under the image: the mapping caption, then ``text``."""
+        self._info.setText(f"{self._caption} · {text}" if self._caption else text)
+
+    # -- frames --------------------------------------------------------------------------
+    def decay_tau_ms(self) -> float:
+        """Trail time constant in ms; 0 when the trail is off."""
+        return float(self.decay_ms.value()) if self.decay_box.isChecked() else 0.0
+
+    def push_frames(self, frames: np.ndarray, dt_us: int, *, sensor: bool) -> None:
+        """Show the newest of ``frames [k, 2, H, W]`` (oldest first); with the trail on, the
+        earlier ones and the previous image fade out with the trail's time constant."""
+        frames = np.asarray(frames, dtype=np.float32)
+        if frames.ndim != 4 or not len(frames):
+            return
+        tau_ms = self.decay_tau_ms()
+        if tau_ms <= 0 or self._accumulated is None or self._accumulated_is_sensor != sensor \
+                or self._accumulated.shape != frames.shape[1:]:
+            self._accumulated = frames[-1].copy()
+        else:
+            per_step = math.exp(-dt_us / (tau_ms * 1000.0))
+            k = len(frames)
+            weights = per_step ** np.arange(k - 1, -1, -1, dtype=np.float32)  # newest = 1
+            self._accumulated *= per_step**k
+            self._accumulated += np.tensordot(weights, frames, axes=([0], [0]))
+        self._accumulated_is_sensor = sensor
+        self._set_rgb(render_events(self._accumulated), sensor=sensor)
+
+    def show_frame(self, frame: np.ndarray, *, sensor: bool) -> None:
+        """Show exactly one bin (a selected step): no trail."""
+        frame = np.asarray(frame, dtype=np.float32)
+        self._accumulated = frame.copy()
+        self._accumulated_is_sensor = sensor
+        self._set_rgb(render_events(frame), sensor=sensor)
+
+    def clear_frame(self) -> None:
+        self._accumulated = None
+        if self._sensor_size:
+            w, h = self._sensor_size
+            self._set_rgb(np.zeros((h, w, 3), dtype=np.uint8), sensor=True)
+
+    def _set_rgb(self, rgb: np.ndarray, *, sensor: bool) -> None:
+        self._image_rgb = rgb
+        self._image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        h, w = rgb.shape[:2]
+        if sensor or self._crop is None:
+            rect = QRectF(0, 0, w, h)
+        else:  # model-resolution frame: stretch it over the crop box it was taken from
+            x0, y0, cw, ch = self._crop
+            rect = QRectF(x0, y0, cw, ch)
+        self._image.setRect(rect)
+
+    def image_rgb(self) -> np.ndarray:
+        """The RGB image currently shown (``uint8 [H, W, 3]``)."""
+        return self._image_rgb
+
+    # -- event rate ----------------------------------------------------------------------
+    def set_rate(self, times_s: np.ndarray, events_per_s: np.ndarray, cursor_s: float | None) -> None:
+        self._rate_curve.setData(np.asarray(times_s, float), np.asarray(events_per_s, float),
+                                 connect="finite")
+        if cursor_s is not None:
+            self._rate_cursor.setPos(cursor_s)

@@ -1,0 +1,44 @@
+"""The frame every panel sits in: a title line (with room for the panel's own switches on the
+right) above the panel's body, so the window reads as a set of labelled boxes."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+
+class Panel(QFrame):
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self._title = QLabel(title.upper())
+        self._title.setObjectName("panelTitle")
+        self._header = QHBoxLayout()
+        self._header.setContentsMargins(0, 0, 0, 0)
+        self._header.setSpacing(8)
+        self._header.addWidget(self._title)
+        self._header.addStretch(1)
+        self.body = QVBoxLayout()
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(4)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 6, 8, 8)
+        outer.setSpacing(4)
+        outer.addLayout(self._header)
+        outer.addLayout(self.body, 1)
+
+    def add_header_widget(self, widget: QWidget) -> None:
+        self._header.addWidget(widget)
+
+    def set_title(self, title: str) -> None:
+        self._title.setText(title.upper())
+
+
+def flexible_label(text: str = "", *, dim: bool = False) -> QLabel:
+    """A label whose text changes at run time: it never widens the window (long text is
+    cut at the panel's edge instead of pushing the splitters)."""
+    label = QLabel(text)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setMinimumWidth(1)
+    if dim:
+        label.setObjectName("dim")
+    return label

@@ -1,0 +1,159 @@
+"""Prediction panel: the label in large type with its confidence, and one bar per class (the
+smoothed probability as a solid bar in the class's colour, this step's raw probability as a
+thin light bar inside it). The "uncertain" state greys the label out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QWidget
+
+from .panel import Panel, flexible_label
+from .theme import (
+    DIM_TEXT_RGB,
+    MATCH_RGB,
+    MISMATCH_RGB,
+    TEXT_RGB,
+    UNCERTAIN_RGB,
+    axis_font,
+    class_colors,
+    hex_color,
+    make_plot,
+)
+
+_SMOOTHED_HEIGHT = 0.72
+_RAW_HEIGHT = 0.22
+
+
+class PredictionPanel(Panel):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Prediction", parent)
+        self.class_names: tuple[str, ...] = ()
+        self._colors = np.zeros((0, 3), dtype=np.uint8)
+        self._raw = np.zeros(0, dtype=np.float32)
+        self._smoothed = np.zeros(0, dtype=np.float32)
+
+        self._step_label = flexible_label(dim=True)
+        self._step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.add_header_widget(self._step_label)
+
+        self.label = flexible_label("—")
+        font = QFont("DejaVu Sans", 24)
+        font.setBold(True)
+        self.label.setFont(font)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.label.setMinimumHeight(44)
+        self.detail = flexible_label("no model loaded")
+        self.detail.setFont(QFont("DejaVu Sans", 11))
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.body.addWidget(self.label)
+        self.body.addWidget(self.detail)
+
+        self.plot = make_plot(bottom="probability")
+        item = self.plot.getPlotItem()
+        item.setMouseEnabled(x=False, y=False)
+        item.getViewBox().invertY(True)  # class 0 at the top, in the dataset's order
+        item.setXRange(0, 1, padding=0.01)
+        item.getAxis("left").setStyle(tickFont=axis_font(10), tickLength=0)
+        item.showGrid(x=True, y=False, alpha=0.15)
+        self._smoothed_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=_SMOOTHED_HEIGHT)
+        self._raw_bars = pg.BarGraphItem(
+            x0=[], y=[], width=[], height=_RAW_HEIGHT,
+            brush=pg.mkBrush(*TEXT_RGB, 190), pen=pg.mkPen(None),
+        )
+        self._threshold = pg.InfiniteLine(
+            angle=90, pen=pg.mkPen(hex_color(UNCERTAIN_RGB), width=1, style=Qt.PenStyle.DashLine)
+        )
+        self._threshold.setVisible(False)
+        item.addItem(self._smoothed_bars)
+        item.addItem(self._raw_bars)
+        item.addItem(self._threshold)
+        legend = flexible_label(
+            f"<span style='color:{hex_color(DIM_TEXT_RGB)}'>bar: smoothed · "
+            f"thin line: this step (raw)</span>"
+        )
+        self.body.addWidget(self.plot, 1)
+        self.body.addWidget(legend)
+
+    def set_classes(self, names: Sequence[str], *, uncertain_below: float = 0.0) -> None:
+        self.class_names = tuple(names)
+        k = len(self.class_names)
+        self._colors = class_colors(k)
+        axis = self.plot.getPlotItem().getAxis("left")
+        axis.setTicks([[(i, name) for i, name in enumerate(self.class_names)]])
+        self.plot.getPlotItem().setYRange(-0.5, k - 0.5, padding=0.02)
+        self._threshold.setPos(uncertain_below)
+        self._threshold.setVisible(uncertain_below > 0)
+        self.clear()
+
+    def clear(self) -> None:
+        k = len(self.class_names)
+        self._raw = np.zeros(k, dtype=np.float32)
+        self._smoothed = np.zeros(k, dtype=np.float32)
+        self._draw_bars(label=-1)
+        self.label.setText("—")
+        self.label.setStyleSheet(f"color: {hex_color(DIM_TEXT_RGB)};")
+        self.detail.setText("waiting for the first step" if k else "no model loaded")
+        self._step_label.setText("")
+
+    def show_step(
+        self,
+        probs: np.ndarray,
+        smoothed: np.ndarray,
+        label: int,
+        confidence: float,
+        uncertain: bool,
+        *,
+        ground_truth: int = -1,
+        caption: str = "",
+    ) -> None:
+        k = len(self.class_names)
+        probs, smoothed = np.asarray(probs, np.float32), np.asarray(smoothed, np.float32)
+        if probs.shape != (k,) or smoothed.shape != (k,):
+            raise ValueError(
+                f"expected {k} class probabilities, got raw {probs.shape} and smoothed {smoothed.shape}"
+            )
+        self._raw, self._smoothed = probs, smoothed
+        self._draw_bars(label=label)
+        name = self.class_names[label] if 0 <= label < k else "?"
+        if uncertain:
+            self.label.setText("uncertain")
+            self.label.setStyleSheet(f"color: {hex_color(UNCERTAIN_RGB)}; font-style: italic;")
+            detail = f"best guess <b>{name}</b> at {confidence:.0%}"
+        else:
+            self.label.setText(name)
+            self.label.setStyleSheet(f"color: {hex_color(self._colors[label])};")
+            detail = f"confidence <b>{confidence:.0%}</b>"
+        if 0 <= ground_truth < k:
+            ok = ground_truth == label and not uncertain
+            color = hex_color(MATCH_RGB if ok else MISMATCH_RGB)
+            mark = "✓" if ok else "✗"
+            detail += (
+                f" &nbsp;·&nbsp; truth <span style='color:{color}'>"
+                f"{self.class_names[ground_truth]} {mark}</span>"
+            )
+        self.detail.setText(detail)
+        self._step_label.setText(caption)
+
+    def _draw_bars(self, *, label: int) -> None:
+        k = len(self.class_names)
+        y = np.arange(k, dtype=float)
+        brushes = [pg.mkBrush(*c) for c in self._colors]
+        pens = [
+            pg.mkPen("w", width=2) if i == label else pg.mkPen(None) for i in range(k)
+        ]
+        self._smoothed_bars.setOpts(
+            x0=np.zeros(k), y=y, width=np.nan_to_num(self._smoothed), height=_SMOOTHED_HEIGHT,
+            brushes=brushes, pens=pens,
+        )
+        self._raw_bars.setOpts(x0=np.zeros(k), y=y, width=np.nan_to_num(self._raw),
+                               height=_RAW_HEIGHT)
+
+    # -- for tests and the screenshot check ---------------------------------------------
+    def bar_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(raw, smoothed)`` probabilities currently drawn."""
+        return self._raw.copy(), self._smoothed.copy()

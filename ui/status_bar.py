@@ -1,0 +1,80 @@
+"""Status bar: events/s, steps/s, real-time factor, per-stage latency p50/p95, skipped bins
+and the device, from the engine's :class:`EngineStats` snapshots."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from live_snn.engine.prediction import LATENCY_STAGES, EngineStats
+
+STAGE_SHORT = {
+    "event_to_bin": "bin",
+    "queue": "queue",
+    "step": "step",
+    "bin_to_prediction": "bin→pred",
+}
+
+
+def _si(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    for factor, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.1f} {suffix}"
+    return f"{value:.0f} "
+
+
+def _ms(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.1f}"
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizeGripEnabled(False)
+        self.events_label = QLabel("– ev/s")
+        self.steps_label = QLabel("– steps/s")
+        self.rtf_label = QLabel("RTF –")
+        self.latency_label = QLabel("latency –")
+        self.skipped_label = QLabel("skipped 0")
+        self.device_label = QLabel("device –")
+        for label in (self.events_label, self.steps_label, self.rtf_label, self.latency_label,
+                      self.skipped_label, self.device_label):
+            self.addPermanentWidget(label)
+        self.latency_label.setToolTip(
+            "p50 / p95 in ms per stage: bin = newest event → bin closed, queue = waiting for "
+            "the model, step = model step, bin→pred = bin closed → prediction ready"
+        )
+        self._last_events: tuple[int, float] | None = None
+
+    def set_device(self, device: str) -> None:
+        self.device_label.setText(f"device {device}")
+
+    def show_stats(self, stats: EngineStats) -> None:
+        # Events/s from two snapshots' counters half a second apart: the engine counts, the
+        # bar differentiates (a per-redraw difference would flicker).
+        last = self._last_events
+        if last is None or stats.wall_s < last[1]:
+            self._last_events = (stats.events_in, stats.wall_s)
+        elif stats.wall_s - last[1] >= 0.5:
+            rate = (stats.events_in - last[0]) / (stats.wall_s - last[1])
+            self.events_label.setText(f"{_si(rate)}ev/s")
+            self._last_events = (stats.events_in, stats.wall_s)
+        self.steps_label.setText(f"{stats.steps_per_s:.1f} steps/s")
+        rtf = stats.realtime_factor
+        self.rtf_label.setText(f"RTF {rtf:.2f}×" if math.isfinite(rtf) else "RTF –")
+        parts = []
+        for stage in LATENCY_STAGES:
+            summary = stats.latency.get(stage)
+            if summary is not None and summary.count:
+                parts.append(f"{STAGE_SHORT.get(stage, stage)} {_ms(summary.p50)}/{_ms(summary.p95)}")
+        self.latency_label.setText("latency ms p50/p95: " + (" · ".join(parts) if parts else "–"))
+        self.skipped_label.setText(f"skipped {stats.bins_skipped}")
+        self.events_label.setToolTip(f"{stats.events_in} events in, "
+                                     f"{stats.events_dropped_total} dropped")
+
+    def reset_rates(self) -> None:
+        self._last_events = None
+        self.events_label.setText("– ev/s")

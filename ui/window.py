@@ -1,0 +1,288 @@
+"""The main window: the panels in resizable splitters, the control bar, the message banner
+and the status bar, redrawn from the bridge's history at the bridge's tick rate (~30 Hz),
+whatever the event rate.
+
+Which step the panels show: the newest one while following the stream, or the selected one
+(a click on the timeline, ← / → while paused). A selected step shows its own frame, its gate
+window ending at it and its prediction together; Play or a seek returns to following."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from live_snn.engine.prediction import SessionInfo
+
+from .activity_panel import ActivityPanel
+from .attention_panel import AttentionPanel
+from .controls import Controls
+from .engine_bridge import EngineBridge
+from .event_view import EventView
+from .history import StepRecord
+from .message_banner import MessageBanner
+from .prediction_panel import PredictionPanel
+from .status_bar import StatusBar
+from .timeline import TimelineView
+
+ACTIVITY_STEPS = 120            # steps shown in the network-activity heatmap
+RATE_WINDOW_S = 10.0            # seconds of event rate under the event view
+_MAX_TRAIL_FRAMES = 64          # frames folded into the trail per redraw at most
+
+
+def _shown(widget: QWidget) -> bool:
+    """Drawn at all: visible and not collapsed to nothing by a splitter."""
+    return widget.isVisible() and widget.width() > 0 and widget.height() > 0
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.session: SessionInfo | None = None
+        self.selected_bin: int | None = None
+        self.redraws = 0
+        self._drawn_bin: int | None = None       # newest bin folded into the event view
+        self._dirty = False
+        self.setWindowTitle("live_snn")
+
+        self.controls = Controls(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
+        self.banner = MessageBanner()
+        self.event_view = EventView()
+        self.prediction_panel = PredictionPanel()
+        self.attention_panel = AttentionPanel()
+        self.timeline = TimelineView()
+        self.activity_panel = ActivityPanel()
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        for panel in (self.event_view, self.prediction_panel, self.attention_panel):
+            top.addWidget(panel)
+        top.setSizes([520, 420, 660])
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.timeline)
+        bottom.addWidget(self.activity_panel)
+        bottom.setSizes([1000, 600])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(bottom)
+        main.setSizes([600, 300])
+        for splitter in (top, bottom, main):
+            splitter.setHandleWidth(6)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 0, 6, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.banner)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+
+        back = QAction("Step back", self)
+        back.setShortcut(QKeySequence("Left"))
+        back.triggered.connect(self.step_back)
+        self.addAction(back)
+
+        c, b = self.controls, self.bridge
+        c.openSpecRequested.connect(self.open_source)
+        c.cameraListRequested.connect(self._discover_cameras)
+        c.loadModelRequested.connect(b.load_model)
+        c.playPauseRequested.connect(self.toggle_play)
+        c.stepRequested.connect(self.step_forward)
+        c.resetRequested.connect(b.reset)
+        c.speedChanged.connect(b.set_speed)
+        c.seekRequested.connect(self.seek)
+        b.sessionOpened.connect(self._on_session)
+        b.sourceOpened.connect(self._on_source)
+        b.stepsArrived.connect(self._on_steps)
+        b.errorRaised.connect(self.banner.show_error)
+        b.noticeRaised.connect(self.banner.show_info)
+        b.statsUpdated.connect(self.status.show_stats)
+        b.stateChanged.connect(self._on_state)
+        b.busyChanged.connect(self._on_busy)
+        b.camerasFound.connect(c.set_cameras)
+        self.timeline.binClicked.connect(self.select_step)
+        self.attention_panel.layerChanged.connect(self._mark_dirty)
+        self.event_view.decay_box.toggled.connect(self._mark_dirty)
+
+    # ------------------------------------------------------------------ user actions
+    def open_source(self, spec: str) -> None:
+        self.bridge.open_source(spec)
+
+    def _discover_cameras(self) -> None:
+        self.controls.set_cameras(None)
+        self.bridge.discover_cameras()
+
+    def toggle_play(self) -> None:
+        self.selected_bin = None
+        self.bridge.toggle_play()
+        self._mark_dirty()
+
+    def step_forward(self) -> None:
+        """→: through the history while a past step is selected, else one more bin."""
+        history = self.bridge.history
+        if self.selected_bin is not None and history.has(self.selected_bin + 1):
+            self.select_step(self.selected_bin + 1)
+            return
+        self.selected_bin = None
+        self.bridge.step_once()
+
+    def step_back(self) -> None:
+        history = self.bridge.history
+        current = self.selected_bin if self.selected_bin is not None else history.latest_bin
+        if current is not None and history.has(current - 1):
+            self.select_step(current - 1)
+
+    def select_step(self, bin_index: int) -> None:
+        """Show one past step in every panel; playback pauses so it stays on screen."""
+        if not self.bridge.history.has(bin_index):
+            return
+        if self.bridge.state == "running":
+            self.bridge.pause()
+        self.selected_bin = int(bin_index)
+        self.refresh()
+
+    def follow_latest(self) -> None:
+        self.selected_bin = None
+        self._mark_dirty()
+
+    def seek(self, t_us: int) -> None:
+        self.selected_bin = None
+        self._drawn_bin = None
+        self.bridge.seek(t_us)
+
+    # ------------------------------------------------------------------ bridge signals
+    def _on_source(self, description: str) -> None:
+        self.setWindowTitle(f"live_snn — {description}")
+
+    def _on_session(self, session: SessionInfo) -> None:
+        self.session = session
+        self.selected_bin = None
+        self._drawn_bin = None
+        model = os.path.basename(session.model_path) if session.model_path else \
+            session.model_sha256[:12]
+        self.setWindowTitle(f"live_snn — {session.source_description} — {model}")
+        mapping = session.mapping
+        caption = f"{session.sensor} sensor → model {mapping.model}"
+        if not mapping.is_full_sensor:
+            caption += f" from the {mapping.width}×{mapping.height} box"
+        if mapping.factor > 1:
+            caption += f" (÷{mapping.factor})"
+        self.event_view.set_geometry(
+            (session.sensor.width, session.sensor.height), mapping.crop, caption
+        )
+        self.event_view.setToolTip(mapping.describe())
+        self.event_view.set_info(f"bins of {session.dt_us / 1000:g} ms")
+        self.prediction_panel.set_classes(session.class_names,
+                                          uncertain_below=self.bridge.config.uncertain_below)
+        self.timeline.set_classes(session.class_names)
+        self.timeline.set_span(session.dt_us, session.num_bins)
+        self.timeline.set_data(0, np.zeros(0, dtype=np.int64))
+        self.attention_panel.set_layers(session.attention_channels)
+        self.activity_panel.set_layers(session.spiking_layers)
+        self.controls.set_seekable(session.start_us, session.end_us)
+        self.status.set_device(session.device)
+        self.status.reset_rates()
+
+    def _on_state(self, state: str) -> None:
+        self.controls.set_running(state == "running")
+        if state == "finished":
+            self.status.showMessage("end of recording: Play starts again, Home goes back", 6000)
+
+    def _on_busy(self, what: str) -> None:
+        if what:
+            self.status.showMessage(f"{what}…")
+        else:
+            self.status.clearMessage()
+
+    def _on_steps(self, count: int) -> None:
+        if count or self._dirty:
+            self.refresh()
+
+    def _mark_dirty(self, *_args) -> None:
+        self._dirty = True
+
+    # ------------------------------------------------------------------ drawing
+    def focus_bin(self) -> int | None:
+        """The step the panels show: the selected one, else the newest."""
+        history = self.bridge.history
+        if self.selected_bin is not None and history.has(self.selected_bin):
+            return self.selected_bin
+        return history.latest_bin
+
+    def refresh(self) -> None:
+        self._dirty = False
+        history, session = self.bridge.history, self.session
+        focus = self.focus_bin()
+        if session is None or focus is None:
+            return
+        record = history.step(focus)
+        if record is None:
+            return
+        self.redraws += 1
+        if _shown(self.event_view):
+            self._draw_events(record)
+        if _shown(self.prediction_panel):
+            self.prediction_panel.show_step(
+                record.probs, record.smoothed, record.label, record.confidence,
+                record.uncertain, ground_truth=record.ground_truth,
+                caption=self._step_caption(record),
+            )
+        if _shown(self.timeline):
+            self.timeline.set_data(
+                history.first_bin, history.column("label"),
+                uncertain=history.column("uncertain"), confidence=history.column("confidence"),
+                ground_truth=history.column("ground_truth") if session.has_labels else None,
+            )
+            self.timeline.set_cursor(history.latest_bin)
+            self.timeline.set_selected(self.selected_bin)
+        if _shown(self.attention_panel):
+            layer = self.attention_panel.current_layer()
+            if layer is not None:
+                parts = history.attention_window(layer, focus, session.window_steps)
+                bins = np.arange(focus - session.window_steps + 1, focus + 1)
+                self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
+        if _shown(self.activity_panel) and session.spiking_layers:
+            bins, rates = history.series_window("spike_rates", focus, ACTIVITY_STEPS)
+            self.activity_panel.set_window(rates, bins, marked_bin=self.selected_bin)
+        latest = history.step(history.latest_bin) if history.latest_bin != focus else record
+        if latest is not None:
+            self.controls.set_time(latest.t_end_us)
+
+    def _step_caption(self, record: StepRecord) -> str:
+        t0 = self.session.start_us or 0
+        return f"bin {record.bin} · {(record.t_start_us - t0) / 1e6:.3f} s"
+
+    def _draw_events(self, record: StepRecord) -> None:
+        view, history, session = self.event_view, self.bridge.history, self.session
+        sensor = record.sensor_frame is not None
+        if self.selected_bin is not None:
+            frame = record.sensor_frame if sensor else record.frame
+            if frame is not None:
+                view.show_frame(frame, sensor=sensor)
+            self._drawn_bin = None
+        else:
+            newest = record.bin
+            first = newest
+            if view.decay_tau_ms() > 0 and self._drawn_bin is not None and self._drawn_bin < newest:
+                first = max(self._drawn_bin + 1, newest - _MAX_TRAIL_FRAMES + 1)
+            frames = history.frames_between(first, newest, sensor=sensor)
+            if frames is not None and len(frames):
+                view.push_frames(frames, session.dt_us, sensor=sensor)
+            self._drawn_bin = newest
+        view.set_info(f"bin {record.bin}: {record.events} events in {session.dt_us / 1000:g} ms")
+        if _shown(view.rate_plot):
+            n = max(1, min(int(RATE_WINDOW_S * 1e6 / session.dt_us), len(history)))
+            bins, events = history.series_window("events", record.bin, n)
+            dt_s = session.dt_us / 1e6
+            view.set_rate(bins * dt_s, events / dt_s, (record.bin + 0.5) * dt_s)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.bridge.close()
+        super().closeEvent(event)
+
