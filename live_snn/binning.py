@@ -17,6 +17,7 @@ Python loops run over bins, to build the :class:`Frame` objects.
 
 from __future__ import annotations
 
+import functools
 import operator
 from dataclasses import dataclass
 
@@ -247,11 +248,16 @@ class BinnedRecording:
 
 # --------------------------------------------------------------------------- shared core
 
+_ONE = np.float32(1)  # the value np.add.at adds per event (a float32 scalar keeps its fast path)
+_BLOCK_BYTES = 1 << 20  # streaming: frames are carved out of zeroed blocks of about this size
+
 
 class _IndexTables:
     """Lookup tables from raw (x, y, p) to a flat index into one frame, for the model frame
-    (crop + downscale) and the sensor frame. Indexed by the raw bits (x, y as uint16, p as
-    uint8), so negative or oversized coordinates land on a marker instead of an IndexError."""
+    (crop + downscale) and the sensor frame. Indexed by the raw bits (``take`` with
+    ``mode="wrap"`` reads int16 x, y as uint16 and int8 p as uint8), so negative or oversized
+    coordinates land on a marker instead of an IndexError. Built once per mapping
+    (:func:`_tables_for`), hence read-only."""
 
     def __init__(self, mapping: SpatialMapping):
         model, sensor, f = mapping.model, mapping.sensor, mapping.factor
@@ -271,12 +277,14 @@ class _IndexTables:
         table = np.full(1 << 16, _OUT_OF_RANGE, dtype=np.intp)
         table[:sensor_len] = _OUTSIDE_CROP
         table[start : start + length] = (np.arange(length, dtype=np.intp) // factor) * stride
+        table.flags.writeable = False
         return table
 
     @staticmethod
     def _polarity(plane: int) -> np.ndarray:
         table = np.full(1 << 8, _OUT_OF_RANGE, dtype=np.intp)
         table[0], table[1] = 0, plane
+        table.flags.writeable = False
         return table
 
     def model_index(self, events: np.ndarray) -> np.ndarray:
@@ -289,10 +297,15 @@ class _IndexTables:
 
     @staticmethod
     def _gather(events: np.ndarray, tx: np.ndarray, ty: np.ndarray, tp: np.ndarray) -> np.ndarray:
-        index = tx.take(events["x"].view(np.uint16))
-        index += ty.take(events["y"].view(np.uint16))
-        index += tp.take(events["p"].view(np.uint8))
+        index = tx.take(events["x"], mode="wrap")
+        index += ty.take(events["y"], mode="wrap")
+        index += tp.take(events["p"], mode="wrap")
         return index
+
+
+@functools.lru_cache(maxsize=8)
+def _tables_for(mapping: SpatialMapping) -> _IndexTables:
+    return _IndexTables(mapping)
 
 
 @dataclass(slots=True)
@@ -306,12 +319,20 @@ class _Kept:
 
 
 def _keep_valid(index: np.ndarray, t: np.ndarray, size: int) -> _Kept:
-    if len(index) == 0 or int(index.max()) < size:  # the common case: nothing to drop
+    # argmax, not max: a direct C call, which matters for the many small streaming batches
+    if len(index) == 0 or index[index.argmax()] < size:  # the common case: nothing to drop
         return _Kept(index, t, 0, 0)
     keep = index < size
     out_of_range = int(np.count_nonzero(index >= _OUT_OF_RANGE))
     outside_crop = len(index) - int(np.count_nonzero(keep)) - out_of_range
     return _Kept(index[keep], t[keep], out_of_range, outside_crop)
+
+
+def _goes_backwards(t: np.ndarray, ref: int | None) -> bool:
+    """Whether any timestamp of ``t`` (contiguous) is before its predecessor or ``ref``."""
+    if ref is not None and t.item(0) < ref:
+        return True
+    return len(t) > 1 and np.count_nonzero(np.less(t[1:], t[:-1])) > 0
 
 
 def _time_order_keep(
@@ -320,12 +341,9 @@ def _time_order_keep(
     """``None`` when every timestamp is >= its predecessor (and >= ``ref``); otherwise raise
     :class:`TimestampOrderError` naming the first offender, or in tolerant mode return the
     mask of events that do not go back behind the latest earlier timestamp."""
-    if len(t) == 0:
+    if len(t) == 0 or not _goes_backwards(t, ref):
         return None
     start_ok = ref is None or int(t[0]) >= ref
-    backwards = t[1:] < t[:-1]
-    if start_ok and not backwards.any():
-        return None
     if not tolerate:
         if not start_ok:
             raise TimestampOrderError(
@@ -334,7 +352,7 @@ def _time_order_keep(
                 f"tolerate_time_reversal=True to drop and count such events)",
                 index=first_index,
             )
-        i = int(np.argmax(backwards)) + 1
+        i = int(np.argmax(t[1:] < t[:-1])) + 1
         raise TimestampOrderError(
             f"event {first_index + i} has timestamp {int(t[i])} µs, earlier than event "
             f"{first_index + i - 1} at {int(t[i - 1])} µs: timestamps must not go backwards "
@@ -348,7 +366,7 @@ def _time_order_keep(
 
 
 def _bin_lengths(t: np.ndarray, t0: int, dt: int, k_first: int, k_last: int) -> np.ndarray:
-    """Number of events (``t`` sorted) in each bin ``k_first..k_last``."""
+    """Number of events (``t`` sorted and contiguous) in each bin ``k_first..k_last``."""
     n_edges = k_last - k_first
     first_edge = t0 + (k_first + 1) * dt
     edges = np.arange(first_edge, first_edge + n_edges * dt, dt, dtype=np.int64)
@@ -356,26 +374,6 @@ def _bin_lengths(t: np.ndarray, t0: int, dt: int, k_first: int, k_last: int) -> 
     bounds[0], bounds[-1] = 0, len(t)
     bounds[1:-1] = t.searchsorted(edges)
     return bounds[1:] - bounds[:-1]
-
-
-def _scatter(
-    out: np.ndarray,
-    index: np.ndarray,
-    rows: np.ndarray | None,
-    lengths: np.ndarray | None,
-    ones: np.ndarray,
-) -> None:
-    """``out[rows[b]]`` += one count per event of bin ``b`` at its flat ``index``
-    (``rows=None``: all into row 0).
-
-    ``out`` is C-contiguous ``[R, size]``; ``index`` is consumed (offset in place); ``ones``
-    holds at least ``len(index)`` ones of ``out``'s dtype."""
-    if len(index) == 0:
-        return
-    if rows is not None:
-        index += np.repeat(rows * out.shape[1], lengths)
-    # intp indices + values of out's own dtype take numpy's fast add.at path.
-    np.add.at(out.reshape(-1), index, ones[: len(index)])
 
 
 def _read_only_zeros(shape: tuple[int, ...], dtype: type) -> np.ndarray:
@@ -395,54 +393,114 @@ def _check_resolution(batch: EventBatch, config: BinningConfig) -> None:
 # --------------------------------------------------------------------------- streaming
 
 
-class _OpenBins:
-    """Per-bin count arrays for one index space (model or sensor pixels) while streaming:
-    the open bin accumulates across pushes; completed bins are handed out."""
+class _Rows:
+    """Count arrays of one index space (model or sensor pixels) while streaming. The open
+    bin's row and the rows of the bins after it are carved, in order, out of zeroed blocks
+    of about ``_BLOCK_BYTES`` (``[rows, 2, H, W]``), so that one ``np.add.at`` adds a whole
+    push (its events offset by their row) and a completed bin is handed out as a view of its
+    row. Only bins with events use up a row: an empty bin's row is still clean and goes to
+    the next bin. A block lives as long as a frame viewing it."""
 
-    def __init__(self, size: int, dtype: type):
-        self.size, self.dtype = size, dtype
-        self.open = np.zeros((1, size), dtype=dtype)
-        self._ones = np.ones(0, dtype=dtype)
+    def __init__(self, shape: tuple[int, int, int], dtype: type):
+        self.shape, self.dtype = shape, dtype
+        self.size = shape[0] * shape[1] * shape[2]
+        self.block_rows = max(1, _BLOCK_BYTES // (self.size * np.dtype(dtype).itemsize))
+        self.events = 0  # events in the open row
+        self._new_block(1)
 
-    def _ones_for(self, n: int) -> np.ndarray:
-        if len(self._ones) < n:  # grows to the largest batch seen, then never reallocates
-            self._ones = np.ones(max(n, 2 * len(self._ones)), dtype=self.dtype)
-        return self._ones
+    def _new_block(self, rows: int) -> None:
+        self.block = np.zeros((max(rows, self.block_rows), *self.shape), dtype=self.dtype)
+        self.flat = self.block.reshape(-1)
+        self.row = 0  # the open bin's row
+        self.tail = self.flat  # the flat counts from the open row on
+
+    def _open_row(self, row: int) -> None:
+        if row >= len(self.block):
+            self._new_block(1)
+        elif row != self.row:
+            self.row, self.tail = row, self.flat[row * self.size :]
 
     def add_to_open(self, index: np.ndarray) -> None:
-        _scatter(self.open, index, None, None, self._ones_for(len(index)))
+        if len(index):
+            np.add.at(self.tail, index, _ONE)
+            self.events += len(index)
 
-    def add(self, index: np.ndarray, lengths: np.ndarray) -> list[np.ndarray | None]:
-        """Add events of bins ``open..open+len(lengths)-1``; return the ``len(lengths) - 1``
-        completed bins (``None`` for an empty one); the last bin stays open."""
-        if len(lengths) == 1:
-            self.add_to_open(index)
-            return []
-        ones = self._ones_for(len(index))
-        first, last = int(lengths[0]), int(lengths[-1])
-        end_middle = len(index) - last
-        _scatter(self.open, index[:first], None, None, ones)
-        completed: list[np.ndarray | None] = [self.open[0]]
-        middle = lengths[1:-1]
-        if len(middle):
-            filled = np.flatnonzero(middle)
-            rows = np.zeros(len(middle), dtype=np.intp)
-            rows[filled] = np.arange(len(filled))
-            block = np.zeros((len(filled), self.size), dtype=self.dtype)
-            _scatter(block, index[first:end_middle], rows, middle, ones)
-            slots: list[np.ndarray | None] = [None] * len(middle)
-            for row, b in enumerate(filled.tolist()):
-                slots[b] = block[row]
-            completed += slots
-        self.open = np.zeros((1, self.size), dtype=self.dtype)
-        _scatter(self.open, index[end_middle:], None, None, ones)
-        return completed
+    def advance_one(self, index: np.ndarray, n0: int) -> tuple[np.ndarray | None, int]:
+        """:meth:`advance` for ``m = 1`` (the first ``n0`` events in the open bin, the rest in
+        the next one), with less Python. Returns the closed bin's counts and event count."""
+        n_events = self.events + n0
+        row = self.row
+        counts, first = (self.block[row], row + 1) if n_events else (None, row)
+        n = len(index)
+        if first < len(self.block):
+            if n:
+                if first != row and n0 < n:
+                    index[n0:] += self.size
+                np.add.at(self.tail, index, _ONE)
+            if first != row:
+                self.row, self.tail = first, self.flat[first * self.size :]
+        else:
+            if n0:
+                np.add.at(self.tail, index[:n0], _ONE)
+            self._new_block(1)
+            if n0 < n:
+                np.add.at(self.flat, index[n0:], _ONE)
+        self.events = n - n0
+        return counts, n_events
+
+    def advance(
+        self, index: np.ndarray, lengths: list[int]
+    ) -> tuple[list[np.ndarray | None], list[int]]:
+        """Add the events of bins ``open..open+m`` (``lengths[j]`` in bin ``open+j``,
+        ``index`` in bin order; consumed), close the first ``m`` of these bins and make the
+        last one the open bin. Returns the closed bins' counts (``None`` for an empty bin)
+        and their event counts."""
+        size, m, n0 = self.size, len(lengths) - 1, lengths[0]
+        n_events = [self.events + n0, *lengths[1:m]]
+        counts: list[np.ndarray | None] = [self.block[self.row] if n_events[0] else None]
+        first = self.row + 1 if n_events[0] else self.row  # the first clean row
+        # Bin open+j (j >= 1) gets row `base + ranks[j-1] - 1` if it has events; the new open
+        # bin gets one in any case.
+        if m == 1:  # the common case, in plain Python
+            ranks, n_rows = [1], 1
+        else:
+            has_row = np.asarray(lengths[1:]) > 0
+            has_row[-1] = True
+            rank = np.cumsum(has_row)
+            ranks, n_rows = rank.tolist(), int(rank[-1])
+        if first + n_rows <= len(self.block):  # all in this block: one add.at
+            base = first
+            if len(index):
+                if m == 1:
+                    index[n0:] += (base - self.row) * size
+                else:
+                    offsets = [0, *((base + r - 1 - self.row) * size for r in ranks)]
+                    index += np.repeat(offsets, lengths)
+                np.add.at(self.tail, index, _ONE)
+        else:  # the open bin's row ends this block: the later bins start a new one
+            if n0:
+                np.add.at(self.tail, index[:n0], _ONE)
+            self._new_block(n_rows)
+            base = 0
+            rest = index[n0:]
+            if len(rest):
+                if m > 1:
+                    rest += np.repeat([(r - 1) * size for r in ranks], lengths[1:])
+                np.add.at(self.flat, rest, _ONE)
+        block = self.block
+        counts += [block[base + ranks[j - 1] - 1] if lengths[j] else None for j in range(1, m)]
+        self._open_row(base + n_rows - 1)
+        self.events = lengths[m]
+        return counts, n_events
 
     def close(self, n_bins: int) -> list[np.ndarray | None]:
         """Close the open bin and ``n_bins - 1`` empty ones after it."""
-        completed: list[np.ndarray | None] = [self.open[0]] + [None] * (n_bins - 1)
-        self.open = np.zeros((1, self.size), dtype=self.dtype)
-        return completed
+        counts: list[np.ndarray | None] = [None] * n_bins
+        if self.events:
+            counts[0] = self.block[self.row]
+            self._open_row(self.row + 1)
+            self.events = 0
+        return counts
 
 
 class Binner:
@@ -456,6 +514,9 @@ class Binner:
     than the open bin after ``advance_to``/``t0_us``) raises :class:`TimestampOrderError`
     naming its global index, and the binner is left as before that push, so nothing is lost;
     with ``tolerate_time_reversal`` such events are dropped and counted instead.
+
+    The ``counts`` of frames with events are views of rows of blocks of about 1 MiB shared
+    with the frames binned just before and after them (each frame has its own row).
     """
 
     def __init__(
@@ -468,39 +529,40 @@ class Binner:
         self.config = config
         self.mapping = config.mapping()
         self.keep_sensor_frames = keep_sensor_frames
-        self._tables = _IndexTables(self.mapping)
-        self._frame_shape = config.frame_shape
+        self._tables = _tables_for(self.mapping)
+        self._dt = config.dt_us
+        self._sensor = config.sensor
         self._sensor_shape = (2, config.sensor.height, config.sensor.width)
-        self._empty = _read_only_zeros(self._frame_shape, np.float32)
+        self._empty = _read_only_zeros(config.frame_shape, np.float32)
         self._empty_sensor = _read_only_zeros(self._sensor_shape, np.uint16)
-        self._model_bins = _OpenBins(self._tables.model_size, np.float32)
-        self._sensor_bins = (
-            _OpenBins(self._tables.sensor_size, np.uint32) if keep_sensor_frames else None
-        )
+        self._model_rows = _Rows(config.frame_shape, np.float32)
+        self._sensor_rows = _Rows(self._sensor_shape, np.uint32) if keep_sensor_frames else None
         self._t0: int | None = None
         self._open_index = 0  # bin k currently accumulating
-        self._open_events = 0
         self._open_started = False  # an event or the clock has reached the open bin
         self._ref_t: int | None = None  # no event may be earlier than this
-        self._ref_text = ""
-        self._counts = dict.fromkeys(
-            (
-                "events_in",
-                "events_binned",
-                "dropped_out_of_range",
-                "dropped_outside_crop",
-                "dropped_time_reversal",
-                "bins_emitted",
-            ),
-            0,
-        )
+        self._ref_text: str | None = ""  # what _ref_t is; None: the event _ref_event
+        self._ref_event = 0
+        self._events_in = 0
+        self._events_binned = 0
+        self._dropped_out_of_range = 0
+        self._dropped_outside_crop = 0
+        self._dropped_time_reversal = 0
+        self._bins_emitted = 0
         if t0_us is not None:
             self._t0 = _as_int(t0_us, "t0_us")
             self._set_ref(self._t0, "t0_us, the start of bin 0")
 
     @property
     def stats(self) -> BinnerStats:
-        return BinnerStats(**self._counts)
+        return BinnerStats(
+            events_in=self._events_in,
+            events_binned=self._events_binned,
+            dropped_out_of_range=self._dropped_out_of_range,
+            dropped_outside_crop=self._dropped_outside_crop,
+            dropped_time_reversal=self._dropped_time_reversal,
+            bins_emitted=self._bins_emitted,
+        )
 
     @property
     def t0_us(self) -> int | None:
@@ -512,7 +574,7 @@ class Binner:
         """``(index, t_start)`` of the bin now accumulating, ``None`` before the clock starts."""
         if self._t0 is None:
             return None
-        return self._open_index, self._t0 + self._open_index * self.config.dt_us
+        return self._open_index, self._t0 + self._open_index * self._dt
 
     def _set_ref(self, t_us: int, text: str) -> None:
         if self._ref_t is None or t_us > self._ref_t:
@@ -520,70 +582,93 @@ class Binner:
 
     def push(self, batch: EventBatch) -> list[Frame]:
         """Bin ``batch``; return every frame it completed, oldest first."""
-        _check_resolution(batch, self.config)
+        # Kept lean: a live source pushes small batches (a few hundred events), where each
+        # NumPy call and Python line counts.
+        if batch.resolution is not self._sensor:
+            _check_resolution(batch, self.config)
         events = batch.events
-        t = events["t"]
-        keep = _time_order_keep(
-            t,
-            ref=self._ref_t,
-            ref_text=self._ref_text,
-            first_index=self._counts["events_in"],
-            tolerate=self.config.tolerate_time_reversal,
-        )
-        self._counts["events_in"] += len(events)
-        if keep is not None:
-            self._counts["dropped_time_reversal"] += len(events) - int(np.count_nonzero(keep))
-            events = events[keep]
-            t = events["t"]
-        if len(events) == 0:
+        n = len(events)
+        if n == 0:
             return []
+        t = events["t"].copy()  # contiguous: fast comparisons and searchsorted
+        first_index = self._events_in
+        last_kept = n - 1
+        if _goes_backwards(t, self._ref_t):
+            ref_text = self._ref_text
+            keep = _time_order_keep(
+                t,
+                ref=self._ref_t,
+                ref_text=f"event {self._ref_event}" if ref_text is None else ref_text,
+                first_index=first_index,
+                tolerate=self.config.tolerate_time_reversal,
+            )
+            assert keep is not None  # strict mode raised
+            kept_positions = np.flatnonzero(keep)
+            self._events_in += n
+            self._dropped_time_reversal += n - len(kept_positions)
+            if len(kept_positions) == 0:
+                return []
+            last_kept = int(kept_positions[-1])
+            events, t = events[kept_positions], t[kept_positions]
+        else:
+            self._events_in += n
 
-        dt = self.config.dt_us
+        dt = self._dt
         if self._t0 is None:
-            self._t0 = int(t[0])
-        t_last = int(t[-1])
+            self._t0 = t.item(0)
+        t_last = t.item(-1)
         k_open, k_last = self._open_index, (t_last - self._t0) // dt
-
-        model_index = self._tables.model_index(events)
-        sensor_index = self._tables.sensor_index(events, model_index) if self._sensor_bins else None
-        kept = _keep_valid(model_index, t, self._tables.model_size)
-        self._counts["dropped_out_of_range"] += kept.out_of_range
-        self._counts["dropped_outside_crop"] += kept.outside_crop
-        self._counts["events_binned"] += len(kept.index)
-        in_sensor = (
-            _keep_valid(sensor_index, t, self._tables.sensor_size)
-            if sensor_index is not None
-            else None
-        )
-        if k_last == k_open:  # the whole batch falls into the open bin: nothing to emit
-            self._model_bins.add_to_open(kept.index)
-            if self._sensor_bins is not None and in_sensor is not None:
-                self._sensor_bins.add_to_open(in_sensor.index)
-            self._open_events += len(kept.index)
-            self._open_started = True
-            self._note_last_event(batch, keep, t_last)
-            return []
-
-        lengths = _bin_lengths(kept.t, self._t0, dt, k_open, k_last)
-        model_done = self._model_bins.add(kept.index, lengths)
-        sensor_done: list[np.ndarray | None] | None = None
-        if self._sensor_bins is not None and in_sensor is not None:
-            sensor_lengths = _bin_lengths(in_sensor.t, self._t0, dt, k_open, k_last)
-            sensor_done = self._sensor_bins.add(in_sensor.index, sensor_lengths)
-
-        n_events = lengths.tolist()
-        n_events[0] += self._open_events
-        frames = self._frames(k_open, model_done, sensor_done, n_events)
-        self._open_index = k_last
-        self._open_events = n_events[-1]
         self._open_started = True
-        self._note_last_event(batch, keep, t_last)
-        return frames
+        self._ref_t, self._ref_text, self._ref_event = t_last, None, first_index + last_kept
 
-    def _note_last_event(self, batch: EventBatch, keep: np.ndarray | None, t_last: int) -> None:
-        last_kept = len(batch) - 1 if keep is None else int(np.flatnonzero(keep)[-1])
-        self._ref_t = t_last  # >= the previous reference: earlier events were refused
-        self._ref_text = f"event {self._counts['events_in'] - len(batch) + last_kept}"
+        tables = self._tables
+        index = tables.model_index(events)
+        sensor_rows = self._sensor_rows
+        if sensor_rows is not None:
+            in_sensor = _keep_valid(tables.sensor_index(events, index), t, tables.sensor_size)
+        if index[index.argmax()] < tables.model_size:  # the common case: nothing to drop
+            kept_t = t
+        else:
+            kept = _keep_valid(index, t, tables.model_size)
+            index, kept_t = kept.index, kept.t
+            self._dropped_out_of_range += kept.out_of_range
+            self._dropped_outside_crop += kept.outside_crop
+        self._events_binned += len(index)
+
+        rows = self._model_rows
+        if k_last == k_open:  # the whole batch falls into the open bin: nothing to emit
+            rows.add_to_open(index)
+            if sensor_rows is not None:
+                sensor_rows.add_to_open(in_sensor.index)
+            return []
+        self._open_index = k_last
+        if k_last == k_open + 1 and sensor_rows is None:  # the common case: one bin closes
+            n0 = int(kept_t.searchsorted(self._t0 + k_last * dt))
+            counts, n_events = rows.advance_one(index, n0)
+            t_start = self._t0 + k_open * dt
+            self._bins_emitted += 1
+            return [
+                Frame(
+                    k_open,
+                    t_start,
+                    t_start + dt,
+                    self._empty if counts is None else counts,
+                    n_events,
+                )
+            ]
+        model_done, n_events_list = rows.advance(index, self._lengths(kept_t, k_open, k_last))
+        sensor_done = None
+        if sensor_rows is not None:
+            sensor_lengths = self._lengths(in_sensor.t, k_open, k_last)
+            sensor_done = sensor_rows.advance(in_sensor.index, sensor_lengths)[0]
+        return self._frames(k_open, model_done, sensor_done, n_events_list)
+
+    def _lengths(self, t: np.ndarray, k_open: int, k_last: int) -> list[int]:
+        """Events (``t`` sorted, contiguous) in each bin ``k_open..k_last``."""
+        if k_last == k_open + 1:
+            n0 = int(t.searchsorted(self._t0 + k_last * self._dt))
+            return [n0, len(t) - n0]
+        return _bin_lengths(t, self._t0, self._dt, k_open, k_last).tolist()
 
     def advance_to(self, t_us: int) -> list[Frame]:
         """The source's clock reached ``t_us`` (e.g. a live camera with a still scene): close
@@ -593,11 +678,11 @@ class Binner:
         if self._t0 is None:
             return []
         t_us = _as_int(t_us, "t_us")
-        k_new = (t_us - self._t0) // self.config.dt_us
+        k_new = (t_us - self._t0) // self._dt
         if k_new <= self._open_index:
             return []
         # The new open bin has started only if some of its time has passed.
-        return self._close_through(k_new, started=t_us > self._t0 + k_new * self.config.dt_us)
+        return self._close_through(k_new, started=t_us > self._t0 + k_new * self._dt)
 
     def flush(self) -> list[Frame]:
         """End of stream: emit the open bin (a second flush emits nothing)."""
@@ -607,13 +692,13 @@ class Binner:
 
     def _close_through(self, k_new: int, *, started: bool) -> list[Frame]:
         n_bins = k_new - self._open_index
-        model_done = self._model_bins.close(n_bins)
-        sensor_done = self._sensor_bins.close(n_bins) if self._sensor_bins else None
-        n_events = [self._open_events] + [0] * (n_bins - 1)
+        n_events = [self._model_rows.events] + [0] * (n_bins - 1)
+        model_done = self._model_rows.close(n_bins)
+        sensor_done = self._sensor_rows.close(n_bins) if self._sensor_rows else None
         frames = self._frames(self._open_index, model_done, sensor_done, n_events)
-        self._open_index, self._open_events, self._open_started = k_new, 0, started
+        self._open_index, self._open_started = k_new, started
         assert self._t0 is not None
-        start = self._t0 + k_new * self.config.dt_us
+        start = self._t0 + k_new * self._dt
         self._set_ref(start, f"the start of the open bin {k_new} (earlier bins are closed)")
         return frames
 
@@ -625,7 +710,8 @@ class Binner:
         n_events: list[int],
     ) -> list[Frame]:
         assert self._t0 is not None
-        dt, shape = self.config.dt_us, self._frame_shape
+        dt, empty = self._dt, self._empty
+        t_start = self._t0 + k_first * dt
         frames = []
         for j, counts in enumerate(model_done):
             sensor_counts = None
@@ -634,22 +720,20 @@ class Binner:
                 sensor_counts = (
                     self._empty_sensor
                     if raw is None
-                    else np.minimum(raw, _MAX_SENSOR_COUNT)
-                    .astype(np.uint16)
-                    .reshape(self._sensor_shape)
+                    else np.minimum(raw, _MAX_SENSOR_COUNT).astype(np.uint16)
                 )
-            t_start = self._t0 + (k_first + j) * dt
             frames.append(
                 Frame(
-                    index=k_first + j,
-                    t_start=t_start,
-                    t_end=t_start + dt,
-                    counts=self._empty if counts is None else counts.reshape(shape),
-                    n_events=n_events[j],
-                    sensor_counts=sensor_counts,
+                    k_first + j,
+                    t_start,
+                    t_start + dt,
+                    empty if counts is None else counts,
+                    n_events[j],
+                    sensor_counts,
                 )
             )
-        self._counts["bins_emitted"] += len(frames)
+            t_start += dt
+        self._bins_emitted += len(frames)
         return frames
 
 
@@ -668,9 +752,9 @@ def bin_events(
     Same frames as streaming the events through a :class:`Binner` and flushing. An event at
     or after ``t_end_us`` is an error (cut with :meth:`EventBatch.slice_time` instead)."""
     _check_resolution(events, config)
-    tables = _IndexTables(config.mapping())
+    tables = _tables_for(config.mapping())
     data = events.events
-    t = data["t"]
+    t = np.ascontiguousarray(data["t"])  # fast comparisons and searchsorted
     t0_given = None if t0_us is None else _as_int(t0_us, "t0_us")
     keep = _time_order_keep(
         t,
@@ -682,8 +766,7 @@ def bin_events(
     reversed_count = 0
     if keep is not None:
         reversed_count = len(data) - int(np.count_nonzero(keep))
-        data = data[keep]
-        t = data["t"]
+        data, t = data[keep], t[keep]
 
     t0 = t0_given if t0_given is not None else (int(t[0]) if len(t) else None)
     if t_end_us is not None:
@@ -705,14 +788,18 @@ def bin_events(
     else:
         n_bins = -(-(t_end - t0) // config.dt_us)
 
-    out = np.zeros((n_bins, tables.model_size), dtype=np.float32)
-    index = tables.model_index(data)
-    kept = _keep_valid(index, t, tables.model_size)
+    size = tables.model_size
+    # calloc: pages that no event touches cost nothing until they are read.
+    out = np.zeros((n_bins, *config.frame_shape), dtype=np.float32)
+    kept = _keep_valid(tables.model_index(data), t, size)
     lengths = np.zeros(n_bins, dtype=np.intp)
     if n_bins:
         lengths = _bin_lengths(kept.t, t0, config.dt_us, 0, n_bins - 1)
-        rows = np.arange(n_bins, dtype=np.intp)
-        _scatter(out, kept.index, rows, lengths, np.ones(len(kept.index), dtype=np.float32))
+        if len(kept.index):
+            # One flat index `bin·size + pixel` per event (events are in bin order), then
+            # one np.add.at over the whole recording.
+            kept.index += np.repeat(np.arange(0, n_bins * size, size, dtype=np.intp), lengths)
+            np.add.at(out.reshape(-1), kept.index, _ONE)
     stats = BinnerStats(
         events_in=len(events),
         events_binned=len(kept.index),
@@ -722,7 +809,7 @@ def bin_events(
         bins_emitted=n_bins,
     )
     return BinnedRecording(
-        frames=out.reshape((n_bins, *config.frame_shape)),
+        frames=out,
         t_start=t0 + config.dt_us * np.arange(n_bins, dtype=np.int64),
         n_events=lengths.astype(np.int64),
         dt_us=config.dt_us,

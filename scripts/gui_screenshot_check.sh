@@ -23,19 +23,9 @@ fi
 
 model=${2:-live_snn/assets/default_lite.safetensors}
 if [ ! -f "$model" ]; then
-    # No bundled model yet: random weights still exercise every panel.
+    # No bundled model yet: random weights scaled so every layer fires exercise every panel.
     model="$WORK/random_lite.safetensors"
-    "$PYTHON" - "$model" <<'PY'
-import sys
-import torch
-from live_snn.binning import BinningConfig
-from live_snn.classes import DVS_GESTURE_CLASSES
-from live_snn.model import ModelConfig, build_model, save_checkpoint
-torch.manual_seed(0)
-save_checkpoint(sys.argv[1], build_model(ModelConfig(preset="lite")),
-                binning=BinningConfig(dt_us=20_000, sensor=(128, 128), model=(64, 64)),
-                class_names=DVS_GESTURE_CLASSES)
-PY
+    "$PYTHON" -c 'import sys; from live_snn_ui.demo_model import write_active_random_checkpoint as w; w(sys.argv[1])' "$model"
 fi
 
 shot="$WORK/gui.png"

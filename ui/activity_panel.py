@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from .panel import Panel, flexible_label
+from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, axis_font, hex_color, make_plot
 
 _RATE_MAP = pg.colormap.get("viridis")
@@ -23,10 +23,11 @@ class ActivityPanel(Panel):
         self._rates = np.zeros((0, 0), dtype=np.float32)
         self._bins = np.zeros(0, dtype=np.int64)
         self._top = 0.05
+        self._once = Once()
 
         self._caption = flexible_label("spike rate per layer and step", dim=True)
-        self.add_header_widget(self._caption)
-        self._header.setStretchFactor(self._caption, 1)
+        self._caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.add_header_widget(self._caption, stretch=1)
 
         self.heatmap_plot = make_plot(bottom="step (0 = newest)")
         hp = self.heatmap_plot.getPlotItem()
@@ -66,6 +67,7 @@ class ActivityPanel(Panel):
     def set_layers(self, names: Sequence[str]) -> None:
         self.layer_names = tuple(names)
         self._top = 0.05
+        self._once.forget()
         axis = self.heatmap_plot.getPlotItem().getAxis("left")
         axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self.layer_names)]])
         self._rates = np.zeros((0, len(self.layer_names)), dtype=np.float32)
@@ -85,12 +87,19 @@ class ActivityPanel(Panel):
         finite = rates[np.isfinite(rates)]
         if finite.size:  # the colour scale only grows, so colours stay comparable over time
             self._top = max(self._top, float(finite.max()))
-        self._colorbar.setLevels((0.0, self._top))
+        once = self._once
+        if once.changed("top", self._top):
+            self._colorbar.setLevels((0.0, self._top))
+            self.bar_plot.getPlotItem().setXRange(0, self._top, padding=0.05)
+            self.bar_plot.getPlotItem().getAxis("bottom").setTicks(
+                [[(0.0, "0"), (self._top, f"{self._top:.2g}")]]
+            )
         self._heatmap.setImage(rates.T, autoLevels=False, levels=(0.0, self._top))
-        self._heatmap.setRect(QRectF(-n + 0.5, 0, n, n_layers))
-        hp = self.heatmap_plot.getPlotItem()
-        hp.setXRange(-n + 0.5, 0.5, padding=0)
-        hp.setYRange(0, n_layers, padding=0)
+        if once.changed("shape", (n, n_layers)):
+            self._heatmap.setRect(QRectF(-n + 0.5, 0, n, n_layers))
+            hp = self.heatmap_plot.getPlotItem()
+            hp.setXRange(-n + 0.5, 0.5, padding=0)
+            hp.setYRange(0, n_layers, padding=0)
         hits = np.flatnonzero(self._bins == marked_bin) if marked_bin is not None else []
         index = int(hits[0]) if len(hits) else n - 1
         self._marker.setVisible(len(hits) > 0)
@@ -98,10 +107,6 @@ class ActivityPanel(Panel):
         current = np.nan_to_num(rates[index])
         self._bars.setOpts(x0=np.zeros(n_layers), y=np.arange(n_layers) + 0.5, width=current,
                            height=0.7)
-        self.bar_plot.getPlotItem().setXRange(0, self._top, padding=0.05)
-        self.bar_plot.getPlotItem().getAxis("bottom").setTicks(
-            [[(0.0, "0"), (self._top, f"{self._top:.2g}")]]
-        )
 
     def rates_window(self) -> np.ndarray:
         return self._rates.copy()

@@ -20,6 +20,7 @@ from .theme import apply_theme
 from .window import MainWindow
 
 WINDOW_SIZE = (1600, 960)
+OPEN_TIMEOUT_S = 60.0          # --quit-after: the longest wait for the session to open
 
 
 @dataclass(frozen=True)
@@ -71,20 +72,41 @@ def main(options: GuiOptions) -> int:
     window.show()
     outcome = {"code": 0}
     if options.quit_after_s is not None or options.screenshot is not None:
-        delay_ms = int(1000 * (options.quit_after_s if options.quit_after_s is not None else 5.0))
-
-        def finish() -> None:
-            if options.screenshot is not None:
-                try:
-                    saved = save_screenshot(window, options.screenshot)
-                    print(f"live-snn gui: screenshot saved to {saved}")
-                except OSError as exc:
-                    print(f"live-snn gui: error: {exc}", file=sys.stderr)
-                    outcome["code"] = 1
-            window.close()
-            app.quit()
-
-        QTimer.singleShot(delay_ms, finish)
+        _schedule_quit(app, window, options, outcome)
     app.exec()
     window.bridge.close()
     return outcome["code"]
+
+
+def _schedule_quit(app: QApplication, window: MainWindow, options: GuiOptions,
+                   outcome: dict) -> None:
+    """Quit (after the screenshot) ``quit_after_s`` seconds into the session: the clock
+    starts when the source and model are open (opening can take a while on a busy machine),
+    or at once when opening failed, so the screenshot shows the running window or the
+    error. ``OPEN_TIMEOUT_S`` bounds the wait."""
+    delay_ms = int(1000 * (options.quit_after_s if options.quit_after_s is not None else 5.0))
+    started = {"done": False}
+
+    def finish() -> None:
+        if options.screenshot is not None:
+            try:
+                saved = save_screenshot(window, options.screenshot)
+                print(f"live-snn gui: screenshot saved to {saved}")
+            except OSError as exc:
+                print(f"live-snn gui: error: {exc}", file=sys.stderr)
+                outcome["code"] = 1
+        window.close()
+        app.quit()
+
+    def start_clock(*_args) -> None:
+        if not started["done"]:
+            started["done"] = True
+            QTimer.singleShot(delay_ms, finish)
+
+    bridge = window.bridge
+    if options.source is None or options.model is None:
+        start_clock()  # nothing to wait for
+        return
+    bridge.sessionOpened.connect(start_clock)
+    bridge.errorRaised.connect(start_clock)
+    QTimer.singleShot(int(OPEN_TIMEOUT_S * 1000), start_clock)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from .history import ATTENTION_PARTS
-from .panel import Panel, flexible_label
+from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, DIM_TEXT_RGB, TEXT_RGB, hex_color, make_plot
 
 PART_LABELS = {"gate": "gate M", "branch_a": "branch A (time)", "branch_b": "branch B (channel)"}
@@ -50,6 +50,7 @@ class AttentionPanel(Panel):
         self._order = np.zeros(0, dtype=np.int64)
         self._shown = np.zeros((0, 0), dtype=np.float32)
         self._branch_scale: dict[tuple[str, str], float] = {}
+        self._once = Once()
 
         self.layer_box = QComboBox()
         self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -104,11 +105,8 @@ class AttentionPanel(Panel):
         mp.setXLink(hp.getViewBox())
         mp.setYRange(0, 1, padding=0.05)
         mp.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])
-        self._mean_curve = mp.plot(
-            pen=pg.mkPen(hex_color(TEXT_RGB), width=1.5),
-            symbol="o", symbolSize=4, symbolBrush=hex_color(TEXT_RGB), symbolPen=None,
-            connect="finite",
-        )
+        self._mean_curve = mp.plot(pen=pg.mkPen(hex_color(TEXT_RGB), width=1.5),
+                                   connect="finite")
         self._mean_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(ACCENT_RGB), width=2))
         self._mean_marker.setVisible(False)
         mp.addItem(self._mean_marker)
@@ -139,6 +137,7 @@ class AttentionPanel(Panel):
         """Attention layer name -> channel count, in the model's order."""
         self._layers = dict(layers)
         self._branch_scale.clear()
+        self._once.forget()
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
         for name, channels in self._layers.items():
@@ -202,16 +201,21 @@ class AttentionPanel(Panel):
             self._order = np.arange(c)
         self._shown = data[:, self._order]
         lo, hi, cmap = self._levels(layer, part, data)
-        self._colorbar.setColorMap(cmap)
-        self._colorbar.setLevels((lo, hi))
+        once = self._once
+        if once.changed("cmap", cmap.name):
+            self._colorbar.setColorMap(cmap)
+        if once.changed("levels", (lo, hi)):
+            self._colorbar.setLevels((lo, hi))
         # Rows = channels, columns = steps; x = step offset, 0 = newest in the window.
         self._heatmap.setImage(self._shown.T, autoLevels=False, levels=(lo, hi))
-        self._heatmap.setRect(QRectF(-t + 0.5, 0, t, c))
         hp = self.heatmap_plot.getPlotItem()
-        hp.setXRange(-t + 0.5, 0.5, padding=0)
-        hp.setYRange(0, c, padding=0)
-        hp.setLabel("left", "channel, sorted by mean gate" if self.sort_box.isChecked()
-                    else "channel")
+        if once.changed("shape", (t, c)):
+            self._heatmap.setRect(QRectF(-t + 0.5, 0, t, c))
+            hp.setXRange(-t + 0.5, 0.5, padding=0)
+            hp.setYRange(0, c, padding=0)
+        if once.changed("sorted", self.sort_box.isChecked()):
+            hp.setLabel("left", "channel, sorted by mean gate" if self.sort_box.isChecked()
+                        else "channel")
         x = np.arange(-t + 1, 1, dtype=float)
         self._mean_curve.setData(x, mean_per_step)
         marked = self._marked_index()
@@ -221,13 +225,15 @@ class AttentionPanel(Panel):
                 line.setPos(x[marked])
         column = self._shown[marked if marked is not None else t - 1]
         self._profile.setData(column, np.arange(c) + 0.5)
-        self.profile_plot.getPlotItem().setXRange(lo, hi, padding=0.05)
-        self.profile_plot.getPlotItem().getAxis("bottom").setTicks(
-            [[(lo, f"{lo:.2g}"), ((lo + hi) / 2, f"{(lo + hi) / 2:.2g}"), (hi, f"{hi:.2g}")]]
-        )
-        self.profile_plot.getPlotItem().setLabel(
-            "bottom", f"{PART_LABELS[part].split(' ')[0]} at step", color=hex_color(DIM_TEXT_RGB)
-        )
+        pp = self.profile_plot.getPlotItem()
+        if once.changed("profile_range", (lo, hi)):
+            pp.setXRange(lo, hi, padding=0.05)
+            mid = (lo + hi) / 2
+            pp.getAxis("bottom").setTicks([[(lo, f"{lo:.2g}"), (mid, f"{mid:.2g}"),
+                                            (hi, f"{hi:.2g}")]])
+        if once.changed("profile_label", part):
+            pp.setLabel("bottom", f"{PART_LABELS[part].split(' ')[0]} at step",
+                        color=hex_color(DIM_TEXT_RGB))
         first, last = (int(self._bins[0]), int(self._bins[-1])) if len(self._bins) else (0, 0)
         self._caption.setText(
             f"{layer}: {PART_LABELS[part]}, {c} channels × last {t} steps (bins {first}–{last})"

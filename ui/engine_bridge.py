@@ -79,6 +79,8 @@ class EngineBridge(QObject):
         self.state = "idle"
         self._mode = "paused"          # what we last told the engine: running or paused
         self._seeks_pending = 0        # until the engine reports them, its state is stale
+        self._speed_pending = False    # a speed change waiting for the engine to pause
+        self._resume_after_speed = False
         self.ticks = 0
         self._generation = 0
         self._unsubscribe: list[Callable[[], None]] = []
@@ -169,6 +171,7 @@ class EngineBridge(QObject):
         self._predictions.clear()
         self._events.clear()
         self._seeks_pending = 0
+        self._speed_pending = self._resume_after_speed = False
         self.history.clear()
         self._unsubscribe = [
             engine.subscribe(lambda p: self._predictions.append((generation, p))),
@@ -209,7 +212,10 @@ class EngineBridge(QObject):
             return
         if self.state == "finished" and self.session.seekable:
             engine.seek(self.session.start_us)  # play at the end = play again
-        engine.resume()
+        if self._speed_pending:
+            self._resume_after_speed = True     # resumed once the new speed is in place
+        else:
+            engine.resume()
         self._mode = "running"
         self._set_state("running")
 
@@ -217,6 +223,7 @@ class EngineBridge(QObject):
         engine = self._running_engine()
         if engine is not None:
             engine.pause()
+            self._resume_after_speed = False
             self._mode = "paused"
             self._set_state("paused")
 
@@ -256,16 +263,29 @@ class EngineBridge(QObject):
             self.noticeRaised.emit("network state reset")
 
     def set_speed(self, speed: float | None) -> None:
-        """× real time for recordings (None = as fast as possible); live sources ignore it."""
+        """× real time for recordings (None = as fast as possible); live sources ignore it.
+
+        The engine has no speed command: it reads ``config.speed`` before each paced bin.
+        So its config is swapped only while its thread is not pacing (paused or at the end):
+        a running engine is paused, swapped on the tick that sees it paused, and resumed,
+        which also re-anchors its replay clock at the current bin."""
         self.config = dataclasses.replace(self.config, speed=speed)
+        self._speed_pending = True
+        if self.engine is not None and self._mode == "running" and self.session is not None:
+            self.engine.pause()
+            self._resume_after_speed = True
+        self._apply_speed()
+
+    def _apply_speed(self) -> None:
         engine = self.engine
-        if engine is None:
+        if not self._speed_pending or engine is None:
             return
-        # The engine reads its config's speed at every paced bin; pause + resume re-anchors
-        # its replay clock so the new speed applies from the current bin on.
-        engine.config = dataclasses.replace(engine.config, speed=speed)
-        if self._mode == "running":
-            engine.pause()
+        if engine.state not in ("paused", "finished", "idle", "stopped", "failed"):
+            return  # still running: try again on the next tick
+        engine.config = dataclasses.replace(engine.config, speed=self.config.speed)
+        self._speed_pending = False
+        if self._resume_after_speed:
+            self._resume_after_speed = False
             engine.resume()
 
     def discover_cameras(self) -> None:
@@ -280,6 +300,7 @@ class EngineBridge(QObject):
     def tick(self) -> None:
         self.ticks += 1
         self._finish_ops()
+        self._apply_speed()
         self._drain_events()
         fresh = self._drain_predictions()
         if fresh:

@@ -51,6 +51,15 @@ def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS)
     return np.clip(mix * scale[..., None], 0, 255).astype(np.uint8)
 
 
+def _nice_ceiling(value: float) -> float:
+    """The next 1 / 2 / 5 × 10^k at or above ``value`` (axis tops that read well)."""
+    exponent = np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * 10**exponent >= value:
+            return float(step * 10**exponent)
+    return float(10 ** (exponent + 1))
+
+
 class EventView(Panel):
     """Fed frames (``[2, H, W]`` counts) by the window; knows nothing of the engine."""
 
@@ -94,16 +103,18 @@ class EventView(Panel):
         )
         self._view.addItem(self._crop_outline)
 
-        self.rate_plot = make_plot(left="events/s", bottom="time (s)")
+        # Time relative to the shown step and a y scale that only grows: the axes stay put
+        # (a scrolling axis is re-laid out and repainted at every redraw).
+        self.rate_plot = make_plot(left="events/s", bottom="seconds before this bin")
         self.rate_plot.setMinimumHeight(70)
         self.rate_plot.getPlotItem().setMouseEnabled(x=False, y=False)
+        self._rate_top = 0.0
         self._rate_curve = self.rate_plot.plot(
             pen=pg.mkPen(hex_color(TEXT_RGB), width=1.2),
             fillLevel=0,
             brush=pg.mkBrush(*TEXT_RGB, 40),
         )
-        self._rate_cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(ACCENT_RGB), width=1))
-        self.rate_plot.addItem(self._rate_cursor)
+        self._rate_window = 0.0
 
         image_box = QWidget()
         image_layout = QVBoxLayout(image_box)
@@ -198,8 +209,18 @@ class EventView(Panel):
         return self._image_rgb
 
     # -- event rate ----------------------------------------------------------------------
-    def set_rate(self, times_s: np.ndarray, events_per_s: np.ndarray, cursor_s: float | None) -> None:
-        self._rate_curve.setData(np.asarray(times_s, float), np.asarray(events_per_s, float),
-                                 connect="finite")
-        if cursor_s is not None:
-            self._rate_cursor.setPos(cursor_s)
+    def set_rate(self, ago_s: np.ndarray, events_per_s: np.ndarray, window_s: float) -> None:
+        """Event rate of the steps ``ago_s`` seconds before the shown one (<= 0), over a
+        fixed ``window_s``-second axis."""
+        rates = np.asarray(events_per_s, float)
+        self._rate_curve.setData(np.asarray(ago_s, float), rates, connect="finite")
+        peak = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.0
+        item = self.rate_plot.getPlotItem()
+        if peak > self._rate_top or self._rate_window != window_s:
+            self._rate_top = _nice_ceiling(1.2 * max(peak, 1.0))
+            self._rate_window = window_s
+            item.setRange(xRange=(-window_s, 0.0), yRange=(0.0, self._rate_top), padding=0.02)
+
+    def reset_rate(self) -> None:
+        self._rate_top = 0.0
+        self._rate_curve.setData([], [])

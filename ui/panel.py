@@ -26,8 +26,9 @@ class Panel(QFrame):
         outer.addLayout(self._header)
         outer.addLayout(self.body, 1)
 
-    def add_header_widget(self, widget: QWidget) -> None:
-        self._header.addWidget(widget)
+    def add_header_widget(self, widget: QWidget, *, stretch: int = 0) -> None:
+        """Right of the title; ``stretch`` > 0 lets a flexible label take the free room."""
+        self._header.addWidget(widget, stretch)
 
     def set_title(self, title: str) -> None:
         self._title.setText(title.upper())
@@ -42,3 +43,21 @@ def flexible_label(text: str = "", *, dim: bool = False) -> QLabel:
     if dim:
         label.setObjectName("dim")
     return label
+
+
+class Once:
+    """Applies a plot setting only when its value changed since the last call. Every range,
+    tick or label change makes pyqtgraph lay out and repaint that plot's axes, so a redraw
+    at 30 Hz must not re-apply settings that are already in place."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, object] = {}
+
+    def changed(self, key: str, value: object) -> bool:
+        if key in self._last and self._last[key] == value:
+            return False
+        self._last[key] = value
+        return True
+
+    def forget(self) -> None:
+        self._last.clear()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from .panel import Panel, flexible_label
@@ -25,6 +25,7 @@ from .theme import (
     make_plot,
 )
 
+_LABEL_POINT_SIZES = (24, 20, 17, 14)
 _SMOOTHED_HEIGHT = 0.72
 _RAW_HEIGHT = 0.22
 
@@ -36,10 +37,13 @@ class PredictionPanel(Panel):
         self._colors = np.zeros((0, 3), dtype=np.uint8)
         self._raw = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
+        self._brushes: list = []
+        self._label_pen = pg.mkPen("w", width=2)
+        self._no_pen = pg.mkPen(None)
 
         self._step_label = flexible_label(dim=True)
         self._step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.add_header_widget(self._step_label)
+        self.add_header_widget(self._step_label, stretch=1)
 
         self.label = flexible_label("—")
         font = QFont("DejaVu Sans", 24)
@@ -83,6 +87,7 @@ class PredictionPanel(Panel):
         self.class_names = tuple(names)
         k = len(self.class_names)
         self._colors = class_colors(k)
+        self._brushes = [pg.mkBrush(*c) for c in self._colors]
         axis = self.plot.getPlotItem().getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self.class_names)]])
         self.plot.getPlotItem().setYRange(-0.5, k - 0.5, padding=0.02)
@@ -121,11 +126,11 @@ class PredictionPanel(Panel):
         self._draw_bars(label=label)
         name = self.class_names[label] if 0 <= label < k else "?"
         if uncertain:
-            self.label.setText("uncertain")
+            self._set_label_text("uncertain")
             self.label.setStyleSheet(f"color: {hex_color(UNCERTAIN_RGB)}; font-style: italic;")
             detail = f"best guess <b>{name}</b> at {confidence:.0%}"
         else:
-            self.label.setText(name)
+            self._set_label_text(name)
             self.label.setStyleSheet(f"color: {hex_color(self._colors[label])};")
             detail = f"confidence <b>{confidence:.0%}</b>"
         if 0 <= ground_truth < k:
@@ -139,16 +144,24 @@ class PredictionPanel(Panel):
         self.detail.setText(detail)
         self._step_label.setText(caption)
 
+    def _set_label_text(self, text: str) -> None:
+        """Large type, shrunk for a long class name so that it is never cut."""
+        width = max(self.label.width(), 200)
+        for size in _LABEL_POINT_SIZES:
+            font = QFont("DejaVu Sans", size)
+            font.setBold(True)
+            if QFontMetrics(font).horizontalAdvance(text) <= width:
+                break
+        self.label.setFont(font)
+        self.label.setText(text)
+
     def _draw_bars(self, *, label: int) -> None:
         k = len(self.class_names)
         y = np.arange(k, dtype=float)
-        brushes = [pg.mkBrush(*c) for c in self._colors]
-        pens = [
-            pg.mkPen("w", width=2) if i == label else pg.mkPen(None) for i in range(k)
-        ]
+        pens = [self._label_pen if i == label else self._no_pen for i in range(k)]
         self._smoothed_bars.setOpts(
             x0=np.zeros(k), y=y, width=np.nan_to_num(self._smoothed), height=_SMOOTHED_HEIGHT,
-            brushes=brushes, pens=pens,
+            brushes=self._brushes, pens=pens,
         )
         self._raw_bars.setOpts(x0=np.zeros(k), y=y, width=np.nan_to_num(self._raw),
                                height=_RAW_HEIGHT)

@@ -27,7 +27,9 @@ def _si(value: float) -> str:
 
 
 def _ms(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.1f}"
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
 class StatusBar(QStatusBar):
@@ -70,7 +72,7 @@ class StatusBar(QStatusBar):
             summary = stats.latency.get(stage)
             if summary is not None and summary.count:
                 parts.append(f"{STAGE_SHORT.get(stage, stage)} {_ms(summary.p50)}/{_ms(summary.p95)}")
-        self.latency_label.setText("latency ms p50/p95: " + (" · ".join(parts) if parts else "–"))
+        self.latency_label.setText("p50/p95 ms: " + (" · ".join(parts) if parts else "–"))
         self.skipped_label.setText(f"skipped {stats.bins_skipped}")
         self.events_label.setToolTip(f"{stats.events_in} events in, "
                                      f"{stats.events_dropped_total} dropped")

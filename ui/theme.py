@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from live_snn.export.palette import (
     DIM_TEXT_RGB,
@@ -65,6 +65,7 @@ STYLE_SHEET = f"""
 QMainWindow, QWidget {{ background: {hex_color(WINDOW_RGB)}; color: {hex_color(TEXT_RGB)}; }}
 QFrame#panel {{ background: {hex_color(PANEL_RGB)}; border: 1px solid {hex_color(BORDER_RGB)};
                border-radius: 4px; }}
+QFrame#panel QLabel, QFrame#panel QCheckBox {{ background: transparent; }}
 QLabel#panelTitle {{ color: {hex_color(DIM_TEXT_RGB)}; font-weight: bold; letter-spacing: 1px; }}
 QLabel#dim {{ color: {hex_color(DIM_TEXT_RGB)}; }}
 QSplitter::handle {{ background: {hex_color(WINDOW_RGB)}; }}
@@ -133,6 +134,9 @@ def make_plot(*, left: str | None = None, bottom: str | None = None) -> pg.PlotW
         axis.setTextPen(pg.mkPen(hex_color(DIM_TEXT_RGB)))
         axis.setStyle(tickFont=axis_font())
         axis.enableAutoSIPrefix(False)  # "(x0.001)" labels read as noise; units are in titles
+        # Repainting an axis replays its QPicture; neighbouring items dirty it at every
+        # redraw, so keep it as a pixmap (invalidated whenever its ticks change).
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     label_style = {"color": hex_color(DIM_TEXT_RGB), "font-size": "9pt"}
     if left:
         item.setLabel("left", left, **label_style)

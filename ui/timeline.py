@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from .panel import Panel
+from .panel import Once, Panel
 from .theme import (
     ACCENT_RGB,
     NO_DATA_RGB,
@@ -56,6 +56,7 @@ class TimelineView(Panel):
         self._labels = np.zeros(0, dtype=np.int64)
         self._truth: np.ndarray | None = None
         self._span_bins: int | None = None
+        self._once = Once()
 
         self._legend = QLabel("")
         self._legend.setTextFormat(Qt.TextFormat.RichText)
@@ -127,7 +128,8 @@ class TimelineView(Panel):
         image = np.stack(rows)  # [rows, N, 3]
         self._strip.setImage(image, autoLevels=False, levels=(0, 255))
         dt_s = self._dt_us / 1e6
-        self._strip.setRect(QRectF(self._first_bin * dt_s, 0, n * dt_s, len(rows)))
+        if self._once.changed("rect", (self._first_bin, n, len(rows), self._dt_us)):
+            self._strip.setRect(QRectF(self._first_bin * dt_s, 0, n * dt_s, len(rows)))
         if confidence is not None:
             x = (self._first_bin + np.arange(n) + 0.5) * dt_s
             # Drawn inside the prediction row: top edge = 100 %, bottom edge = 0 %.
@@ -147,6 +149,8 @@ class TimelineView(Panel):
             self._selected.setPos((bin_index + 0.5) * self._dt_us / 1e6)
 
     def _set_rows(self, *, with_truth: bool) -> None:
+        if not self._once.changed("rows", with_truth):
+            return
         ticks = [(_PREDICTION_ROW + 0.5, "predicted")]
         if with_truth:
             ticks.append((_TRUTH_ROW + 0.5, "truth"))
@@ -157,11 +161,14 @@ class TimelineView(Panel):
     def _fit_x(self) -> None:
         dt_s = self._dt_us / 1e6
         if self._span_bins:
-            self.plot.getPlotItem().setXRange(0, self._span_bins * dt_s, padding=0.01)
+            x_range = (0.0, self._span_bins * dt_s)
         elif len(self._labels):
             end = (self._first_bin + len(self._labels)) * dt_s
-            self.plot.getPlotItem().setXRange(max(self._first_bin * dt_s, end - 30.0), end,
-                                              padding=0.01)
+            x_range = (max(self._first_bin * dt_s, end - 30.0), end)
+        else:
+            return
+        if self._once.changed("x_range", x_range):
+            self.plot.getPlotItem().setXRange(*x_range, padding=0.01)
 
     # -- interaction ---------------------------------------------------------------------
     def bin_at(self, x_seconds: float) -> int | None:

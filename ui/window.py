@@ -9,6 +9,7 @@ window ending at it and its prediction together; Play or a seek returns to follo
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -29,6 +30,10 @@ from .status_bar import StatusBar
 from .timeline import TimelineView
 
 ACTIVITY_STEPS = 120            # steps shown in the network-activity heatmap
+# Panels that show many steps at once change little from one step to the next: while
+# following the stream they are redrawn at these periods instead of at every tick, which
+# leaves the CPU to the engine. A selected step or a new session redraws them at once.
+SLOW_PANEL_PERIOD_S = {"timeline": 0.2, "activity": 0.1}
 RATE_WINDOW_S = 10.0            # seconds of event rate under the event view
 _MAX_TRAIL_FRAMES = 64          # frames folded into the trail per redraw at most
 
@@ -46,6 +51,7 @@ class MainWindow(QMainWindow):
         self.selected_bin: int | None = None
         self.redraws = 0
         self._drawn_bin: int | None = None       # newest bin folded into the event view
+        self._last_drawn: dict[str, float] = {}  # slow panel -> perf_counter() of its redraw
         self._dirty = False
         self.setWindowTitle("live_snn")
 
@@ -161,6 +167,7 @@ class MainWindow(QMainWindow):
 
     def _on_session(self, session: SessionInfo) -> None:
         self.session = session
+        self._last_drawn.clear()
         self.selected_bin = None
         self._drawn_bin = None
         model = os.path.basename(session.model_path) if session.model_path else \
@@ -177,6 +184,7 @@ class MainWindow(QMainWindow):
         )
         self.event_view.setToolTip(mapping.describe())
         self.event_view.set_info(f"bins of {session.dt_us / 1000:g} ms")
+        self.event_view.reset_rate()
         self.prediction_panel.set_classes(session.class_names,
                                           uncertain_below=self.bridge.config.uncertain_below)
         self.timeline.set_classes(session.class_names)
@@ -214,6 +222,15 @@ class MainWindow(QMainWindow):
             return self.selected_bin
         return history.latest_bin
 
+    def _due(self, panel: str) -> bool:
+        """Redraw a slow panel now? Always for a selected step, else at its period."""
+        now = time.perf_counter()
+        if self.selected_bin is None and \
+                now - self._last_drawn.get(panel, -1e9) < SLOW_PANEL_PERIOD_S[panel]:
+            return False
+        self._last_drawn[panel] = now
+        return True
+
     def refresh(self) -> None:
         self._dirty = False
         history, session = self.bridge.history, self.session
@@ -232,7 +249,7 @@ class MainWindow(QMainWindow):
                 record.uncertain, ground_truth=record.ground_truth,
                 caption=self._step_caption(record),
             )
-        if _shown(self.timeline):
+        if _shown(self.timeline) and self._due("timeline"):
             self.timeline.set_data(
                 history.first_bin, history.column("label"),
                 uncertain=history.column("uncertain"), confidence=history.column("confidence"),
@@ -246,7 +263,7 @@ class MainWindow(QMainWindow):
                 parts = history.attention_window(layer, focus, session.window_steps)
                 bins = np.arange(focus - session.window_steps + 1, focus + 1)
                 self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
-        if _shown(self.activity_panel) and session.spiking_layers:
+        if _shown(self.activity_panel) and session.spiking_layers and self._due("activity"):
             bins, rates = history.series_window("spike_rates", focus, ACTIVITY_STEPS)
             self.activity_panel.set_window(rates, bins, marked_bin=self.selected_bin)
         latest = history.step(history.latest_bin) if history.latest_bin != focus else record
@@ -276,10 +293,12 @@ class MainWindow(QMainWindow):
             self._drawn_bin = newest
         view.set_info(f"bin {record.bin}: {record.events} events in {session.dt_us / 1000:g} ms")
         if _shown(view.rate_plot):
-            n = max(1, min(int(RATE_WINDOW_S * 1e6 / session.dt_us), len(history)))
+            # The last RATE_WINDOW_S seconds up to this step, not reaching before the history.
+            n = max(1, min(int(RATE_WINDOW_S * 1e6 / session.dt_us),
+                           record.bin - history.first_bin + 1))
             bins, events = history.series_window("events", record.bin, n)
             dt_s = session.dt_us / 1e6
-            view.set_rate(bins * dt_s, events / dt_s, (record.bin + 0.5) * dt_s)
+            view.set_rate((bins - record.bin) * dt_s, events / dt_s, RATE_WINDOW_S)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)

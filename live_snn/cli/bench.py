@@ -15,6 +15,7 @@ BENCHMARKS = {
     "model": "per-bin cost of causal step() vs window re-run, CPU (and CUDA)",
     "pipeline": "whole engine on a replayed recording: real-time factor, latency",
     "gui": "GUI redraw rate and engine throughput with the GUI running",
+    "sim": "gesture simulator CPU per simulated second; AEDAT4 writing vs dv-processing",
 }
 
 

@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--view", choices=("model", "sensor"), default="model",
                         help="draw the events as the model saw them (default) or at sensor "
                              "resolution")
-    parser.add_argument("--device", default="cpu", help="auto | cpu | cuda[:N] (default cpu)")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
     parser.add_argument("--smoothing", choices=("ema", "mean"), default="ema")
     parser.add_argument("--tau", type=float, default=5.0, metavar="STEPS",
                         help="EMA time constant in steps (default 5)")

@@ -40,8 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",
                         help="save a screenshot of the window, then quit (works without a display)")
     parser.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
-                        help="quit after this many seconds (with --screenshot: when to take it; "
-                        "default 5)")
+                        help="quit this many seconds after the session opened (with "
+                        "--screenshot: when to take it; default 5)")
     parser.set_defaults(func=run)
 
 

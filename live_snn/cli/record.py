@@ -21,6 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--speed", type=float, help="replay a recorded SOURCE at this speed (0.1-16)"
     )
+    parser.add_argument(
+        "--predictions", action="store_true",
+        help="also run a model on the events and write OUT.predictions.jsonl beside the "
+        "recording (model hash, binning, one line per bin; see docs/jsonl.md)",
+    )
+    parser.add_argument("--model", metavar="CKPT", help="with --predictions: the checkpoint "
+                        "(default: the bundled model)")
+    parser.add_argument("--device", default="auto", help="with --predictions: auto | cpu | cuda")
     parser.set_defaults(func=run)
 
 
@@ -31,9 +39,21 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise RecordingError(f"--duration must be positive, got {args.duration}")
     check_target(args.out, args.force)  # before opening a camera or connecting
+    sidecar = None
+    if args.predictions:
+        from live_snn.engine.sidecar import check_sidecar_target
+
+        check_sidecar_target(args.out, args.force)
     with open_source(args.source, speed=args.speed) as source:
+        if args.predictions:
+            sidecar = _start_predictions(source, args)
         print(f"recording {source.description} to {args.out} (Ctrl-C to stop)", flush=True)
-        result = record(source, args.out, duration_s=args.duration, force=args.force)
+        try:
+            result = record(source, args.out, duration_s=args.duration, force=args.force,
+                            on_batch=None if sidecar is None else sidecar.on_batch)
+        finally:
+            if sidecar is not None:
+                _finish_predictions(sidecar)
     span = (
         f", {(result.last_us - result.first_us) / 1e6:.3f} s of events"
         if result.first_us is not None
@@ -52,3 +72,17 @@ def run(args: argparse.Namespace) -> int:
         f"verified: read back {result.events_read_back} events, checksum {result.checksum_read_back}"
     )
     return 1 if result.end_reason.startswith("source error") else 0
+
+
+def _start_predictions(source, args: argparse.Namespace):
+    from live_snn.engine.engine import EngineConfig
+    from live_snn.engine.sidecar import PredictionSidecar
+
+    return PredictionSidecar(source, args.out, model=args.model,
+                             config=EngineConfig(device=args.device))
+
+
+def _finish_predictions(sidecar) -> None:
+    stats = sidecar.finish()
+    print(f"predictions: {stats.bins} bins ({stats.bins_skipped} skipped) written to "
+          f"{sidecar.path}")

@@ -43,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup-steps", type=int, default=20)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--logit-scale", type=float, default=10.0)
+    p.add_argument("--loss", default="mse", choices=["mse", "ce"],
+                   help="per-step loss: MSE to one-hot (TCJA paper; wakes a silent network) "
+                        "or cross-entropy on logit_scale * scores")
+    p.add_argument("--logit-scale", type=float, default=10.0,
+                   help="live probabilities are softmax(logit_scale * scores)")
     p.add_argument("--rest-weight", type=float, default=0.1,
                    help="weight of the 'no gesture = even split' loss on unlabelled steps")
     p.add_argument("--max-shift", type=int, default=0, help="random translation, pixels")
@@ -153,6 +157,7 @@ def _train_config(args: argparse.Namespace, window, train_sessions):
         steps = max(1, int(round(args.epochs * per_epoch)))
     return TrainConfig(
         steps=steps, batch_size=args.batch_size, window=window,
-        loss=LossConfig(logit_scale=args.logit_scale, rest_weight=args.rest_weight),
+        loss=LossConfig(kind=args.loss, logit_scale=args.logit_scale,
+                        rest_weight=args.rest_weight),
         lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
         seed=args.seed, eval_every=args.eval_every, amp=not args.no_amp)

@@ -81,10 +81,12 @@ class EngineConfig:
     record_taps: bool = True                 # attention + spike rates in each Prediction
     keep_latest: int = 256                   # predictions kept for latest()
     latency_window: int = 8192               # recent samples behind the percentiles
-    live_silence_margin_ms: float = 50.0     # live: close empty bins this long after the clock
+    live_silence_margin_ms: float | None = 50.0  # live: close empty bins on the source clock,
+    #                                          this far behind it; None: on events only
     live_queue_batches: int = 256            # live: batches buffered between reader and engine
     reconnect_attempts: int = 3              # network streams: tries after a drop
-    reconnect_delay_s: float = 0.5           # wait before each try (doubles each time)
+    reconnect_delay_s: float = 0.5           # wait before the first try; doubles each time
+    reconnect_max_delay_s: float = 4.0       # ...up to this
     chunk_bins: int = 64                     # most bins materialised from one batch at once
 
     def __post_init__(self) -> None:
@@ -149,8 +151,8 @@ def runtime_binning(trained: BinningConfig, sensor: Resolution, *, live: bool) -
 
 
 def is_network_spec(spec: str) -> bool:
-    """tcp://host:port, or the path of an existing Unix socket."""
-    if spec.startswith("tcp://"):
+    """tcp://host:port, unix:/path, or the path of an existing Unix socket."""
+    if spec.startswith(("tcp://", "unix:")):
         return True
     try:
         return stat.S_ISSOCK(os.stat(spec).st_mode)
@@ -188,6 +190,7 @@ class Engine:
         # Owned by the engine thread once started.
         self._source = None
         self._source_closed = False
+        self._reconnectable = False
         self._feed: ReplayFeed | LiveFeed | None = None
         self._spec: str | None = None
         self._checkpoint = None
@@ -370,6 +373,8 @@ class Engine:
         self._source_closed = False
         self._live = bool(source.is_live)
         self._seekable = not self._live and hasattr(source, "seek")
+        # Decided now: a Unix socket file may be gone by the time the stream drops.
+        self._reconnectable = spec is not None and is_network_spec(spec)
         reset = not had_source or self.config.reset_on_source_change
         if had_source and reset and self._runner is not None:
             self.counters.count_reset()
@@ -587,8 +592,8 @@ class Engine:
             raise error
         if error is not None:
             self._emit_status(EngineEvent("stream_dropped", str(error)))
-            network = self._spec is not None and is_network_spec(self._spec)
-            if isinstance(error, StreamDroppedError) and network and self._reconnect(error):
+            dropped = isinstance(error, StreamDroppedError)
+            if dropped and self._reconnectable and self._reconnect(error):
                 return
             self._source_error = self._source_error or error
         self._feed.finish()
@@ -596,8 +601,9 @@ class Engine:
     def _reconnect(self, error: BaseException) -> bool:
         """Bounded retries with a doubling delay; True once the stream is back (or a stop
         was requested meanwhile)."""
-        from live_snn.sources import open_source
+        from live_snn.sources.network import NetworkSource
 
+        dropped, last = error, error
         delay = self.config.reconnect_delay_s
         attempts = self.config.reconnect_attempts
         for attempt in range(1, attempts + 1):
@@ -610,11 +616,11 @@ class Engine:
             if self._stop_requested:
                 return True
             try:
-                source = open_source(self._spec)
+                source = NetworkSource(self._spec)
                 self._feed.replace_source(source)
             except SourceError as exc:
-                error = exc
-                delay *= 2
+                last = exc
+                delay = min(2 * delay, self.config.reconnect_max_delay_s)
                 continue
             self._source, self._source_closed = source, False
             self.counters.retire_binner()
@@ -624,7 +630,8 @@ class Engine:
             self._emit_status(EngineEvent("reconnected", f"reconnected to {self._spec}"))
             return True
         self._source_error = StreamDroppedError(
-            f"gave up on {self._spec} after {attempts} reconnection attempts: {error}"
+            f"{dropped}; gave up on {self._spec} after {attempts} reconnection attempts "
+            f"(last: {last})"
         )
         self._emit_status(EngineEvent("stream_dropped", str(self._source_error)))
         return False

@@ -51,10 +51,13 @@ class FrameCutter:
     def started(self) -> bool:
         return self.binner.open_bin is not None
 
-    def push(self, batch: EventBatch, arrival: float) -> Iterator[ClosedBin]:
+    def push(self, batch: EventBatch, arrival: float | None) -> Iterator[ClosedBin]:
         """Frames completed by ``batch``, produced lazily: the batch goes into the binner one
         bin's worth of events at a time, so a bin closes when it is asked for (as it would
-        live, where events arrive in small packets), not all bins of a big batch at once."""
+        live, where events arrive in small packets), not all bins of a big batch at once.
+
+        ``arrival``: when the batch arrived (live); None for a replay, whose events count as
+        arriving when their piece enters the binner (a file is read ahead in big batches)."""
         t = batch.t
         n = len(batch)
         i = 0
@@ -64,18 +67,20 @@ class FrameCutter:
             limit = (open_bin[1] if open_bin else int(t[i])) + self.dt_us
             j = max(int(np.searchsorted(t, limit, side="left")), i + 1)
             piece_first = int(t[i])
+            pushed_at = time.perf_counter()
             frames = self.binner.push(EventBatch(batch.events[i:j], batch.resolution))
             closed_at = time.perf_counter()
+            piece_arrival = pushed_at if arrival is None else arrival
             for frame in frames:
                 # A bin ending after this piece's first event got its newest event now.
                 if frame.n_events == 0:
                     stamp = None
                 elif frame.t_end > piece_first:
-                    stamp = arrival
+                    stamp = piece_arrival
                 else:
                     stamp = self._last_arrival
                 yield self._closed(frame, closed_at, stamp)
-            self._last_arrival = arrival
+            self._last_arrival = piece_arrival
             i = j
 
     def advance_to(self, t_us: int) -> Iterator[ClosedBin]:
@@ -124,6 +129,9 @@ class LiveReader:
         self.drop_oldest = drop_oldest
         self.dropped_events = 0
         self.dropped_batches = 0
+        # The source clock: newest event received and when (the engine may lag behind it).
+        self.newest_t: int | None = None
+        self.newest_wall = 0.0
         self._items: deque = deque()
         self._cond = threading.Condition()
         self._stopping = False
@@ -136,6 +144,8 @@ class LiveReader:
         try:
             for batch in self.source:
                 arrival = time.perf_counter()
+                if len(batch):
+                    self.newest_t, self.newest_wall = batch.t_last, arrival
                 if not self._put((batch, arrival)):
                     return
             self._put(StreamEnd(None), force=True)
@@ -156,6 +166,10 @@ class LiveReader:
             self._items.append(item)
             self._cond.notify_all()
             return True
+
+    @property
+    def queued(self) -> int:
+        return len(self._items)
 
     def drain(self, timeout: float) -> list:
         """Everything queued, waiting up to ``timeout`` s for the first item."""

@@ -37,7 +37,7 @@ class LiveFeed:
         skip_oldest: bool = True,
         max_pending: int = 4,
         max_queued_batches: int = 256,
-        silence_margin_ms: float = 50.0,
+        silence_margin_ms: float | None = 50.0,
         keep_sensor_frames: bool = False,
         chunk_bins: int = 64,
     ):
@@ -46,7 +46,7 @@ class LiveFeed:
         self.skip_oldest = skip_oldest
         self.max_pending = max_pending
         self.max_queued_batches = max_queued_batches
-        self.margin_us = int(silence_margin_ms * 1e3)
+        self.margin_us = None if silence_margin_ms is None else int(silence_margin_ms * 1e3)
         self._on_batch = on_batch
         self._on_skip = on_skip
         self._keep_sensor_frames = keep_sensor_frames
@@ -57,8 +57,6 @@ class LiveFeed:
         self._frames: Iterator[ClosedBin] | None = None
         self._cutter: FrameCutter | None = None
         self._next_index = 0
-        self._last_event_t: int | None = None
-        self._last_arrival = 0.0
         self._stream_end: StreamEnd | None = None
         self._ended = False
         self._reader: LiveReader | None = None
@@ -104,8 +102,8 @@ class LiveFeed:
             reader.dropped_events = 0
         self._fill()
         in_flight = bool(self._backlog) or self._frames is not None
-        if not in_flight and self._stream_end is None:
-            self._advance_clock()
+        if not in_flight and self._stream_end is None and reader is not None and not reader.queued:
+            self._advance_clock(reader)
         if not in_flight and self._stream_end is not None:
             end, self._stream_end = self._stream_end, None
             return end
@@ -141,7 +139,6 @@ class LiveFeed:
         self._cutter = None
         self._frames = None
         self._backlog.clear()
-        self._last_event_t = None
         self._stream_end = None
         self.source = source
         self._start_reader()
@@ -172,8 +169,6 @@ class LiveFeed:
                 self._cutter = FrameCutter(self.binning, t0_us=None, index_offset=self._next_index,
                                            keep_sensor_frames=self._keep_sensor_frames,
                                            chunk_bins=self._chunk_bins)
-            self._last_event_t = batch.t_last
-            self._last_arrival = arrival
             self._frames = self._cutter.push(batch, arrival)
 
     def _append(self, closed: ClosedBin) -> None:
@@ -187,15 +182,20 @@ class LiveFeed:
             self._append(closed)
 
     def _source_clock_us(self) -> int | None:
-        if self._last_event_t is None:
+        """The source's time now: its newest event plus the wall time since it arrived."""
+        reader = self._reader
+        if reader is None or reader.newest_t is None:
             return None
-        return self._last_event_t + int((time.perf_counter() - self._last_arrival) * 1e6)
+        return reader.newest_t + int((time.perf_counter() - reader.newest_wall) * 1e6)
 
-    def _advance_clock(self) -> None:
+    def _advance_clock(self, reader: LiveReader) -> None:
+        # Only called once everything received is binned, so no event can come before
+        # the source clock minus the margin (unless the source is late, then it is dropped
+        # and counted by the binner as time-reversed).
         now_us = self._source_clock_us()
-        if now_us is None or self._cutter is None:
+        if now_us is None or self._cutter is None or self.margin_us is None:
             return
-        if (time.perf_counter() - self._last_arrival) * 1e6 < self.margin_us:
+        if (time.perf_counter() - reader.newest_wall) * 1e6 < self.margin_us:
             return
         self._frames = self._cutter.advance_to(now_us - self.margin_us)
         self._fill()

@@ -15,11 +15,13 @@ from live_snn.events import Resolution
 if TYPE_CHECKING:
     from live_snn.binning import BinningConfig, SpatialMapping
 
-# Stages timed per bin, in the order data flows through them.
-#   event_to_bin:      arrival of the bin's newest event (wall clock) -> bin closed by the binner
-#   queue:             bin closed -> model step starts (waiting behind earlier bins)
-#   step:              the model step itself (device synchronised)
-#   bin_to_prediction: bin closed -> Prediction ready (includes queue + step + predictor)
+# Stages timed per bin, in the order data flows through them (wall clock, ms).
+#   event_to_bin:      the bin's newest event arrived -> the binner closed the bin (live: when
+#                      the batch arrived; replay: when that bin's events entered the binner);
+#                      NaN for an empty bin
+#   queue:             bin closed (paced replay: due) -> model step starts
+#   step:              the model step itself, incl. device sync and the copy to the host
+#   bin_to_prediction: bin closed -> Prediction ready (queue + step + predictor)
 LATENCY_STAGES: tuple[str, ...] = ("event_to_bin", "queue", "step", "bin_to_prediction")
 
 # Keys of one attention layer's entry in Prediction.attention.

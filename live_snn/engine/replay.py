@@ -5,7 +5,6 @@ ever skipped."""
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 
@@ -92,7 +91,7 @@ class ReplayFeed:
                 continue
             self._touched = True
             self._on_batch(batch)
-            self._frames = self.cutter.push(batch, time.perf_counter())
+            self._frames = self.cutter.push(batch, None)
 
     def close(self) -> None:
         if not self._closed:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import queue
 import sys
 import threading
@@ -32,6 +33,7 @@ from live_snn.errors import CheckpointError, LiveSnnError
 from live_snn.export.npz import PredictionArrays, write_npz
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
 from live_snn.export.video import CODECS_BY_SUFFIX, VideoWriter
+from live_snn.sources.base import EventSource
 
 VIEWS = ("model", "sensor")
 _QUEUE_BINS = 32          # predictions waiting for the renderer before the engine waits
@@ -40,7 +42,7 @@ _POLL_S = 0.1
 
 @dataclass(frozen=True)
 class ExportConfig:
-    source: str                            # a recording (anything open_source takes that seeks)
+    source: str | os.PathLike | EventSource  # a recording: a path / spec, or an open source
     model: str | Path | None = None        # checkpoint; None: the bundled default model
     video: Path | None = None              # .mp4 / .m4v / .mov / .mkv / .avi
     data: Path | None = None               # .npz
@@ -49,7 +51,7 @@ class ExportConfig:
     playback_speed: float = 1.0            # video frame rate = playback_speed / dt
     gate_layer: str | None = None          # attention layer in the gate strip; None: the last
     view: str = "model"                    # events drawn at "model" or "sensor" resolution
-    engine: EngineConfig = field(default_factory=lambda: EngineConfig(device="cpu"))
+    engine: EngineConfig = field(default_factory=EngineConfig)
     style: RenderStyle = field(default_factory=RenderStyle)
     progress: bool = True                  # tqdm bar on stderr
 
@@ -132,7 +134,7 @@ def bins_to_export(info: SessionInfo, start_s: float | None, end_s: float | None
     """Indices of the bins that overlap ``[start_s, end_s)`` (seconds since the recording's
     first event); bin k covers ``[k·dt, (k+1)·dt)``."""
     dt, total = info.dt_us, info.num_bins
-    duration_s = total * dt / 1e6
+    duration_s = (info.end_us - info.start_us) / 1e6
     first = 0
     if start_s is not None:
         t0 = round(start_s * 1e6)
@@ -238,7 +240,9 @@ def export(config: ExportConfig) -> ExportResult:
                 "first (live-snn record) and export the recording")
         wanted = bins_to_export(info, config.start_s, config.end_s)
         gate_layer = choose_gate_layer(info, config.gate_layer)
-        title = f"{Path(config.source).name} | model {info.model_sha256[:8]}"
+        name = (Path(config.source).name if isinstance(config.source, (str, os.PathLike))
+                else info.source_description)
+        title = f"{name} | {info.model_sha256[:8]}"
         if config.video is not None:
             video = _VideoSink(config.video, info, config, gate_layer, title)
         data = PredictionArrays(info.class_names, t0_us=info.start_us) if config.data else None
@@ -367,7 +371,8 @@ def _metadata(info: SessionInfo, checkpoint, config: ExportConfig, first: int, l
         },
         "attention_layers": list(info.attention_layers),
         "spiking_layers": list(info.spiking_layers),
-        "source_spec": str(config.source),
+        "source_spec": (os.fspath(config.source)
+                        if isinstance(config.source, (str, os.PathLike)) else None),
         "from_s": config.start_s,
         "to_s": config.end_s,
         "first_bin": first,

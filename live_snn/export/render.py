@@ -39,9 +39,7 @@ from live_snn.export.palette import (
 )
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-GATE_COLORMAP = cv2.COLORMAP_VIRIDIS
-# A pixel with any event is drawn at least this bright, so single events stay visible.
-_MIN_EVENT_LEVEL = 0.4
+GATE_COLORMAP = cv2.COLORMAP_INFERNO   # the GUI's attention heatmap uses inferno too
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class RenderStyle:
     bar_row_height: int = 24
     gate_strip_height: int = 128       # heatmap height; the caption row comes on top
     gate_steps: int = 20               # T steps shown in the gate strip
-    full_brightness_count: float = 3.0  # events per pixel drawn at full colour
+    saturation_events: float = 1.0     # brightness 1 - exp(-events / this), as in the GUI
     font_scale: float = 0.5
     margin: int = 10
 
@@ -61,9 +59,9 @@ class RenderStyle:
                      "gate_strip_height", "gate_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"RenderStyle.{name} must be >= 1, got {getattr(self, name)}")
-        if not self.full_brightness_count > 0:
+        if not self.saturation_events > 0:
             raise ValueError(
-                f"RenderStyle.full_brightness_count must be > 0, got {self.full_brightness_count}"
+                f"RenderStyle.saturation_events must be > 0, got {self.saturation_events}"
             )
 
 
@@ -85,22 +83,22 @@ class FrameContent:
     gate_strip: np.ndarray | None = None        # [n <= T, C] gate of the last n steps, oldest first
 
 
-def events_to_bgr(counts: np.ndarray, full_brightness_count: float = 3.0) -> np.ndarray:
-    """[2, H, W] per-polarity counts -> [H, W, 3] uint8: OFF cyan-blue, ON orange-red, both
-    added where a pixel saw both, black where it saw none."""
+def events_to_bgr(counts: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    """[2, H, W] per-polarity counts -> [H, W, 3] uint8 BGR on black, as the GUI's event view
+    draws them: brightness ``1 - exp(-total / saturation)`` from the pixel's total count, hue
+    the ON (orange-red) / OFF (cyan-blue) mix, so a pixel that fired both ways shows between
+    the two colours instead of washing out to white."""
     counts = np.asarray(counts, dtype=np.float32)
     if counts.ndim != 3 or counts.shape[0] != 2:
         raise ValueError(f"counts must have shape [2, H, W], got {list(counts.shape)}")
-    level = np.where(
-        counts > 0,
-        _MIN_EVENT_LEVEL + (1 - _MIN_EVENT_LEVEL) * np.minimum(counts / full_brightness_count, 1),
-        0.0,
-    ).astype(np.float32)
-    off_bgr = np.asarray(bgr(OFF_EVENT_RGB), dtype=np.float32)
-    on_bgr = np.asarray(bgr(ON_EVENT_RGB), dtype=np.float32)
-    image = level[0, :, :, None] * off_bgr + level[1, :, :, None] * on_bgr
+    total = counts[0] + counts[1]
+    level = 1.0 - np.exp(-total / saturation)
+    colors = np.array([bgr(OFF_EVENT_RGB), bgr(ON_EVENT_RGB)], dtype=np.float32)   # [2, 3]
+    mix = np.tensordot(counts, colors, axes=([0], [0]))                           # [H, W, 3]
+    scale = np.divide(level, total, out=np.zeros_like(total), where=total > 0)
+    image = np.round(mix * scale[..., None])
     background = np.asarray(bgr(EVENT_BACKGROUND_RGB), dtype=np.float32)
-    image = np.where(level.any(axis=0)[:, :, None], image, background)
+    image = np.where((total > 0)[..., None], image, background)
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
@@ -118,15 +116,18 @@ def gate_heatmap(gate_strip: np.ndarray | None, steps: int, width: int, height: 
         raise ValueError(f"gate strip must have shape [steps, channels], got {list(gate.shape)}")
     gate = gate[-steps:]
     n, channels = gate.shape
-    column_step = np.arange(width) * steps // width           # which of the T steps a column shows
-    first = steps - n                                         # steps before the first one seen
-    shown = column_step >= first
-    values = np.clip(np.nan_to_num(gate[column_step[shown] - first].T), 0.0, 1.0)  # [C, cols]
+    values = np.clip(np.nan_to_num(gate.T), 0.0, 1.0)           # [C, n]
     # Averaging keeps every channel's contribution when there are more channels than rows.
     interpolation = cv2.INTER_AREA if channels > height else cv2.INTER_NEAREST
-    values = cv2.resize(values, (values.shape[1], height), interpolation=interpolation)
-    levels = np.round(values * 255).astype(np.uint8)
-    out[:, shown] = cv2.applyColorMap(levels, GATE_COLORMAP)
+    values = cv2.resize(values, (n, height), interpolation=interpolation).reshape(height, n)
+    colored = cv2.applyColorMap(np.round(values * 255).astype(np.uint8), GATE_COLORMAP)
+    column_step = np.arange(width) * steps // width           # which of the T steps a column shows
+    first = steps - n                                         # steps before the first one seen
+    # column_step is sorted: the seen steps are the columns from x0 on, and repeating each
+    # step's column is one block copy per step (no per-pixel fancy indexing).
+    x0 = int(np.searchsorted(column_step, first))
+    widths = np.bincount(column_step[x0:] - first, minlength=n)
+    out[:, x0:] = np.repeat(colored, widths, axis=1)
     return out
 
 
@@ -185,6 +186,10 @@ class FrameRenderer:
         fs, m = style.font_scale, style.margin
         self._line = round(34 * fs) + 6                       # height of one text line
         self._summary_height = m + round(self._line * 1.2) + round(self._line * 1.6) + 2 * self._line
+        # Text baselines of the summary: predicted label, confidence, ground truth.
+        self.label_y = style.header_height + m + self._line - 6 + round(self._line * 1.4)
+        self.confidence_y = self.label_y + round(self._line * 1.2)
+        self.truth_y = self.confidence_y + self._line
         side_needed = self._summary_height + len(self.class_names) * style.bar_row_height + m
         self.body_height = max(self.event_size[1], side_needed)
         self.side_x = self.event_size[0]
@@ -276,7 +281,7 @@ class FrameRenderer:
         return image
 
     def _draw_events(self, image: np.ndarray, counts: np.ndarray) -> None:
-        small = events_to_bgr(counts, self.style.full_brightness_count)
+        small = events_to_bgr(counts, self.style.saturation_events)
         ew, eh = self.event_size
         y0 = self.style.header_height
         image[y0:y0 + eh, :ew] = cv2.resize(small, (ew, eh), interpolation=cv2.INTER_NEAREST)
@@ -293,27 +298,25 @@ class FrameRenderer:
         _put(image, "OFF", (x + _text_width("ON ", fs, 1), baseline), fs, OFF_EVENT_RGB, 1)
 
     def _draw_summary(self, image: np.ndarray, content: FrameContent) -> None:
-        fs, m, line = self.style.font_scale, self.style.margin, self._line
+        fs, m = self.style.font_scale, self.style.margin
         x = self.side_x + m
         width = self.style.side_panel_width - 2 * m
-        y = self.style.header_height + m + line - 6 + round(line * 1.4)
         label = int(content.label)
         if 0 <= label < len(self.class_names):
             name, color = self.class_names[label], self.class_colors[label]
         else:
             name, color = f"class {label}", TEXT_RGB
-        _put(image, _fit(name, width, fs * 1.6, 2), (x, y), fs * 1.6, color, 2)
-        y += round(line * 1.2)
+        _put(image, _fit(name, width, fs * 1.6, 2), (x, self.label_y), fs * 1.6, color, 2)
         confidence = f"confidence {100 * content.confidence:.1f}%"
         if content.uncertain:
             confidence += "  (uncertain)"
-        _put(image, confidence, (x, y), fs, DIM_TEXT_RGB if content.uncertain else TEXT_RGB)
+        _put(image, confidence, (x, self.confidence_y), fs,
+             DIM_TEXT_RGB if content.uncertain else TEXT_RGB)
         if content.ground_truth >= 0:
-            y += line
             truth = content.ground_truth
             truth_name = (self.class_names[truth] if truth < len(self.class_names)
                           else f"class {truth}")
-            _put(image, _fit(f"truth: {truth_name}", width, fs), (x, y), fs,
+            _put(image, _fit(f"truth: {truth_name}", width, fs), (x, self.truth_y), fs,
                  MATCH_RGB if truth == label else MISMATCH_RGB)
 
     def _draw_bars(self, image: np.ndarray, probs: np.ndarray, content: FrameContent) -> None:

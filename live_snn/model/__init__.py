@@ -6,7 +6,7 @@ Modules in the order data meets them: ``neuron`` (LIF), ``encoder`` (GAC), ``att
 """
 
 from live_snn.model.checkpoint import LoadedCheckpoint, load_checkpoint, save_checkpoint
-from live_snn.model.network import PRESETS, ModelConfig, TCJASNN, build_model, count_parameters
+from live_snn.model.network import PRESETS, TCJASNN, ModelConfig, build_model, count_parameters
 from live_snn.model.state import AttentionTap, ModelState, StepTaps, clone_state, reset_rows
 
 __all__ = [

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from live_snn.model.neuron import LIF, spike_rate
-from live_snn.model.state import AttentionTap
+from live_snn.model.state import AttentionTap, feature_map_zeros
 
 ModuleState = dict[str, Tensor]
 
@@ -163,8 +163,8 @@ class TIM(nn.Module):
 
     def init_state(self, batch_size: int, spatial: tuple[int, int], device: torch.device,
                    dtype: torch.dtype) -> ModuleState:
-        shape = (batch_size, self.channels, *spatial)
-        return {k: torch.zeros(shape, device=device, dtype=dtype) for k in ("mix", "v_in", "v_out")}
+        return {k: feature_map_zeros(batch_size, self.channels, spatial, device, dtype)
+                for k in ("mix", "v_in", "v_out")}
 
     def step(self, q: Tensor, state: ModuleState
              ) -> tuple[Tensor, ModuleState, AttentionTap, dict[str, Tensor]]:

@@ -27,7 +27,7 @@ from safetensors.torch import save as save_safetensors
 from live_snn.binning import BinningConfig
 from live_snn.errors import BinningError, CheckpointError, CheckpointMismatchError
 from live_snn.events import Resolution
-from live_snn.model.network import ModelConfig, TCJASNN
+from live_snn.model.network import TCJASNN, ModelConfig
 
 FORMAT_TAG = "live_snn.checkpoint/1"
 DEFAULT_READOUT = {"logit_scale": 10.0}

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from live_snn.model.attention import TIM, ModuleState, TCJACausal, TCJAWindow
 from live_snn.model.encoder import GAC
 from live_snn.model.neuron import LIF, spike_rate
-from live_snn.model.state import AttentionTap, ModelState, StepTaps
+from live_snn.model.state import AttentionTap, ModelState, StepTaps, feature_map_zeros
 
 ATTENTION_KINDS = ("causal", "window", "tim", "none")
 ENCODER_KINDS = ("plain", "gac")
@@ -194,7 +195,6 @@ class ConvBlock(nn.Module):
         if attention == "tim" or tim:
             self.tim = TIM(c_out, cfg.tim_kernel, cfg.tim_alpha, make_lif(cfg),
                            make_lif(cfg, v_threshold=cfg.tim_out_threshold))
-        self.pool = nn.MaxPool2d(2, 2)
 
     def stateful(self) -> dict[str, nn.Module]:
         parts = {"tim": self.tim, "gac": self.gac, "tcja": self.tcja}
@@ -209,8 +209,7 @@ class ConvBlock(nn.Module):
     def init_state(self, batch_size: int, device: torch.device, dtype: torch.dtype
                    ) -> dict[str, ModuleState]:
         c = self.conv.out_channels
-        state = {"lif": {"v": torch.zeros(batch_size, c, *self.spatial, device=device,
-                                          dtype=dtype)}}
+        state = {"lif": {"v": feature_map_zeros(batch_size, c, self.spatial, device, dtype)}}
         for name, module in self.stateful().items():
             state[name] = module.init_state(batch_size, self.spatial, device, dtype)
         return state
@@ -219,7 +218,10 @@ class ConvBlock(nn.Module):
             ) -> tuple[Tensor, dict[str, ModuleState], dict[str, AttentionTap], dict[str, Tensor]]:
         lead = x.shape[:2] if seq else x.shape[:1]
         fold = len(lead) - 1
-        u = self.bn(self.conv(x.flatten(0, fold))).unflatten(0, lead)
+        # Channels-last: 1.5-3× faster convolutions and a fast max-pool on CPU (see
+        # live_snn.model.state.feature_map_zeros); a no-op after the first block.
+        frames = x.flatten(0, fold).contiguous(memory_format=torch.channels_last)
+        u = self.bn(self.conv(frames)).unflatten(0, lead)
         s, v = (self.lif if seq else self.lif.step)(u, state["lif"]["v"])
         new_state: dict[str, ModuleState] = {"lif": {"v": v}}
         attention: dict[str, AttentionTap] = {}
@@ -232,7 +234,7 @@ class ConvBlock(nn.Module):
                 y, new_state[name], tap, sub_rates = (module if seq else module.step)(y, state[name])
             attention[name] = tap
             rates.update({f"{name}.{k}": r for k, r in sub_rates.items()})
-        y = self.pool(y.flatten(0, fold)).unflatten(0, lead)
+        y = F.max_pool2d(y.flatten(0, fold), 2, 2).unflatten(0, lead)
         return y, new_state, attention, rates
 
 
@@ -268,6 +270,11 @@ class TCJASNN(nn.Module):
         self.lif_out = make_lif(config)
         self.voting = Voting(config.voting)
         self._state_names = self._stateful_layer_names()
+        # Convolution weights in channels-last too, or each call converts them (see
+        # ConvBlock.run); checkpoints store them in the standard layout.
+        self.to(memory_format=torch.channels_last)
+        self._block_state_names = [[(f"blocks.{i}.{n}", n) for n in ["lif", *block.stateful()]]
+                                   for i, block in enumerate(self.blocks)]
 
     # ---- what the GUI and the engine need to know ------------------------------------------
     @property
@@ -355,32 +362,27 @@ class TCJASNN(nn.Module):
         new_layers: dict[str, ModuleState] = {}
         attention: dict[str, AttentionTap] = {}
         rates: dict[str, Tensor] = {}
-        for i, block in enumerate(self.blocks):
-            prefix = f"blocks.{i}."
-            block_state = {name[len(prefix):]: t for name, t in layers.items()
-                           if name.startswith(prefix)}
-            for name in block.stateful():
-                block_state.setdefault(name, {})
+        for block, names in zip(self.blocks, self._block_state_names, strict=True):
+            block_state = {rel: layers.get(full, {}) for full, rel in names}
             x, block_new, block_attention, block_rates = block.run(x, block_state, seq=seq,
                                                                    taps=taps)
-            new_layers.update({prefix + n: t for n, t in block_new.items() if t})
+            for full, rel in names:
+                if block_new.get(rel):
+                    new_layers[full] = block_new[rel]
+            prefix = names[0][0][:-len("lif")]
             attention.update({prefix + n: tap for n, tap in block_attention.items()})
             rates.update({prefix + n: r for n, r in block_rates.items()})
-        if not seq:                                         # one step is a sequence of one
-            x = x.unsqueeze(0)
-        x = self.dropout_flat(x.flatten(2))                 # [T, B, C·h·w]
-        s_hidden, v_hidden = self.lif_hidden(self.fc_hidden(x), layers["lif_hidden"]["v"])
-        s_out, v_out = self.lif_out(self.fc_out(self.dropout_hidden(s_hidden)),
-                                    layers["lif_out"]["v"])
-        scores = self.voting(s_out)                         # [T, B, K]
+        x = self.dropout_flat(x.flatten(-3))                # [(T,) B, C·h·w]
+        lif_hidden, lif_out = ((self.lif_hidden, self.lif_out) if seq else
+                               (self.lif_hidden.step, self.lif_out.step))
+        s_hidden, v_hidden = lif_hidden(self.fc_hidden(x), layers["lif_hidden"]["v"])
+        s_out, v_out = lif_out(self.fc_out(self.dropout_hidden(s_hidden)), layers["lif_out"]["v"])
+        scores = self.voting(s_out)                         # [(T,) B, K]
         new_layers["lif_hidden"] = {"v": v_hidden}
         new_layers["lif_out"] = {"v": v_out}
         if taps:
             rates["lif_hidden"] = spike_rate(s_hidden, 1)
             rates["lif_out"] = spike_rate(s_out, 1)
-        if not seq:
-            scores = scores[0]
-            rates = {k: (r[0] if k in ("lif_hidden", "lif_out") else r) for k, r in rates.items()}
         step_taps = StepTaps(attention, rates) if taps else None
         return scores, ModelState(new_layers), step_taps
 

@@ -57,11 +57,12 @@ class LIF(nn.Module):
             h = v + (x - v) / self.tau
             s = ATanSpike.apply(h - self.v_threshold, self.surrogate_alpha)
             return s, h * (1.0 - s.detach())
-        # Live inference: the same values (h - V_th >= 0 iff h >= V_th; h * (1 - s) is h or
-        # +0) in fewer passes over memory and one new buffer instead of six.
+        # Live inference: the same values in five passes over memory instead of eight, and
+        # without bool tensors (h >= V_th as a bool, its cast to float and masked_fill are
+        # each several times slower on CPU than these ops). h - h·s is h or +0, as h·(1 - s).
         h = torch.sub(x, v).div_(self.tau).add_(v)
-        fired = h >= self.v_threshold
-        return fired.to(h.dtype), h.masked_fill_(fired, 0.0)
+        s = torch.ge(h, self.v_threshold, out=torch.empty_like(h))
+        return s, h.addcmul_(h, s, value=-1.0)
 
     def forward(self, x_seq: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """``x_seq`` [T, ...], ``v`` [...] -> (spikes [T, ...], membrane after the last step)."""
@@ -75,4 +76,4 @@ class LIF(nn.Module):
 def spike_rate(spikes: Tensor, feature_dims: int) -> Tensor:
     """Fraction of neurons that fired, averaged over the last ``feature_dims`` axes
     (3 for a [.., C, H, W] map, 1 for a [.., F] vector)."""
-    return spikes.flatten(start_dim=-feature_dims).mean(-1)
+    return spikes.mean(dim=tuple(range(-feature_dims, 0)))  # flatten() would copy channels-last

@@ -34,15 +34,21 @@ class ModelState:
     def tensors(self) -> list[Tensor]:
         return [t for tensors in self.layers.values() for t in tensors.values()]
 
+    def _first(self) -> Tensor | None:
+        for tensors in self.layers.values():
+            for t in tensors.values():
+                return t
+        return None
+
     @property
     def batch_size(self) -> int:
-        tensors = self.tensors()
-        return int(tensors[0].shape[0]) if tensors else 0
+        first = self._first()
+        return 0 if first is None else int(first.shape[0])
 
     @property
     def device(self) -> torch.device:
-        tensors = self.tensors()
-        return tensors[0].device if tensors else torch.device("cpu")
+        first = self._first()
+        return torch.device("cpu") if first is None else first.device
 
     @property
     def nbytes(self) -> int:
@@ -75,6 +81,15 @@ class ModelState:
         """The state of some streams only (e.g. when a camera of a batch goes away)."""
         index = torch.as_tensor(rows, dtype=torch.long, device=self.device)
         return self._map(lambda t: t.index_select(0, index))
+
+
+def feature_map_zeros(batch_size: int, channels: int, spatial: tuple[int, int],
+                      device: torch.device | str, dtype: torch.dtype) -> Tensor:
+    """A zero ``[B, C, H, W]`` state in channels-last layout, the layout the blocks compute in:
+    on CPU its convolutions are 1.5-3× faster and its max-pool some 30× faster than NCHW's,
+    and a membrane in the layout of its input keeps every update a plain pass over memory."""
+    return torch.zeros(batch_size, channels, *spatial, device=device, dtype=dtype).contiguous(
+        memory_format=torch.channels_last)
 
 
 def _row_mask(rows: Tensor | Sequence[bool] | Sequence[int], batch_size: int,

@@ -38,6 +38,8 @@ class SimConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "resolution", Resolution.of(self.resolution))
         problems = []
+        if self.seed < 0:
+            problems.append(f"seed must be >= 0, got {self.seed}")
         if self.subframe_us <= 0:
             problems.append(f"subframe_us must be > 0, got {self.subframe_us}")
         if not self.threshold > 0:

@@ -38,7 +38,7 @@ def _fixed(points: np.ndarray) -> np.ndarray:
 
 
 class SceneRenderer:
-    """Renders the log intensity the DVS pixels see for a pose of one body."""
+    """Draws one body, in any pose, over its static background (grey levels)."""
 
     def __init__(self, resolution: Resolution, body: BodyShape, rng: np.random.Generator) -> None:
         self.resolution = resolution

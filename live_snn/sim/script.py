@@ -135,11 +135,11 @@ class GestureScript:
         self.end_us = end
 
     def label_track(self, until_us: int | None = None) -> LabelTrack:
-        """Label segments of the gestures that have started by ``until_us`` (all if None)."""
+        """Label segments of the gestures begun before ``until_us`` (all if None)."""
         segments = tuple(
             LabelSegment(g.label, g.start_us, g.end_us)
             for g in self.gestures
-            if until_us is None or g.start_us <= until_us
+            if until_us is None or g.start_us < until_us
         )
         return LabelTrack(segments, DVS_GESTURE_CLASSES)
 

@@ -22,6 +22,7 @@ from live_snn.sim.render import SceneRenderer
 from live_snn.sim.script import GestureScript, SessionStyle
 
 _NOISE_BLOCK_US = 100_000
+_POSES_PER_CALL = 2_000
 
 
 @dataclass(frozen=True)
@@ -144,14 +145,14 @@ class SimStream(Iterator[EventBatch]):
         if self._rendered_us >= t_us:
             return
         count = -(-(t_us - self._rendered_us) // step)
-        times = self._rendered_us + step * np.arange(1, count + 1, dtype=np.int64)
-        poses = self.script.pose_at(times)
         chunks = [self._pending]
         previous = self._rendered_us
-        for t, joints in zip(times.tolist(), poses, strict=True):  # loop over sub-frames only
-            image = log_intensity(self.renderer.render(joints))
-            chunks.append(self.sensor.step(image, previous, t))
-            previous = t
+        for first in range(1, count + 1, _POSES_PER_CALL):  # poses a few thousand at a time
+            times = previous + step * np.arange(min(_POSES_PER_CALL, count + 1 - first), dtype=np.int64) + step
+            for t, joints in zip(times.tolist(), self.script.pose_at(times), strict=True):
+                image = log_intensity(self.renderer.render(joints))  # loop over sub-frames only
+                chunks.append(self.sensor.step(image, previous, t))
+                previous = t
         self._rendered_us = previous
         self._pending = np.concatenate(chunks)
 

@@ -155,9 +155,22 @@ def _ranges_text(seeds: Sequence[int]) -> str:
 
 
 # ---- binning with a cache ---------------------------------------------------------------------
-def _cache_key(item: str, binning: BinningConfig) -> str:
-    raw = json.dumps({"item": item, "binning": binning.as_dict(), "v": 1}, sort_keys=True)
+def _cache_key(item: str, binning: BinningConfig, code: str = "") -> str:
+    raw = json.dumps({"item": item, "binning": binning.as_dict(), "code": code, "v": 1},
+                     sort_keys=True)
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
+
+
+def simulator_fingerprint() -> str:
+    """Digest of the simulator's source, so that cached sessions of an older simulator are
+    never mistaken for what the current one makes (session = seed + code)."""
+    import live_snn.sim
+
+    digest = hashlib.sha1()
+    for path in sorted(Path(live_snn.sim.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _save_session(path: Path, s: LabelledSession) -> None:
@@ -203,8 +216,9 @@ def _sim_session(args: tuple[int, float, dict]) -> LabelledSession:
 def load_sim(spec: DataSpec, binning: BinningConfig, *, cache_dir: Path | None,
              workers: int = 1) -> list[LabelledSession]:
     jobs, out = [], {}
+    code = simulator_fingerprint()
     for seed in spec.seeds:
-        key = _cache_key(f"sim:{seed}:{spec.duration_s}", binning)
+        key = _cache_key(f"sim:{seed}:{spec.duration_s}", binning, code)
         cached = cache_dir / f"{key}.safetensors" if cache_dir else None
         if cached is not None and cached.is_file():
             out[seed] = _load_session(cached)

@@ -1,11 +1,19 @@
 """Per-step loss on the voting scores.
 
-Scores are mean spike counts of each class's group of output neurons, in [0, 1]. The live
-path reads them as ``softmax(logit_scale * scores)``, so training uses exactly that:
-cross-entropy on ``logit_scale * scores`` at every labelled step after burn-in and grace.
-Rest steps (no gesture) are pulled towards an even split between classes with weight
-``rest_weight``, so the model shows low confidence when nothing is happening instead of
-holding on to the last gesture.
+Scores are mean spike counts of each class's group of output neurons, in [0, 1], read live
+as ``softmax(logit_scale * scores)``. Two losses, at every labelled step after burn-in and
+grace:
+
+* ``mse`` (default, as in the TCJA paper): mean squared error to the one-hot target. While
+  the output layer is still silent (a fresh network), only the target group gets a gradient,
+  all pushing it to fire, so training starts; with cross-entropy the pushes up and down
+  cancel and a silent network can stay silent for hundreds of steps.
+* ``ce``: cross-entropy on ``logit_scale * scores`` (calibrated probabilities, once the
+  network fires).
+
+Rest steps (no gesture) are pulled towards "no class" with weight ``rest_weight``: silence
+(all scores 0) for ``mse``, an even split for ``ce``. Either way the live display shows low
+confidence when nothing happens instead of holding on to the last gesture.
 """
 
 from __future__ import annotations
@@ -20,8 +28,13 @@ from live_snn.train.windows import WindowBatch
 
 @dataclass(frozen=True)
 class LossConfig:
+    kind: str = "mse"            # "mse" | "ce"
     logit_scale: float = 10.0
     rest_weight: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("mse", "ce"):
+            raise ValueError(f"loss kind must be 'mse' or 'ce', got {self.kind!r}")
 
 
 @dataclass
@@ -45,11 +58,18 @@ def per_step_loss(scores: torch.Tensor, batch: WindowBatch, config: LossConfig) 
     if batch.loss_mask.any():
         picked = logits[batch.loss_mask]
         targets = batch.targets[batch.loss_mask]
-        class_loss = F.cross_entropy(picked, targets)
+        if config.kind == "ce":
+            class_loss = F.cross_entropy(picked, targets)
+        else:
+            one_hot = F.one_hot(targets, picked.shape[1]).to(picked.dtype)
+            class_loss = F.mse_loss(scores.float()[batch.loss_mask], one_hot)
         correct = int((picked.argmax(dim=1) == targets).sum())
         counted = int(targets.numel())
     rest_loss = zero
     if config.rest_weight > 0 and batch.rest_mask.any():
-        rest_loss = -F.log_softmax(logits[batch.rest_mask], dim=1).mean()
+        if config.kind == "ce":
+            rest_loss = -F.log_softmax(logits[batch.rest_mask], dim=1).mean()
+        else:
+            rest_loss = scores.float()[batch.rest_mask].pow(2).mean()
     loss = class_loss + config.rest_weight * rest_loss
     return LossOutput(loss, float(class_loss.detach()), float(rest_loss.detach()), correct, counted)

@@ -146,15 +146,18 @@ class Trainer:
             min(self.config.steps, self.step + max_steps_this_run)
         bar = tqdm(total=self.config.steps, initial=self.step, desc="train", unit="step",
                    disable=not self.ctx.is_main, dynamic_ncols=True)
-        running = [0.0, 0.0, 0.0, 0.0]  # loss sum, steps, correct, counted
+        running = [0.0, 0.0, 0.0, 0.0]  # loss sum, steps, correct, counted since last eval
+        recent = [0.0, 0.0, 0.0, 0.0]   # the same over the last 10 steps, for the bar
         last_validation: dict = self.history[-1] if self.history else {}
         while self.step < stop_at:
             stats = self.train_step()
             running = [a + b for a, b in zip(running, stats, strict=True)]
+            recent = [a + b for a, b in zip(recent, stats, strict=True)]
             self.step += 1
             bar.update(1)
             if self.step % 10 == 0 or self.step == stop_at:
-                loss_sum, n, correct, counted = all_reduce_sum(running, self.ctx)
+                loss_sum, n, correct, counted = all_reduce_sum(recent, self.ctx)
+                recent = [0.0, 0.0, 0.0, 0.0]
                 bar.set_postfix(loss=f"{loss_sum / max(n, 1):.3f}",
                                 acc=f"{correct / max(counted, 1):.3f}",
                                 lr=f"{self.config.lr_at(self.step):.1e}")

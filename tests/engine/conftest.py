@@ -35,6 +35,16 @@ def tiny_checkpoint(path: Path, *, attention: str = "causal", T: int = 8, seed: 
     return save_checkpoint(path, model, binning=binning, class_names=CLASS_NAMES)
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """These tests run a tiny model one bin at a time: a second intra-op thread buys nothing
+    and, on a busy 2-core machine, makes every step wait for a core. Restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def causal_ckpt(tmp_path_factory) -> Path:
     return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "causal.safetensors")
@@ -84,3 +94,45 @@ def offline_scores():
 @pytest.fixture(scope="session")
 def make_checkpoint():
     return tiny_checkpoint
+
+
+SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "sources" / "dv_stream_server.py"
+
+
+@pytest.fixture
+def dv_server():
+    """``start(recording, address) -> Popen``: a real dv-processing NetworkWriter serving a
+    recording from its own process (tests/sources/dv_stream_server.py), already listening.
+    It serves the first client that stays connected, then exits (the server goes away)."""
+    import subprocess
+    import sys
+
+    processes: list[subprocess.Popen] = []
+
+    def start(recording: Path, address: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVER_SCRIPT), str(recording), address,
+             "--then", "exit", "--max-seconds", "30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        processes.append(process)
+        line = process.stdout.readline().strip()
+        assert line == "listening", process.stderr.read()
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+@pytest.fixture
+def tcp_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -16,6 +16,7 @@ from live_snn.export.palette import (
     class_colors_rgb,
 )
 from live_snn.export.render import (
+    GATE_COLORMAP,
     FrameContent,
     FrameRenderer,
     RenderStyle,
@@ -46,17 +47,20 @@ def content(**overrides) -> FrameContent:
 
 def test_events_to_bgr_colours_each_polarity_and_leaves_empty_pixels_black():
     counts = np.zeros((2, 4, 5), dtype=np.float32)
-    counts[1, 0, 0] = 10      # ON only, saturated
-    counts[0, 1, 2] = 10      # OFF only, saturated
+    counts[1, 0, 0] = 20      # ON only, saturated
+    counts[0, 1, 2] = 20      # OFF only, saturated
     counts[1, 3, 4] = 1       # a single ON event is still clearly visible
-    image = events_to_bgr(counts, full_brightness_count=3.0)
+    counts[:, 2, 1] = 10      # both: between the two colours, not white
+    image = events_to_bgr(counts, saturation=1.0)
     assert image.shape == (4, 5, 3) and image.dtype == np.uint8
-    assert tuple(image[0, 0]) == bgr(ON_EVENT_RGB)
-    assert tuple(image[1, 2]) == bgr(OFF_EVENT_RGB)
-    assert image[3, 4].max() >= 0.4 * max(ON_EVENT_RGB) - 1
-    assert image[3, 4, 2] > image[3, 4, 0]  # warm: red over blue (BGR order)
+    np.testing.assert_allclose(image[0, 0], bgr(ON_EVENT_RGB), atol=1)
+    np.testing.assert_allclose(image[1, 2], bgr(OFF_EVENT_RGB), atol=1)
+    np.testing.assert_allclose(image[3, 4], np.array(bgr(ON_EVENT_RGB)) * (1 - np.exp(-1)), atol=1)
+    mixed = (np.array(bgr(ON_EVENT_RGB)) + np.array(bgr(OFF_EVENT_RGB))) / 2
+    np.testing.assert_allclose(image[2, 1], mixed, atol=1)
+    assert image[0, 0, 2] > image[0, 0, 0] and image[1, 2, 0] > image[1, 2, 2]  # BGR order
     mask = np.zeros((4, 5), dtype=bool)
-    mask[0, 0] = mask[1, 2] = mask[3, 4] = True
+    mask[0, 0] = mask[1, 2] = mask[3, 4] = mask[2, 1] = True
     assert not image[~mask].any()
 
 
@@ -91,7 +95,7 @@ def test_events_are_upscaled_nearest_neighbour_into_crisp_blocks():
     image = renderer.render(c)
     y0, s = style.header_height, renderer.scale
     panel = image[y0:y0 + 32 * s, :32 * s]
-    expected = np.repeat(np.repeat(events_to_bgr(c.counts, style.full_brightness_count), s, 0), s, 1)
+    expected = np.repeat(np.repeat(events_to_bgr(c.counts, style.saturation_events), s, 0), s, 1)
     np.testing.assert_array_equal(panel, expected)
 
 
@@ -149,8 +153,8 @@ def test_gate_heatmap_puts_the_newest_step_right_and_leaves_unseen_steps_blank()
     gate[-1] = 1.0                                # newest step all open
     heat = gate_heatmap(gate, steps=4, width=40, height=16)
     fill = np.array(bgr(PANEL_BACKGROUND_RGB), np.uint8)
-    ones = cv2.applyColorMap(np.array([[255]], np.uint8), cv2.COLORMAP_VIRIDIS)[0, 0]
-    zeros = cv2.applyColorMap(np.array([[0]], np.uint8), cv2.COLORMAP_VIRIDIS)[0, 0]
+    ones = cv2.applyColorMap(np.array([[255]], np.uint8), GATE_COLORMAP)[0, 0]
+    zeros = cv2.applyColorMap(np.array([[0]], np.uint8), GATE_COLORMAP)[0, 0]
     assert np.all(heat[:, :20] == fill)           # steps t-3 and t-2 not seen yet
     assert np.all(heat[:, 20:30] == zeros)
     assert np.all(heat[:, 30:] == ones)
@@ -159,7 +163,7 @@ def test_gate_heatmap_puts_the_newest_step_right_and_leaves_unseen_steps_blank()
 def test_gate_heatmap_averages_channels_when_there_are_more_than_rows():
     gate = np.tile(np.array([0.0, 1.0], np.float32), 64)[None]   # 128 channels alternate 0/1
     heat = gate_heatmap(gate, steps=1, width=4, height=16)
-    mid = cv2.applyColorMap(np.array([[128]], np.uint8), cv2.COLORMAP_VIRIDIS)[0, 0]
+    mid = cv2.applyColorMap(np.array([[128]], np.uint8), GATE_COLORMAP)[0, 0]
     assert np.abs(heat.astype(int) - mid.astype(int)).max() <= 3
 
 
@@ -169,7 +173,7 @@ def test_gate_strip_is_drawn_only_with_a_gate_layer():
     without = FrameRenderer((32, 32), CLASSES)
     assert with_gate.height > without.height
     image = with_gate.render(content(gate_strip=gate))
-    ones = cv2.applyColorMap(np.array([[255]], np.uint8), cv2.COLORMAP_VIRIDIS)[0, 0]
+    ones = cv2.applyColorMap(np.array([[255]], np.uint8), GATE_COLORMAP)[0, 0]
     strip = image[with_gate.strip_y:]
     assert int(np.all(strip == ones, axis=-1).sum()) > 50 * with_gate.style.gate_strip_height
 

@@ -156,7 +156,8 @@ def test_weights_that_do_not_fit_the_stored_config_are_refused(tmp_path, saved):
 
     with safe_open(str(path), framework="pt") as fh:
         metadata = fh.metadata()
-        tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+        names = list(fh.keys())
+        tensors = {k: fh.get_tensor(k) for k in names}
     config = json.loads(metadata["model_config"])
     config["channels"] = 16
     metadata["model_config"] = json.dumps(config)

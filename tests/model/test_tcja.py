@@ -25,6 +25,11 @@ def small_input(T: int, B: int, C: int, H: int = 2, W: int = 3) -> torch.Tensor:
     return (torch.rand(T, B, C, H, W, generator=g) < 0.5).float()
 
 
+def at(z: list[list[float]], t: int, c: int) -> float:
+    """Z[t][c], zero outside the sequence or the channels (the convolutions' zero padding)."""
+    return z[t][c] if 0 <= t < len(z) and 0 <= c < len(z[0]) else 0.0
+
+
 def sigmoid(v: float) -> float:
     return 1.0 / (1.0 + math.exp(-v))
 
@@ -49,12 +54,11 @@ def test_window_tcja_equals_the_published_formula(kernel_t, kernel_c):
     p_t, p_c = (kernel_t - 1) // 2, (kernel_c - 1) // 2   # PyTorch 'same': extra pad on the right
     for b in range(B):
         z = squeeze_loops(x, b)
-        zt = lambda t, c: z[t][c] if 0 <= t < T and 0 <= c < C else 0.0  # noqa: E731
         for t in range(T):
             for c in range(C):
-                a = sum(wa[c, c2, j].item() * zt(t + j - p_t, c2)
+                a = sum(wa[c, c2, j].item() * at(z, t + j - p_t, c2)
                         for c2 in range(C) for j in range(kernel_t))
-                bb = sum(wb[t, t2, j].item() * zt(t2, c + j - p_c)
+                bb = sum(wb[t, t2, j].item() * at(z, t2, c + j - p_c)
                          for t2 in range(T) for j in range(kernel_c))
                 m = sigmoid(a * bb)
                 assert tap.branch_a[t, b, c].item() == pytest.approx(a, abs=1e-6)
@@ -77,11 +81,10 @@ def causal_expected(x: torch.Tensor, wa: torch.Tensor, u: torch.Tensor, kernel_c
     out = []
     for b in range(B):
         z = squeeze_loops(x, b)
-        zt = lambda t, c: z[t][c] if 0 <= t and 0 <= c < C else 0.0  # noqa: E731
         for t in range(T):
             for c in range(C):
-                a = sum(wa[c, c2, d].item() * zt(t - d, c2) for c2 in range(C) for d in range(K))
-                bb = sum(u[d, j].item() * zt(t - d, c + j - p)
+                a = sum(wa[c, c2, d].item() * at(z, t - d, c2) for c2 in range(C) for d in range(K))
+                bb = sum(u[d, j].item() * at(z, t - d, c + j - p)
                          for d in range(L) for j in range(kernel_c))
                 out.append((t, b, c, a, bb, sigmoid(a * bb)))
     return out

@@ -9,13 +9,19 @@ import pytest
 from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.errors import CorruptFileError, LiveSnnError
 from live_snn.events import EventBatch, LabelSegment, LabelTrack, events_checksum
-from live_snn.sim import GestureSimulator, SimConfig, read_labels_csv, write_labels_csv, write_session
+from live_snn.sim import (
+    GestureSimulator,
+    SimConfig,
+    read_labels_csv,
+    write_labels_csv,
+    write_session,
+)
 
 
 @pytest.fixture(scope="module")
 def session():
     config = SimConfig(seed=3, gesture_s=(1.5, 1.5), rest_s=(0.3, 0.3))
-    return GestureSimulator(config).session(2)
+    return GestureSimulator(config).session(1)
 
 
 def test_aedat4_reads_back_with_dv_processing_unchanged(session, tmp_path):

@@ -16,7 +16,8 @@ import pytest
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch
 from live_snn.sim import GestureSimulator, SimConfig
-from live_snn.sim.serve import ServeAddress, parse_serve_address, to_dv_event_store
+from live_snn.sim.network_writer import to_dv_event_store
+from live_snn.sim.serve import ServeAddress, parse_serve_address
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

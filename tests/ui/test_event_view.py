@@ -61,6 +61,9 @@ def test_view_shows_newest_frame_and_trail_decays(themed_app):
 
 def test_rate_curve(themed_app):
     view = EventView()
-    view.set_rate(np.arange(5) * 0.01, np.array([0, 100, 200, 100, 0.0]), 0.02)
+    view.set_rate(np.arange(-4, 1) * 0.01, np.array([0, 100, 200, 100, 0.0]), 10.0)
     x, y = view._rate_curve.getData()
     np.testing.assert_allclose(y, [0, 100, 200, 100, 0])
+    assert view._rate_top == 500                          # 1.2 x 200, rounded up to 5 x 10^2
+    view.set_rate(np.arange(-4, 1) * 0.01, np.array([0, 10, 20, 10, 0.0]), 10.0)
+    assert view._rate_top == 500                          # the scale does not shrink

@@ -186,3 +186,16 @@ def test_switching_layers_and_branches_changes_the_heatmap(
     qtbot.waitUntil(lambda: np.array_equal(panel.heatmap_data(), expected(second, "gate")),
                     timeout=5_000)
     assert not np.array_equal(panel.heatmap_data(), shown["gate"])
+
+
+def test_speed_change_applies_to_the_running_replay(make_window, qtbot, recording, gui_checkpoint):
+    window = make_window(speed=0.1)
+    open_session(window, qtbot, recording, gui_checkpoint)
+    history = window.bridge.history
+    qtbot.wait(1000)
+    # Paced at 0.1x, one wall second covers 0.1 s of data: at most 5 bins of 20 ms (+1 open).
+    assert (history.latest_bin or 0) <= 6
+    window.controls.speed_box.setCurrentIndex(window.controls.speed_box.count() - 1)  # max
+    wait_until_finished(window, qtbot)
+    assert window.bridge.engine.config.speed is None
+    assert len(history) == window.session.num_bins

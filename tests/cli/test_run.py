@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from live_snn.binning import BinningConfig
+from live_snn.cli import main
+from live_snn.engine import engine as engine_module
+from live_snn.engine.jsonl import read_predictions
+from live_snn.events import EventBatch
+from live_snn.model import ModelConfig, build_model, save_checkpoint
+
+DT = 10_000
+RECORDING = "dvsgesture_sample_02.aedat4"
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model: one intra-op thread (see tests/engine/conftest.py)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(1)
+    model = build_model(ModelConfig(preset="lite", input_size=(32, 32), channels=16, hidden=64,
+                                    num_blocks=3)).eval()
+    with torch.no_grad():  # larger random weights: spikes reach the readout
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.mul_(10.0)
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
+    binning = BinningConfig(dt_us=DT, sensor=(128, 128), model=(32, 32))
+    return save_checkpoint(path, model, binning=binning, class_names=[f"c{k}" for k in range(11)])
+
+
+@pytest.fixture(scope="module")
+def recording(recordings_dir):
+    path = recordings_dir / RECORDING
+    from live_snn.sources.aedat4 import Aedat4Source
+
+    with Aedat4Source(path) as source:
+        events = EventBatch.concatenate(list(source))
+    return path, events
+
+
+def test_run_writes_one_jsonl_record_per_bin_and_a_summary(recording, checkpoint, tmp_path, capsys):
+    path, events = recording
+    jsonl, summary = tmp_path / "p.jsonl", tmp_path / "s.json"
+    code = main(["run", str(path), "--model", str(checkpoint), "--device", "cpu",
+                 "--speed", "max", "--jsonl", str(jsonl), "--summary-json", str(summary)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    n_bins = math.ceil((events.t_last - events.t_first + 1) / DT)
+    header, bins = read_predictions(jsonl)
+    assert header["type"] == "session" and header["dt_us"] == DT
+    assert header["model_sha256"] and header["binning"]["dt_us"] == DT
+    assert header["class_names"] == [f"c{k}" for k in range(11)]
+    assert len(bins) == n_bins
+    assert [b["bin"] for b in bins] == list(range(n_bins))
+    assert sum(b["events"] for b in bins) == len(events)
+    for b in bins:
+        assert b["t_end_us"] - b["t_start_us"] == DT
+        assert abs(sum(b["probs"]) - 1) < 1e-4 and b["label"] == max(
+            range(11), key=lambda k: b["smoothed"][k])
+        assert set(b["latency_ms"]) == {"event_to_bin", "queue", "step", "bin_to_prediction"}
+    s = json.loads(summary.read_text())
+    assert s["events_in"] == len(events) and s["bins"] == n_bins
+    assert s["bins_skipped"] == 0 and s["events_dropped"] == 0 and s["realtime_factor"] > 0
+    for stage in ("event_to_bin", "queue", "step", "bin_to_prediction"):
+        assert s["latency_ms"][stage]["p99"] >= s["latency_ms"][stage]["p50"] >= 0
+    # the printed summary names the same numbers
+    assert f"{len(events)} in" in out and f"{n_bins} predicted, 0 skipped" in out
+    assert "bin_to_prediction" in out and "real-time factor" in out
+    assert f"{n_bins} bins written to {jsonl}" in out
+
+
+def test_run_without_a_model_and_without_the_bundled_one(recording, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(engine_module, "DEFAULT_MODEL_PATH", tmp_path / "absent.safetensors")
+    code = main(["run", str(recording[0]), "--device", "cpu", "--speed", "max"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no model given and no bundled model found" in err
+
+
+def test_run_reports_a_bad_source_clearly(checkpoint, tmp_path, capsys):
+    code = main(["run", str(tmp_path / "missing.aedat4"), "--model", str(checkpoint)])
+    assert code == 2
+    assert "missing.aedat4" in capsys.readouterr().err
+
+
+def test_run_rejects_a_bad_speed(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "x.aedat4", "--speed", "fast"])
+    assert "speed must be a number or 'max'" in capsys.readouterr().err

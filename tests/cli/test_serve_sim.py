@@ -1,0 +1,105 @@
+"""``live-snn serve-sim``: a real server process on 127.0.0.1, read by a real
+``dv.io.NetworkReader``, within a deadline (network parts run in child processes)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from live_snn.events import EventBatch
+from live_snn.sim import GestureSimulator, SimConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_line(process: subprocess.Popen, prefix: str, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(prefix):
+            return line
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    pytest.fail(f"serve-sim did not print {prefix!r}: {process.stderr.read()[-2000:]}")
+
+
+def test_serve_sim_streams_the_seeded_simulation_to_a_network_reader(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "live_snn", "serve-sim", f"tcp://127.0.0.1:{port}",
+         "--seed", "5", "--duration", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+    )
+    try:
+        assert "gesture simulator" in _wait_for_line(server, "serving", 60)
+        received = tmp_path / "received.npy"
+        client = f"""
+            import json, time
+            import numpy as np
+            import dv_processing as dv
+            reader = dv.io.NetworkReader("127.0.0.1", {port})
+            info = dict(resolution=list(reader.getEventResolution()), camera=reader.getCameraName())
+            parts, deadline = [], time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                store = reader.getNextEventBatch()
+                if store is None:
+                    time.sleep(0.005)
+                else:
+                    parts.append(store.numpy())
+            np.save({str(received)!r}, np.concatenate(parts))
+            del reader
+            print(json.dumps(info))
+        """
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(client)], capture_output=True,
+                              text=True, timeout=60, cwd=REPO_ROOT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        info = json.loads(done.stdout.strip().splitlines()[-1])
+        out, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, err[-2000:]
+    assert info == {"resolution": [128, 128], "camera": "DVS128Sim"}
+    assert "served" in out and "up to 1 client(s)" in out
+    events = EventBatch.from_dv_numpy(np.load(received), (128, 128))
+    assert len(events) > 1_000
+    reference = GestureSimulator(SimConfig(seed=5)).stream().advance_to(events.t_last + 1)
+    start = int(np.searchsorted(reference.t, events.t_first))
+    assert np.array_equal(reference.events[start : start + len(events)], events.events)
+
+
+def test_serve_sim_reports_a_busy_port():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "live_snn", "serve-sim", f"tcp://127.0.0.1:{port}", "--duration", "1"],
+            capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
+        )
+    assert done.returncode == 2
+    assert f"cannot serve on tcp://127.0.0.1:{port}" in done.stderr
+
+
+def test_serve_sim_rejects_a_bad_address():
+    done = subprocess.run(
+        [sys.executable, "-m", "live_snn", "serve-sim", "localhost:7777"],
+        capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
+    )
+    assert done.returncode == 2 and "expected tcp://HOST:PORT" in done.stderr

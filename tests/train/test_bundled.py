@@ -1,0 +1,41 @@
+"""The default model shipped in live_snn/assets and the demo sessions in recordings/."""
+
+from pathlib import Path
+
+from live_snn.classes import DVS_GESTURE_CLASSES
+from live_snn.model import load_checkpoint
+from live_snn.train.data import parse_data_spec, load_sessions
+from live_snn.train.report import default_streaming_config, evaluate_sessions
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = REPO / "live_snn" / "assets" / "default_lite.safetensors"
+RECORDINGS = REPO / "recordings"
+
+
+def test_bundled_files_are_small_and_labelled():
+    assert DEFAULT_MODEL.stat().st_size < 5 * 2**20
+    sessions = sorted(RECORDINGS.glob("*.aedat4"))
+    assert len(sessions) >= 3
+    assert sum(p.stat().st_size for p in RECORDINGS.iterdir()) < 5 * 2**20
+    for path in sessions:
+        assert path.with_name(path.stem + "_labels.csv").is_file(), path
+
+
+def test_default_model_records_what_it_was_trained_on():
+    ckpt = load_checkpoint(DEFAULT_MODEL)
+    assert ckpt.config.preset == "lite" and ckpt.config.attention == "causal"
+    assert ckpt.class_names == DVS_GESTURE_CLASSES
+    training = ckpt.training
+    assert training["dataset"] == "sim" and training["steps"] > 0
+    assert ckpt.binning.dt_us > 0 and "logit_scale" in ckpt.readout
+
+
+def test_default_model_recognises_a_bundled_recording_above_chance():
+    ckpt = load_checkpoint(DEFAULT_MODEL)
+    path = sorted(RECORDINGS.glob("*.aedat4"))[0]
+    sessions = load_sessions(parse_data_spec(f"files:{path}"), ckpt.binning)
+    streaming = default_streaming_config(ckpt.readout, ckpt.binning.dt_us)
+    report = evaluate_sessions(ckpt.model, sessions, ckpt.class_names, streaming)
+    chance = 1 / len(ckpt.class_names)
+    assert report["segments"] >= 3
+    assert report["streaming_accuracy"] > 3 * chance, report["per_class_streaming_accuracy"]
