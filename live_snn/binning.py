@@ -8,11 +8,16 @@ still a bin (an all-zero frame), so a still scene yields empty frames rather tha
 Sensor → model mapping: a crop box in sensor pixels, then an integer downscale that sums
 ``f×f`` sensor pixels into one model pixel (counts are added, never averaged).
 
-Speed: every event is mapped to a flat frame index with three lookup-table gathers (the
-tables fold the range check, the crop and the downscale in), bins are found with one
-``searchsorted`` on the sorted timestamps, and counts are added with one ``np.add.at``
-(its fast path: intp indices, float32 values). Nothing loops over events in Python; the only
-Python loops run over bins, to build the :class:`Frame` objects.
+Speed: every event is mapped to a flat frame index with three int32 lookup-table gathers
+(the tables, built once per mapping, fold the range check, the crop and the downscale in),
+bins are found with ``searchsorted`` on the sorted timestamps, and counts are added with one
+``np.add.at`` per recording, or per push (two when a push starts a new block), on flat
+indices ``bin·size + pixel``. Nothing loops over events in Python. :func:`bin_events` allocates its output
+once with ``np.zeros`` and builds no per-bin objects; the streaming :class:`Binner` carves
+the rows of its bins out of zeroed ~1 MiB blocks and hands out views of them, and its Python
+loops run over the bins it emits, to build the :class:`Frame` objects. Dense float32 frames
+are the floor: allocating and first touching them costs about as much as binning the events
+(see the binning section of docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import numpy as np
 from live_snn.errors import BinningError, TimestampOrderError
 from live_snn.events import EventBatch, Resolution
 
-# Lookup-table markers for dropped events. A kept event's flat index is < 2·H·W < 2**32, so
-# a sum reaching _OUTSIDE_CROP means "in the sensor, outside the crop", and one reaching
-# _OUT_OF_RANGE (larger than three crop markers together) means "not a sensor coordinate".
-_OUTSIDE_CROP = 1 << 32
-_OUT_OF_RANGE = 1 << 48
+# Lookup-table markers for dropped events, per table dtype: (outside the crop, not a sensor
+# coordinate). A kept event's flat index is < 2·H·W <= the first marker, so a sum of the three
+# lookups reaching it means "in the sensor, outside the crop", and one reaching the second
+# (larger than three crop markers together) means "not a sensor coordinate". Three of either
+# still fit in the dtype. int32 tables (half the memory traffic of int64) serve every sensor
+# up to 2**25 pixels.
+_MARKERS = {np.dtype(np.int32): (1 << 26, 1 << 28), np.dtype(np.int64): (1 << 32, 1 << 48)}
 _MAX_SENSOR_COUNT = np.iinfo(np.uint16).max
 
 
@@ -262,7 +269,9 @@ class _IndexTables:
     def __init__(self, mapping: SpatialMapping):
         model, sensor, f = mapping.model, mapping.sensor, mapping.factor
         self.model_size = 2 * model.width * model.height
-        self.sensor_size = 2 * sensor.width * sensor.height
+        self.sensor_size = 2 * sensor.width * sensor.height  # >= model_size
+        self.dtype = np.dtype(np.int32 if self.sensor_size <= 1 << 26 else np.int64)
+        self.outside_crop, self.out_of_range = _MARKERS[self.dtype]
         self.model_x = self._axis(sensor.width, mapping.x0, mapping.width, f, 1)
         self.model_y = self._axis(sensor.height, mapping.y0, mapping.height, f, model.width)
         self.model_p = self._polarity(model.width * model.height)
@@ -272,17 +281,15 @@ class _IndexTables:
             self.sensor_y = self._axis(sensor.height, 0, sensor.height, 1, sensor.width)
             self.sensor_p = self._polarity(sensor.width * sensor.height)
 
-    @staticmethod
-    def _axis(sensor_len: int, start: int, length: int, factor: int, stride: int) -> np.ndarray:
-        table = np.full(1 << 16, _OUT_OF_RANGE, dtype=np.intp)
-        table[:sensor_len] = _OUTSIDE_CROP
-        table[start : start + length] = (np.arange(length, dtype=np.intp) // factor) * stride
+    def _axis(self, sensor_len: int, start: int, length: int, factor: int, stride: int):
+        table = np.full(1 << 16, self.out_of_range, dtype=self.dtype)
+        table[:sensor_len] = self.outside_crop
+        table[start : start + length] = (np.arange(length) // factor) * stride
         table.flags.writeable = False
         return table
 
-    @staticmethod
-    def _polarity(plane: int) -> np.ndarray:
-        table = np.full(1 << 8, _OUT_OF_RANGE, dtype=np.intp)
+    def _polarity(self, plane: int) -> np.ndarray:
+        table = np.full(1 << 8, self.out_of_range, dtype=self.dtype)
         table[0], table[1] = 0, plane
         table.flags.writeable = False
         return table
@@ -318,12 +325,12 @@ class _Kept:
     outside_crop: int
 
 
-def _keep_valid(index: np.ndarray, t: np.ndarray, size: int) -> _Kept:
+def _keep_valid(index: np.ndarray, t: np.ndarray, size: int, out_of_range_marker: int) -> _Kept:
     # argmax, not max: a direct C call, which matters for the many small streaming batches
     if len(index) == 0 or index[index.argmax()] < size:  # the common case: nothing to drop
         return _Kept(index, t, 0, 0)
     keep = index < size
-    out_of_range = int(np.count_nonzero(index >= _OUT_OF_RANGE))
+    out_of_range = int(np.count_nonzero(index >= out_of_range_marker))
     outside_crop = len(index) - int(np.count_nonzero(keep)) - out_of_range
     return _Kept(index[keep], t[keep], out_of_range, outside_crop)
 
@@ -406,6 +413,7 @@ class _Rows:
         self.size = shape[0] * shape[1] * shape[2]
         self.block_rows = max(1, _BLOCK_BYTES // (self.size * np.dtype(dtype).itemsize))
         self.events = 0  # events in the open row
+        self._next_row = np.array([0, self.size], dtype=np.intp)
         self._new_block(1)
 
     def _new_block(self, rows: int) -> None:
@@ -427,24 +435,27 @@ class _Rows:
 
     def advance_one(self, index: np.ndarray, n0: int) -> tuple[np.ndarray | None, int]:
         """:meth:`advance` for ``m = 1`` (the first ``n0`` events in the open bin, the rest in
-        the next one), with less Python. Returns the closed bin's counts and event count."""
+        the next one) with less Python. Returns the closed bin's counts and event count."""
         n_events = self.events + n0
-        row = self.row
-        counts, first = (self.block[row], row + 1) if n_events else (None, row)
-        n = len(index)
-        if first < len(self.block):
+        row, n = self.row, len(index)
+        if not n_events:  # the open bin stays empty: its clean row goes to the next bin
             if n:
-                if first != row and n0 < n:
-                    index[n0:] += self.size
                 np.add.at(self.tail, index, _ONE)
-            if first != row:
-                self.row, self.tail = first, self.flat[first * self.size :]
+            self.events = n
+            return None, 0
+        counts = self.block[row]
+        if row + 1 < len(self.block):
+            if n:
+                flat = self._next_row.repeat((n0, n - n0))  # intp: add.at's fast path
+                flat += index
+                np.add.at(self.tail, flat, _ONE)
+            self.row, self.tail = row + 1, self.flat[(row + 1) * self.size :]
         else:
             if n0:
                 np.add.at(self.tail, index[:n0], _ONE)
             self._new_block(1)
             if n0 < n:
-                np.add.at(self.flat, index[n0:], _ONE)
+                np.add.at(self.tail, index[n0:], _ONE)
         self.events = n - n0
         return counts, n_events
 
@@ -452,44 +463,43 @@ class _Rows:
         self, index: np.ndarray, lengths: list[int]
     ) -> tuple[list[np.ndarray | None], list[int]]:
         """Add the events of bins ``open..open+m`` (``lengths[j]`` in bin ``open+j``,
-        ``index`` in bin order; consumed), close the first ``m`` of these bins and make the
-        last one the open bin. Returns the closed bins' counts (``None`` for an empty bin)
-        and their event counts."""
+        ``index`` in bin order), close the first ``m`` of these bins and make the last one
+        the open bin. Returns the closed bins' counts (``None`` for an empty bin) and their
+        event counts."""
         size, m, n0 = self.size, len(lengths) - 1, lengths[0]
         n_events = [self.events + n0, *lengths[1:m]]
         counts: list[np.ndarray | None] = [self.block[self.row] if n_events[0] else None]
-        first = self.row + 1 if n_events[0] else self.row  # the first clean row
-        # Bin open+j (j >= 1) gets row `base + ranks[j-1] - 1` if it has events; the new open
-        # bin gets one in any case.
-        if m == 1:  # the common case, in plain Python
-            ranks, n_rows = [1], 1
-        else:
-            has_row = np.asarray(lengths[1:]) > 0
-            has_row[-1] = True
-            rank = np.cumsum(has_row)
-            ranks, n_rows = rank.tolist(), int(rank[-1])
-        if first + n_rows <= len(self.block):  # all in this block: one add.at
-            base = first
+        # Rows for bins open+1..open+m, from the first clean one on: one per bin with events,
+        # and one for the new open bin in any case.
+        first = row = self.row + 1 if n_events[0] else self.row
+        rows: list[int | None] = []
+        for n in lengths[1:m]:
+            if n:
+                rows.append(row)
+                row += 1
+            else:
+                rows.append(None)
+        rows.append(row)
+        if row < len(self.block):  # all in this block: one add.at
             if len(index):
-                if m == 1:
-                    index[n0:] += (base - self.row) * size
-                else:
-                    offsets = [0, *((base + r - 1 - self.row) * size for r in ranks)]
-                    index += np.repeat(offsets, lengths)
-                np.add.at(self.tail, index, _ONE)
+                base = self.row
+                offsets = [0, *(0 if r is None else (r - base) * size for r in rows)]
+                flat = np.repeat(offsets, lengths)
+                flat += index
+                np.add.at(self.tail, flat, _ONE)
         else:  # the open bin's row ends this block: the later bins start a new one
             if n0:
                 np.add.at(self.tail, index[:n0], _ONE)
-            self._new_block(n_rows)
-            base = 0
-            rest = index[n0:]
-            if len(rest):
-                if m > 1:
-                    rest += np.repeat([(r - 1) * size for r in ranks], lengths[1:])
-                np.add.at(self.flat, rest, _ONE)
+            rows = [None if r is None else r - first for r in rows]
+            self._new_block(rows[-1] + 1)
+            if n0 < len(index):
+                offsets = [0 if r is None else r * size for r in rows]
+                flat = np.repeat(offsets, lengths[1:])
+                flat += index[n0:]
+                np.add.at(self.flat, flat, _ONE)
         block = self.block
-        counts += [block[base + ranks[j - 1] - 1] if lengths[j] else None for j in range(1, m)]
-        self._open_row(base + n_rows - 1)
+        counts += [None if r is None else block[r] for r in rows[:-1]]
+        self._open_row(rows[-1])
         self.events = lengths[m]
         return counts, n_events
 
@@ -625,11 +635,12 @@ class Binner:
         index = tables.model_index(events)
         sensor_rows = self._sensor_rows
         if sensor_rows is not None:
-            in_sensor = _keep_valid(tables.sensor_index(events, index), t, tables.sensor_size)
+            sensor_index = tables.sensor_index(events, index)
+            in_sensor = _keep_valid(sensor_index, t, tables.sensor_size, tables.out_of_range)
         if index[index.argmax()] < tables.model_size:  # the common case: nothing to drop
             kept_t = t
         else:
-            kept = _keep_valid(index, t, tables.model_size)
+            kept = _keep_valid(index, t, tables.model_size, tables.out_of_range)
             index, kept_t = kept.index, kept.t
             self._dropped_out_of_range += kept.out_of_range
             self._dropped_outside_crop += kept.outside_crop
@@ -791,15 +802,16 @@ def bin_events(
     size = tables.model_size
     # calloc: pages that no event touches cost nothing until they are read.
     out = np.zeros((n_bins, *config.frame_shape), dtype=np.float32)
-    kept = _keep_valid(tables.model_index(data), t, size)
+    kept = _keep_valid(tables.model_index(data), t, size, tables.out_of_range)
     lengths = np.zeros(n_bins, dtype=np.intp)
     if n_bins:
         lengths = _bin_lengths(kept.t, t0, config.dt_us, 0, n_bins - 1)
         if len(kept.index):
             # One flat index `bin·size + pixel` per event (events are in bin order), then
             # one np.add.at over the whole recording.
-            kept.index += np.repeat(np.arange(0, n_bins * size, size, dtype=np.intp), lengths)
-            np.add.at(out.reshape(-1), kept.index, _ONE)
+            flat = np.repeat(np.arange(0, n_bins * size, size, dtype=np.intp), lengths)
+            flat += kept.index
+            np.add.at(out.reshape(-1), flat, _ONE)
     stats = BinnerStats(
         events_in=len(events),
         events_binned=len(kept.index),

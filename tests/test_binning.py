@@ -120,6 +120,28 @@ def test_streaming_in_random_batches_equals_offline(recordings, name):
     assert binner.stats == rec.stats
 
 
+@pytest.mark.parametrize("block_bytes", [1, 1 << 18])
+def test_streaming_frames_are_right_whatever_the_block_size(recordings, monkeypatch, block_bytes):
+    # The streaming binner carves frames out of shared blocks; with one-frame blocks (and
+    # small ones) every push crosses a block boundary, however many bins it spans.
+    import live_snn.binning as binning
+
+    monkeypatch.setattr(binning, "_BLOCK_BYTES", block_bytes)
+    events = recordings["davis346_mixed_streams.aedat4"]  # crop + downscale: drops events
+    config = _config(events, 64, dt_us=2_000)
+    rec = bin_events(events, config)
+    rng = np.random.default_rng(3)
+    cuts = np.sort(rng.integers(0, len(events), 40))
+    binner = Binner(config, keep_sensor_frames=True)
+    frames = _stream(binner, events, cuts)
+
+    np.testing.assert_array_equal(np.stack([f.counts for f in frames]), rec.frames)
+    assert [f.n_events for f in frames] == rec.n_events.tolist()
+    assert binner.stats == rec.stats and rec.stats.dropped_outside_crop > 0
+    assert all(not f.counts.flags.writeable for f in frames if f.n_events == 0)
+    assert sum(int(f.sensor_counts.sum()) for f in frames) == len(events)
+
+
 @pytest.mark.parametrize("name", ["davis346_mixed_streams.aedat4", "dvxplorer_person.aedat4"])
 def test_sensor_frames_count_every_event_at_sensor_resolution(recordings, name):
     events = recordings[name]

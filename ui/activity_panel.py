@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from .panel import Once, Panel, flexible_label
-from .theme import ACCENT_RGB, axis_font, hex_color, make_plot
+from .theme import ACCENT_RGB, axis_font, hex_color, make_canvas, style_plot
 
 _RATE_MAP = pg.colormap.get("viridis")
 
@@ -29,9 +29,9 @@ class ActivityPanel(Panel):
         self._caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.add_header_widget(self._caption, stretch=1)
 
-        self.heatmap_plot = make_plot(bottom="step (0 = newest)")
-        hp = self.heatmap_plot.getPlotItem()
-        hp.setMouseEnabled(x=False, y=False)
+        self.canvas = make_canvas()
+        self.heatmap_plot = hp = style_plot(self.canvas.addPlot(row=0, col=0),
+                                            bottom="step (0 = newest)")
         hp.getViewBox().invertY(True)
         hp.getAxis("left").setStyle(tickFont=axis_font(9), tickLength=0)
         self._heatmap = pg.ImageItem(axisOrder="row-major")
@@ -46,29 +46,21 @@ class ActivityPanel(Panel):
         self._marker.setVisible(False)
         hp.addItem(self._marker)
 
-        self.bar_plot = make_plot(bottom="rate at step")
-        bp = self.bar_plot.getPlotItem()
-        bp.setMouseEnabled(x=False, y=False)
+        self.bar_plot = bp = style_plot(self.canvas.addPlot(row=0, col=1), bottom="rate at step")
         bp.getViewBox().invertY(True)
         bp.hideAxis("left")
         bp.setYLink(hp.getViewBox())
         self._bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7,
                                      brush=pg.mkBrush(hex_color(ACCENT_RGB)))
         bp.addItem(self._bars)
-        self.bar_plot.setFixedWidth(130)
-
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(2)
-        row.addWidget(self.heatmap_plot, 1)
-        row.addWidget(self.bar_plot)
-        self.body.addLayout(row, 1)
+        bp.setFixedWidth(130)
+        self.body.addWidget(self.canvas, 1)
 
     def set_layers(self, names: Sequence[str]) -> None:
         self.layer_names = tuple(names)
         self._top = 0.05
         self._once.forget()
-        axis = self.heatmap_plot.getPlotItem().getAxis("left")
+        axis = self.heatmap_plot.getAxis("left")
         axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self.layer_names)]])
         self._rates = np.zeros((0, len(self.layer_names)), dtype=np.float32)
         self._heatmap.clear()
@@ -90,14 +82,14 @@ class ActivityPanel(Panel):
         once = self._once
         if once.changed("top", self._top):
             self._colorbar.setLevels((0.0, self._top))
-            self.bar_plot.getPlotItem().setXRange(0, self._top, padding=0.05)
-            self.bar_plot.getPlotItem().getAxis("bottom").setTicks(
+            self.bar_plot.setXRange(0, self._top, padding=0.05)
+            self.bar_plot.getAxis("bottom").setTicks(
                 [[(0.0, "0"), (self._top, f"{self._top:.2g}")]]
             )
         self._heatmap.setImage(rates.T, autoLevels=False, levels=(0.0, self._top))
         if once.changed("shape", (n, n_layers)):
             self._heatmap.setRect(QRectF(-n + 0.5, 0, n, n_layers))
-            hp = self.heatmap_plot.getPlotItem()
+            hp = self.heatmap_plot
             hp.setXRange(-n + 0.5, 0.5, padding=0)
             hp.setYRange(0, n_layers, padding=0)
         hits = np.flatnonzero(self._bins == marked_bin) if marked_bin is not None else []

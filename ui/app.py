@@ -34,7 +34,14 @@ class GuiOptions:
     paused: bool = False               # open without starting playback
 
 
+# The engine thread hands the GIL back and forth with torch at every operation of a step;
+# while the Qt thread paints, each hand-back waits up to the interpreter's switch interval
+# (5 ms by default). A shorter interval keeps the engine's throughput with the window open.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
 def create_app() -> QApplication:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("live_snn")
     apply_theme(app)

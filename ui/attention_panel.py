@@ -15,14 +15,13 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QPushButton,
     QWidget,
 )
 
 from .history import ATTENTION_PARTS
 from .panel import Once, Panel, flexible_label
-from .theme import ACCENT_RGB, DIM_TEXT_RGB, TEXT_RGB, hex_color, make_plot
+from .theme import ACCENT_RGB, DIM_TEXT_RGB, TEXT_RGB, hex_color, make_canvas, style_plot
 
 PART_LABELS = {"gate": "gate M", "branch_a": "branch A (time)", "branch_b": "branch B (channel)"}
 _GATE_MAP = pg.colormap.get("inferno")
@@ -75,9 +74,9 @@ class AttentionPanel(Panel):
 
         self._caption = flexible_label("no attention layers in this model", dim=True)
 
-        self.heatmap_plot = make_plot(left="channel", bottom="step (0 = newest)")
-        hp = self.heatmap_plot.getPlotItem()
-        hp.setMouseEnabled(x=False, y=False)
+        self.canvas = make_canvas()
+        self.heatmap_plot = hp = style_plot(self.canvas.addPlot(row=0, col=0),
+                                            left="channel", bottom="step (0 = newest)")
         hp.getViewBox().invertY(True)
         self._heatmap = pg.ImageItem(axisOrder="row-major")
         self._heatmap.setOpts(nanPolicy="omit")
@@ -90,18 +89,16 @@ class AttentionPanel(Panel):
         self._marker.setVisible(False)
         hp.addItem(self._marker)
 
-        self.profile_plot = make_plot(bottom="gate at step")
-        pp = self.profile_plot.getPlotItem()
-        pp.setMouseEnabled(x=False, y=False)
+        self.profile_plot = pp = style_plot(self.canvas.addPlot(row=0, col=1),
+                                            bottom="gate at step")
         pp.getViewBox().invertY(True)
         pp.hideAxis("left")
         pp.setYLink(hp.getViewBox())
         self._profile = pp.plot(pen=pg.mkPen(hex_color(ACCENT_RGB), width=1.5), connect="finite")
-        self.profile_plot.setFixedWidth(110)
+        pp.setFixedWidth(110)
 
-        self.mean_plot = make_plot(left="mean gate", bottom="step (0 = newest)")
-        mp = self.mean_plot.getPlotItem()
-        mp.setMouseEnabled(x=False, y=False)
+        self.mean_plot = mp = style_plot(self.canvas.addPlot(row=1, col=0),
+                                         left="mean gate", bottom="step (0 = newest)")
         mp.setXLink(hp.getViewBox())
         mp.setYRange(0, 1, padding=0.05)
         mp.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])
@@ -110,19 +107,11 @@ class AttentionPanel(Panel):
         self._mean_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(ACCENT_RGB), width=2))
         self._mean_marker.setVisible(False)
         mp.addItem(self._mean_marker)
-        self.mean_plot.setMinimumHeight(80)
-        self.mean_plot.setMaximumHeight(120)
+        mp.setMinimumHeight(80)
+        mp.setMaximumHeight(120)
 
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(2)
-        grid.addWidget(self.heatmap_plot, 0, 0)
-        grid.addWidget(self.profile_plot, 0, 1)
-        grid.addWidget(self.mean_plot, 1, 0)
-        grid.setRowStretch(0, 4)
-        grid.setRowStretch(1, 1)
         self.body.addWidget(self._caption)
-        self.body.addLayout(grid, 1)
+        self.body.addWidget(self.canvas, 1)
         hint = flexible_label(
             f"<span style='color:{hex_color(DIM_TEXT_RGB)}'>M = sigmoid(A ⊙ B): "
             f"A mixes the last steps per channel, B mixes neighbouring channels</span>"
@@ -208,7 +197,7 @@ class AttentionPanel(Panel):
             self._colorbar.setLevels((lo, hi))
         # Rows = channels, columns = steps; x = step offset, 0 = newest in the window.
         self._heatmap.setImage(self._shown.T, autoLevels=False, levels=(lo, hi))
-        hp = self.heatmap_plot.getPlotItem()
+        hp = self.heatmap_plot
         if once.changed("shape", (t, c)):
             self._heatmap.setRect(QRectF(-t + 0.5, 0, t, c))
             hp.setXRange(-t + 0.5, 0.5, padding=0)
@@ -225,7 +214,7 @@ class AttentionPanel(Panel):
                 line.setPos(x[marked])
         column = self._shown[marked if marked is not None else t - 1]
         self._profile.setData(column, np.arange(c) + 0.5)
-        pp = self.profile_plot.getPlotItem()
+        pp = self.profile_plot
         if once.changed("profile_range", (lo, hi)):
             pp.setXRange(lo, hi, padding=0.05)
             mid = (lo + hi) / 2

@@ -13,26 +13,25 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsRectItem,
     QSpinBox,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from .panel import Panel, flexible_label
 from .theme import (
-    ACCENT_RGB,
     CROP_RGB,
     DIM_TEXT_RGB,
     OFF_EVENT_RGB,
     ON_EVENT_RGB,
     TEXT_RGB,
     hex_color,
-    make_plot,
+    make_canvas,
+    style_plot,
 )
 
 # Events per pixel at which a pixel reaches 1 - 1/e of full brightness: a single event is
 # already clearly visible, a busy pixel saturates instead of washing out the rest.
 _SATURATION_EVENTS = 1.0
+DEFAULT_TRAIL_MS = 50  # a short trail shows motion; it only applies during playback
 
 
 def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS) -> np.ndarray:
@@ -77,16 +76,16 @@ class EventView(Panel):
         self.decay_box.setToolTip("Keep a short decaying trail of the previous bins")
         self.decay_ms = QSpinBox()
         self.decay_ms.setRange(5, 2000)
-        self.decay_ms.setValue(60)
+        self.decay_ms.setValue(DEFAULT_TRAIL_MS)
         self.decay_ms.setSuffix(" ms")
-        self.decay_ms.setEnabled(False)
         self.decay_box.toggled.connect(self.decay_ms.setEnabled)
+        self.decay_box.setChecked(True)
         self.add_header_widget(self.decay_box)
         self.add_header_widget(self.decay_ms)
 
-        self._image_widget = pg.GraphicsLayoutWidget()
-        self._image_widget.setBackground("k")
-        self._view = self._image_widget.addViewBox()
+        self.canvas = make_canvas()
+        self._view = self.canvas.addViewBox(row=0, col=0)
+        self._view.setBackgroundColor("k")
         self._view.setAspectLocked(True)
         self._view.invertY(True)  # sensor row 0 at the top, as the camera sees it
         self._view.setMouseEnabled(False, False)
@@ -105,9 +104,10 @@ class EventView(Panel):
 
         # Time relative to the shown step and a y scale that only grows: the axes stay put
         # (a scrolling axis is re-laid out and repainted at every redraw).
-        self.rate_plot = make_plot(left="events/s", bottom="seconds before this bin")
+        self.rate_plot = style_plot(self.canvas.addPlot(row=1, col=0), left="events/s",
+                                    bottom="seconds before this bin")
         self.rate_plot.setMinimumHeight(70)
-        self.rate_plot.getPlotItem().setMouseEnabled(x=False, y=False)
+        self.rate_plot.setMaximumHeight(110)
         self._rate_top = 0.0
         self._rate_curve = self.rate_plot.plot(
             pen=pg.mkPen(hex_color(TEXT_RGB), width=1.2),
@@ -116,19 +116,8 @@ class EventView(Panel):
         )
         self._rate_window = 0.0
 
-        image_box = QWidget()
-        image_layout = QVBoxLayout(image_box)
-        image_layout.setContentsMargins(0, 0, 0, 0)
-        image_layout.setSpacing(2)
-        image_layout.addWidget(self._image_widget, 1)
-        image_layout.addWidget(self._info)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(image_box)
-        splitter.addWidget(self.rate_plot)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        self.body.addWidget(splitter)
+        self.body.addWidget(self.canvas, 1)
+        self.body.addWidget(self._info)
 
     # -- geometry ------------------------------------------------------------------------
     def set_geometry(
@@ -215,7 +204,7 @@ class EventView(Panel):
         rates = np.asarray(events_per_s, float)
         self._rate_curve.setData(np.asarray(ago_s, float), rates, connect="finite")
         peak = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.0
-        item = self.rate_plot.getPlotItem()
+        item = self.rate_plot
         if peak > self._rate_top or self._rate_window != window_s:
             self._rate_top = _nice_ceiling(1.2 * max(peak, 1.0))
             self._rate_window = window_s

@@ -101,7 +101,7 @@ class PredictionPanel(Panel):
         self._smoothed = np.zeros(k, dtype=np.float32)
         self._draw_bars(label=-1)
         self.label.setText("—")
-        self.label.setStyleSheet(f"color: {hex_color(DIM_TEXT_RGB)};")
+        self._set_label_style(f"color: {hex_color(DIM_TEXT_RGB)};")
         self.detail.setText("waiting for the first step" if k else "no model loaded")
         self._step_label.setText("")
 
@@ -127,11 +127,11 @@ class PredictionPanel(Panel):
         name = self.class_names[label] if 0 <= label < k else "?"
         if uncertain:
             self._set_label_text("uncertain")
-            self.label.setStyleSheet(f"color: {hex_color(UNCERTAIN_RGB)}; font-style: italic;")
+            self._set_label_style(f"color: {hex_color(UNCERTAIN_RGB)}; font-style: italic;")
             detail = f"best guess <b>{name}</b> at {confidence:.0%}"
         else:
             self._set_label_text(name)
-            self.label.setStyleSheet(f"color: {hex_color(self._colors[label])};")
+            self._set_label_style(f"color: {hex_color(self._colors[label])};")
             detail = f"confidence <b>{confidence:.0%}</b>"
         if 0 <= ground_truth < k:
             ok = ground_truth == label and not uncertain
@@ -144,8 +144,15 @@ class PredictionPanel(Panel):
         self.detail.setText(detail)
         self._step_label.setText(caption)
 
+    def _set_label_style(self, style: str) -> None:
+        # A style sheet change re-polishes and re-lays out the widget: only when it differs.
+        if self.label.styleSheet() != style:
+            self.label.setStyleSheet(style)
+
     def _set_label_text(self, text: str) -> None:
         """Large type, shrunk for a long class name so that it is never cut."""
+        if text == self.label.text():
+            return
         width = max(self.label.width(), 200)
         for size in _LABEL_POINT_SIZES:
             font = QFont("DejaVu Sans", size)

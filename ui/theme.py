@@ -66,6 +66,9 @@ QMainWindow, QWidget {{ background: {hex_color(WINDOW_RGB)}; color: {hex_color(T
 QFrame#panel {{ background: {hex_color(PANEL_RGB)}; border: 1px solid {hex_color(BORDER_RGB)};
                border-radius: 4px; }}
 QFrame#panel QLabel, QFrame#panel QCheckBox {{ background: transparent; }}
+QCheckBox::indicator {{ width: 12px; height: 12px; border: 1px solid #5a6070;
+    border-radius: 2px; background: #23262e; }}
+QCheckBox::indicator:checked {{ background: {hex_color(ACCENT_RGB)}; border-color: {hex_color(ACCENT_RGB)}; }}
 QLabel#panelTitle {{ color: {hex_color(DIM_TEXT_RGB)}; font-weight: bold; letter-spacing: 1px; }}
 QLabel#dim {{ color: {hex_color(DIM_TEXT_RGB)}; }}
 QSplitter::handle {{ background: {hex_color(WINDOW_RGB)}; }}
@@ -122,12 +125,13 @@ def axis_font(size: int = 9) -> QFont:
     return QFont("DejaVu Sans", size)
 
 
-def make_plot(*, left: str | None = None, bottom: str | None = None) -> pg.PlotWidget:
-    """A PlotWidget in the window's colours (set per widget: no pyqtgraph global config)."""
-    plot = pg.PlotWidget(background=hex_color(PLOT_RGB))
-    item = plot.getPlotItem()
+def style_plot(item: pg.PlotItem, *, left: str | None = None,
+               bottom: str | None = None) -> pg.PlotItem:
+    """Axes, fonts and labels of one PlotItem in the window's colours (set per item: no
+    pyqtgraph global configuration)."""
     item.setMenuEnabled(False)
     item.hideButtons()
+    item.setMouseEnabled(x=False, y=False)
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(hex_color(BORDER_RGB)))
@@ -142,4 +146,21 @@ def make_plot(*, left: str | None = None, bottom: str | None = None) -> pg.PlotW
         item.setLabel("left", left, **label_style)
     if bottom:
         item.setLabel("bottom", bottom, **label_style)
+    return item
+
+
+def make_canvas() -> pg.GraphicsLayoutWidget:
+    """One drawing surface for all the plots of a panel: every QGraphicsView costs a paint
+    pass of its own at each redraw, so a panel draws its plots in a single view."""
+    canvas = pg.GraphicsLayoutWidget()
+    canvas.setBackground(hex_color(PLOT_RGB))
+    canvas.ci.layout.setContentsMargins(2, 2, 2, 2)
+    canvas.ci.layout.setSpacing(2)
+    return canvas
+
+
+def make_plot(*, left: str | None = None, bottom: str | None = None) -> pg.PlotWidget:
+    """A single-plot widget in the window's colours."""
+    plot = pg.PlotWidget(background=hex_color(PLOT_RGB))
+    style_plot(plot.getPlotItem(), left=left, bottom=bottom)
     return plot

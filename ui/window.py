@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.redraws = 0
         self._drawn_bin: int | None = None       # newest bin folded into the event view
         self._last_drawn: dict[str, float] = {}  # slow panel -> perf_counter() of its redraw
+        self._stale: set[str] = set()            # slow panels behind the newest step
         self._dirty = False
         self.setWindowTitle("live_snn")
 
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
     def _on_session(self, session: SessionInfo) -> None:
         self.session = session
         self._last_drawn.clear()
+        self._stale.clear()
         self.selected_bin = None
         self._drawn_bin = None
         model = os.path.basename(session.model_path) if session.model_path else \
@@ -210,6 +212,8 @@ class MainWindow(QMainWindow):
     def _on_steps(self, count: int) -> None:
         if count or self._dirty:
             self.refresh()
+        elif self._stale:
+            self._refresh_slow()  # catch up on the last steps once they stop coming
 
     def _mark_dirty(self, *_args) -> None:
         self._dirty = True
@@ -227,9 +231,18 @@ class MainWindow(QMainWindow):
         now = time.perf_counter()
         if self.selected_bin is None and \
                 now - self._last_drawn.get(panel, -1e9) < SLOW_PANEL_PERIOD_S[panel]:
+            self._stale.add(panel)
             return False
         self._last_drawn[panel] = now
+        self._stale.discard(panel)
         return True
+
+    def _refresh_slow(self) -> None:
+        focus = self.focus_bin()
+        if self.session is None or focus is None:
+            return
+        self._draw_timeline()
+        self._draw_activity(focus)
 
     def refresh(self) -> None:
         self._dirty = False
@@ -249,26 +262,36 @@ class MainWindow(QMainWindow):
                 record.uncertain, ground_truth=record.ground_truth,
                 caption=self._step_caption(record),
             )
-        if _shown(self.timeline) and self._due("timeline"):
-            self.timeline.set_data(
-                history.first_bin, history.column("label"),
-                uncertain=history.column("uncertain"), confidence=history.column("confidence"),
-                ground_truth=history.column("ground_truth") if session.has_labels else None,
-            )
-            self.timeline.set_cursor(history.latest_bin)
-            self.timeline.set_selected(self.selected_bin)
+        self._draw_timeline()
         if _shown(self.attention_panel):
             layer = self.attention_panel.current_layer()
             if layer is not None:
                 parts = history.attention_window(layer, focus, session.window_steps)
                 bins = np.arange(focus - session.window_steps + 1, focus + 1)
                 self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
-        if _shown(self.activity_panel) and session.spiking_layers and self._due("activity"):
-            bins, rates = history.series_window("spike_rates", focus, ACTIVITY_STEPS)
-            self.activity_panel.set_window(rates, bins, marked_bin=self.selected_bin)
+        self._draw_activity(focus)
         latest = history.step(history.latest_bin) if history.latest_bin != focus else record
         if latest is not None:
             self.controls.set_time(latest.t_end_us)
+
+    def _draw_timeline(self) -> None:
+        history, session = self.bridge.history, self.session
+        if not _shown(self.timeline) or not self._due("timeline"):
+            return
+        self.timeline.set_data(
+            history.first_bin, history.column("label"),
+            uncertain=history.column("uncertain"), confidence=history.column("confidence"),
+            ground_truth=history.column("ground_truth") if session.has_labels else None,
+        )
+        self.timeline.set_cursor(history.latest_bin)
+        self.timeline.set_selected(self.selected_bin)
+
+    def _draw_activity(self, focus: int) -> None:
+        if not (_shown(self.activity_panel) and self.session.spiking_layers
+                and self._due("activity")):
+            return
+        bins, rates = self.bridge.history.series_window("spike_rates", focus, ACTIVITY_STEPS)
+        self.activity_panel.set_window(rates, bins, marked_bin=self.selected_bin)
 
     def _step_caption(self, record: StepRecord) -> str:
         t0 = self.session.start_us or 0
@@ -277,7 +300,8 @@ class MainWindow(QMainWindow):
     def _draw_events(self, record: StepRecord) -> None:
         view, history, session = self.event_view, self.bridge.history, self.session
         sensor = record.sensor_frame is not None
-        if self.selected_bin is not None:
+        if self.selected_bin is not None or self.bridge.state != "running":
+            # A selected or single-stepped bin is shown alone: exactly what the model saw.
             frame = record.sensor_frame if sensor else record.frame
             if frame is not None:
                 view.show_frame(frame, sensor=sensor)
@@ -292,7 +316,7 @@ class MainWindow(QMainWindow):
                 view.push_frames(frames, session.dt_us, sensor=sensor)
             self._drawn_bin = newest
         view.set_info(f"bin {record.bin}: {record.events} events in {session.dt_us / 1000:g} ms")
-        if _shown(view.rate_plot):
+        if view.rate_plot.isVisible():
             # The last RATE_WINDOW_S seconds up to this step, not reaching before the history.
             n = max(1, min(int(RATE_WINDOW_S * 1e6 / session.dt_us),
                            record.bin - history.first_bin + 1))

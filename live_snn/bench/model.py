@@ -20,6 +20,7 @@ depend on the weights or on how many neurons fire).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -53,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="window re-runs per repetition (default 1)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--compare-threads", default="",
+                        help="CPU: also time the step with these torch thread counts "
+                             "(comma-separated), after everything else")
     parser.add_argument("--malloc", choices=("both", "keep", "default"), default="both",
                         help="CPU: time the step with the default malloc and with "
                              "keep_freed_memory() (both, the default), or only one of them")
@@ -82,11 +86,12 @@ def _int_list(text: str, what: str) -> list[int]:
     return values
 
 
-def _time_ms(call: Callable[[], object], calls: int, repeats: int, device: torch.device) -> float:
-    """Median over ``repeats`` of the mean wall time of ``calls`` calls (after two warm-up
+def _time_ms(call: Callable[[], object], calls: int, repeats: int, device: torch.device,
+             warmup: int = 2) -> float:
+    """Median over ``repeats`` of the mean wall time of ``calls`` calls (after ``warmup``
     calls), with the device synchronised around each repetition."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    for _ in range(2):
+    for _ in range(warmup):
         call()
     sync()
     samples = []
@@ -138,8 +143,7 @@ def bench_one(preset: str, batch: int, device: torch.device, args: argparse.Name
     with torch.inference_mode():
         rows.append(Row(preset, device.type, batch, f"{WINDOW} (T = {args.T})",
                         _time_ms(lambda: window(window_frames), args.window_runs, args.repeats,
-                                 device)))
-    del window
+                                 device, warmup=1)))
     if device.type == "cuda":
         causal = _causal(preset, args, device)
         frames = _frames(args.T + args.steps, batch, causal.config, device)
@@ -214,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
             if args.device == "cuda":
                 return 1
     rows: list[Row] = []
+    load_before = _load_average()
     cpu = torch.device("cpu")
     if cpu in devices and args.malloc == "both":
         # Before keep_freed_memory(): it cannot be undone within the process.
@@ -230,8 +235,19 @@ def run(args: argparse.Namespace) -> int:
                 for row in bench_one(preset, batch, device, args):
                     _show(row)
                     rows.append(row)
+    if cpu in devices and args.compare_threads:
+        threads_before = torch.get_num_threads()
+        for threads in _int_list(args.compare_threads, "compare-threads"):
+            torch.set_num_threads(threads)
+            for preset in presets:
+                for batch in batches:
+                    print(f"{preset} batch {batch} on cpu, {threads} threads:", flush=True)
+                    rows.append(bench_step(preset, batch, cpu, args, _threads_path(threads)))
+                    _show(rows[-1])
+        torch.set_num_threads(threads_before)
     gpu_name = torch.cuda.get_device_name(0) if any(d.type == "cuda" for d in devices) else None
-    markdown = render(rows, args, gpu_name, malloc_kept=kept)
+    load = (load_before, _load_average())
+    markdown = render(rows, args, gpu_name, malloc_kept=kept, load=load)
     print()
     print(markdown)
     if args.write_docs:
@@ -240,19 +256,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _threads_path(threads: int) -> str:
+    return f"causal step, {threads} thread{'s' if threads > 1 else ''}"
+
+
+def _load_average() -> float | None:
+    """1-minute load average: other work on the machine skews CPU timings."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def command_line(args: argparse.Namespace) -> str:
     parts = [f"live-snn bench model --presets {args.presets} --batch {args.batch}",
              f"--device {args.device} --T {args.T} --repeats {args.repeats}",
              f"--steps {args.steps} --window-runs {args.window_runs} --malloc {args.malloc}"]
     if args.threads is not None:
         parts.append(f"--threads {args.threads}")
+    if args.compare_threads:
+        parts.append(f"--compare-threads {args.compare_threads}")
     if args.compile:
         parts.append("--compile")
     return " ".join(parts)
 
 
 def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = None, *,
-           malloc_kept: bool = False) -> str:
+           malloc_kept: bool = False,
+           load: tuple[float | None, float | None] = (None, None)) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
@@ -260,8 +291,13 @@ def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = Non
     combos = list(dict.fromkeys((r.preset, r.device, r.batch) for r in rows
                                 if r.path.startswith(WINDOW)))
     has_default = any(r.path == STEP_DEFAULT_MALLOC for r in rows)
+    extra_threads = list(dict.fromkeys(r.path for r in rows if r.path.endswith(("thread", "threads"))))
+    load_text = ""
+    if None not in load:
+        load_text = (f" Load average (1 min, all processes) {load[0]:.1f} at the start, "
+                     f"{load[1]:.1f} at the end, on {os.cpu_count()} cores.")
     lines = [
-        f"Machine: {machine_description()}.",
+        f"Machine: {machine_description()}.{load_text}",
         "",
         f"Command: `{command_line(args)}` (median of {args.repeats} repetitions of "
         f"{args.steps} steps / {args.window_runs} window re-run(s); random weights, "
@@ -272,8 +308,10 @@ def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = Non
         "",
         f"| preset | device | batch | causal `step()` ms/bin | window re-run (T = {args.T}) "
         "ms/bin | window ÷ step | step ms per stream |"
-        + (" step, default malloc |" if has_default else ""),
-        "|---|---|---|---:|---:|---:|---:|" + ("---:|" if has_default else ""),
+        + (" step, default malloc |" if has_default else "")
+        + "".join(f" {p.replace('causal ', '')} |" for p in extra_threads),
+        "|---|---|---|---:|---:|---:|---:|" + ("---:|" if has_default else "")
+        + "---:|" * len(extra_threads),
     ]
     targets = []
     for preset, device, batch in combos:
@@ -285,6 +323,8 @@ def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = Non
                 f"{ms(step / batch if step else None)} |")
         if has_default:
             line += f" {ms(keyed.get((preset, device, batch, STEP_DEFAULT_MALLOC)))} |"
+        for path in extra_threads:
+            line += f" {ms(keyed.get((preset, device, batch, path)))} |"
         lines.append(line)
         if ratio is not None:
             ok = "met" if ratio >= SPEEDUP_TARGET else "NOT met"

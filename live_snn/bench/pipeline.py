@@ -198,9 +198,11 @@ def run(args: argparse.Namespace) -> int:
     header = ("| path | data s | bins | real-time factor | steps/s | "
               + " | ".join(f"{s} p50 / p95 / p99 ms" for s in STAGES) + " |")
     table = "\n".join([header, "|" + "---|" * (5 + len(STAGES))] + [r.row() for r in results])
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     markdown = "\n".join([
         f"Machine: {machine_description()}; device `{device}`, torch threads "
-        f"{torch.get_num_threads()}.",
+        f"{torch.get_num_threads()}; load average after the run {load} (1 / 5 / 15 min: "
+        "other jobs sharing the cores slow every figure here).",
         "",
         f"Replay of `{path.name}` ({len(events)} events, {events.resolution}) replicated "
         f"{copies}× to {data_s:.1f} s ({len(replayed)} events), written to a temporary AEDAT4 "

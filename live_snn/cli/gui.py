@@ -99,9 +99,13 @@ def headless_fallback(args: argparse.Namespace, source: str | None, model: str |
         raise SourceError("no source to run headless: pass a recording, camera, address or sim:")
     from live_snn.cli import run as run_command
 
-    headless = argparse.Namespace(**{**vars(args), "source": source, "model": model,
-                                     "jsonl": None, "taps": False, "summary_json": None,
-                                     "quiet": False})
+    # `run`'s own defaults for its options, overlaid with every option both commands share
+    # (engine settings, speed), so the fallback follows `run` as it grows.
+    parser = argparse.ArgumentParser(prog="live-snn")
+    run_command.register(parser.add_subparsers(dest="command"))
+    defaults = vars(parser.parse_args(["run", source]))
+    shared = {k: v for k, v in vars(args).items() if k in defaults and k not in ("command", "func")}
+    headless = argparse.Namespace(**{**defaults, **shared, "source": source, "model": model})
     return run_command.run(headless)
 
 

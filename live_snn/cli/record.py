@@ -84,5 +84,5 @@ def _start_predictions(source, args: argparse.Namespace):
 
 def _finish_predictions(sidecar) -> None:
     stats = sidecar.finish()
-    print(f"predictions: {stats.bins} bins ({stats.bins_skipped} skipped) written to "
+    print(f"predictions: {sidecar.writer.lines} bins ({stats.bins_skipped} skipped) written to "
           f"{sidecar.path}")

@@ -92,7 +92,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="include attention taps and spike rates in the JSONL records")
     parser.add_argument("--summary-json", type=Path, metavar="FILE",
                         help="write the end-of-run summary as JSON")
+    parser.add_argument("--duration", type=float, default=None, metavar="S",
+                        help="stop after S seconds of wall time (e.g. for a camera or sim:)")
     parser.add_argument("--quiet", action="store_true", help="no live line, summary only")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="torch CPU threads (default: torch's choice; 1 is often best for "
+                             "one stream on a small, busy CPU)")
     parser.set_defaults(func=run)
 
 
@@ -100,6 +105,14 @@ def run(args: argparse.Namespace) -> int:
     from live_snn.engine.engine import Engine
     from live_snn.engine.jsonl import PredictionWriter
 
+    if args.duration is not None and args.duration <= 0:
+        raise LiveSnnError(f"--duration must be positive, got {args.duration}")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise LiveSnnError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     engine = Engine(engine_config_from_args(args, speed=args.speed))
     writer = None
     try:
@@ -117,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         interrupted = False
         engine.start()
         try:
-            LiveLine(engine, sys.stderr, quiet=args.quiet).follow()
+            LiveLine(engine, sys.stderr, quiet=args.quiet).follow(args.duration)
         except KeyboardInterrupt:
             interrupted = True
             engine.stop()
@@ -173,10 +186,15 @@ class LiveLine:
         self.tty = stream.isatty()
         self.period = LIVE_LINE_PERIOD_S if self.tty else PLAIN_LINE_PERIOD_S
 
-    def follow(self) -> None:
+    def follow(self, duration_s: float | None = None) -> None:
+        """Until the run ends (or ``duration_s`` of wall time has passed: then stop it)."""
         last = 0.0
+        end = None if duration_s is None else time.monotonic() + duration_s
         while not self.engine.wait(0.05):
             now = time.monotonic()
+            if end is not None and now >= end:
+                self.engine.stop()
+                break
             if not self.quiet and now - last >= self.period:
                 self.draw()
                 last = now

@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="lite", choices=["lite", "paper", "nmnist"])
     p.add_argument("--attention", default="causal", choices=["causal", "window", "tim", "none"])
     p.add_argument("--encoder", default="plain", choices=["plain", "gac"])
+    p.add_argument("--dropout", type=float, help="dropout of the two FC layers (default: the "
+                                                 "preset's, 0.5)")
     p.add_argument("--dt-ms", type=float, default=20.0, help="bin length (default 20 ms)")
     p.add_argument("--window", type=int, default=30, help="steps per training window")
     p.add_argument("--burn-in", type=int, default=10, help="leading steps without loss")
@@ -89,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     val_spec = parse_data_spec(args.val_data) if args.val_data else spec
     model_config = ModelConfig(preset=args.preset, attention=args.attention,
                                encoder=args.encoder, num_classes=len(spec.class_names),
-                               T=args.window)
+                               T=args.window,
+                               **({} if args.dropout is None else {"dropout": args.dropout}))
     dt_us = int(round(args.dt_ms * 1000))
     h, w = model_config.input_size
     binning = BinningConfig(dt_us=dt_us, sensor=spec.sensor, model=Resolution(w, h))

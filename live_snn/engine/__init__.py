@@ -1,25 +1,24 @@
 """The streaming engine: runs a source through the binner, ring buffer, model and predictor
-on its own thread and emits one :class:`Prediction` per bin (see docs/architecture.md)."""
+on its own thread and emits one :class:`Prediction` per bin (see docs/architecture.md).
 
-from live_snn.engine.engine import Engine, EngineConfig, EngineEvent
-from live_snn.engine.prediction import (
-    LATENCY_STAGES,
-    EngineStats,
-    LatencySummary,
-    Prediction,
-    SessionInfo,
-)
-from live_snn.engine.predictor import Predictor, PredictorConfig
+Names are loaded on first use, so that importing the light records
+(``live_snn.engine.prediction``, ``live_snn.engine.predictor``) does not import torch."""
 
-__all__ = [
-    "LATENCY_STAGES",
-    "Engine",
-    "EngineConfig",
-    "EngineEvent",
-    "EngineStats",
-    "LatencySummary",
-    "Prediction",
-    "Predictor",
-    "PredictorConfig",
-    "SessionInfo",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Engine": "engine", "EngineConfig": "engine", "EngineEvent": "engine",
+    "LATENCY_STAGES": "prediction", "EngineStats": "prediction", "LatencySummary": "prediction",
+    "Prediction": "prediction", "SessionInfo": "prediction",
+    "Predictor": "predictor", "PredictorConfig": "predictor",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"live_snn.engine.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'live_snn.engine' has no attribute {name!r}")

@@ -22,6 +22,7 @@ Pacing and backpressure:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -88,6 +89,7 @@ class EngineConfig:
     reconnect_delay_s: float = 0.5           # wait before the first try; doubles each time
     reconnect_max_delay_s: float = 4.0       # ...up to this
     chunk_bins: int = 64                     # most bins materialised from one batch at once
+    cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
 
     def __post_init__(self) -> None:
         if self.speed is not None and not (math.isfinite(self.speed) and self.speed > 0):
@@ -214,7 +216,12 @@ class Engine:
 
             spec = os.fspath(spec)
             source = open_source(spec, speed=None)
-        self._call_on_engine_thread(self._apply_source, source, spec)
+        try:
+            self._call_on_engine_thread(self._apply_source, source, spec)
+        except BaseException:
+            if spec is not None:  # opened here, so closed here; a caller's source stays theirs
+                source.close()
+            raise
 
     def load_model(self, model=None) -> None:
         """A checkpoint path, a LoadedCheckpoint, or None for the bundled default model."""
@@ -240,9 +247,15 @@ class Engine:
 
     # ------------------------------------------------------------------ control (any thread)
     def start(self, *, paused: bool = False) -> None:
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():
             raise LiveSnnError("engine already started")
         self.session_info()  # fail here, not on the thread, if the session is incomplete
+        if self._source_closed:
+            raise LiveSnnError(f"{self._info.source_description} was closed when the last run "
+                               "ended: open() a source again")
+        self._stop_requested = False
+        self._finished = False
+        self._ended.clear()
         self._mode = "paused" if paused else "running"
         self.counters.set_state(self._mode)
         self._thread = threading.Thread(target=self._run, name="live-snn-engine", daemon=True)
@@ -273,6 +286,12 @@ class Engine:
     def reset(self) -> None:
         """Manual reset: zero model state and smoothing, as at the start of a session."""
         self._command("reset")
+
+    def set_speed(self, speed: float | None) -> None:
+        """Replay speed of recordings from the next bin on (× real time, None = max); the
+        replay clock re-anchors at that bin. Live sources ignore it."""
+        dataclasses.replace(self.config, speed=speed)  # validates now, in the caller's thread
+        self._command("speed", speed)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the run (the summary stays available in stats()); closes the source."""
@@ -367,6 +386,9 @@ class Engine:
 
     # ------------------------------------------------------------------ session setup
     def _apply_source(self, source, spec: str | None) -> None:
+        if self._checkpoint is not None:  # refuse before letting go of the current source
+            runtime_binning(self._checkpoint.binning, Resolution.of(source.resolution),
+                            live=bool(source.is_live))
         had_source = self._source is not None
         self._close_feed()
         self._source, self._spec = source, spec
@@ -383,20 +405,20 @@ class Engine:
             self._emit_status(EngineEvent("source_changed", source.description))
 
     def _apply_model(self, checkpoint) -> None:
+        if self._source is not None:  # refuse before letting go of the current model
+            runtime_binning(checkpoint.binning, Resolution.of(self._source.resolution),
+                            live=self._live)
         had_model = self._checkpoint is not None
         self._checkpoint = checkpoint
-        self._runner = ModelRunner(checkpoint, self.device)
+        self._runner = ModelRunner(checkpoint, self.device, cuda_graph=self.config.cuda_graphs)
         self._predictor = Predictor(
             self.config.predictor_config(checkpoint.logit_scale), self._runner.num_classes
         )
-        if self._feed is not None and not self._live:
-            self.counters.retire_binner()
-            self._feed.restart_at(0)  # a new model replays the recording from its start
-        self._prepare()
+        self._prepare(new_model=True)
         if had_model:
             self._emit_status(EngineEvent("model_changed", f"model {checkpoint.sha256[:12]}"))
 
-    def _prepare(self, *, reset_state: bool = True) -> None:
+    def _prepare(self, *, reset_state: bool = True, new_model: bool = False) -> None:
         """(Re)build everything that depends on both the source and the model."""
         if self._source is None or self._checkpoint is None:
             return
@@ -417,11 +439,19 @@ class Engine:
         self._source_error: BaseException | None = None
         self._finished = False
         self._anchor: tuple[int, float] | None = None
-        self._labels = getattr(source, "labels", None)
-        if not self._live and (self._feed is None or self._feed.source is not source):
-            self._feed = ReplayFeed(source, self._binning, on_batch=self._on_batch,
-                                    keep_sensor_frames=self.config.keep_sensor_frames,
-                                    chunk_bins=self.config.chunk_bins)
+        if self._feed is None or self._feed.source is not source:
+            if not self._live:  # a live feed starts on the engine thread (see _loop)
+                self._feed = ReplayFeed(source, self._binning, on_batch=self._on_batch,
+                                        keep_sensor_frames=self.config.keep_sensor_frames,
+                                        chunk_bins=self.config.chunk_bins)
+        elif new_model:
+            # Same source, another model: a recording replays from its start; a live stream
+            # goes on, binned for the new model from the next batch.
+            self.counters.retire_binner()
+            self._feed.rebin(self._binning)
+        if self._thread is not None and self._thread.is_alive():
+            self._ended.clear()
+            self.counters.set_state(self._mode)
         replay = None if self._live else self._feed
         model = ckpt.model
         self._info = SessionInfo(
@@ -441,7 +471,7 @@ class Engine:
             streams_by_step=runner.streams,
             device=str(self.device),
             dt_us=dt,
-            has_labels=self._labels is not None,
+            has_labels=getattr(source, "labels", None) is not None,
             model_sha256=ckpt.sha256,
             model_path=None if ckpt.path is None else str(ckpt.path),
         )
@@ -556,6 +586,9 @@ class Engine:
                 self._seek(arg)
             elif name == "reset":
                 self._manual_reset()
+            elif name == "speed":
+                self.config = dataclasses.replace(self.config, speed=arg)
+                self._anchor = None
             elif name == "stop":
                 self._stop_requested = True
 
@@ -754,9 +787,10 @@ class Engine:
         }
         names = self._info.class_names
         ground_truth = -1
-        if self._labels is not None:
+        labels = getattr(self._source, "labels", None)  # a simulator's track grows as it goes
+        if labels is not None:
             centre = np.array([(frame.t_start + frame.t_end) // 2], dtype=np.int64)
-            ground_truth = int(self._labels.label_at(centre)[0])
+            ground_truth = int(labels.label_at(centre)[0])
         prediction = Prediction(
             bin=frame.index,
             t_start_us=frame.t_start,

@@ -109,6 +109,10 @@ class FrameCutter:
         return ClosedBin(frame, closed_at, arrival)
 
 
+CLOCK_MARK_EVERY_S = 0.5   # a live source's clock rate is measured over
+CLOCK_MARKS = 5            # ...the last 2 to 2.5 s
+
+
 @dataclass
 class StreamEnd:
     """Put in the queue when the source stops: ``error`` is None at a normal end."""
@@ -129,9 +133,11 @@ class LiveReader:
         self.drop_oldest = drop_oldest
         self.dropped_events = 0
         self.dropped_batches = 0
-        # The source clock: newest event received and when (the engine may lag behind it).
+        # The source clock: newest event received and when (the engine may lag behind it),
+        # and a few earlier (event time, wall time) pairs to see how fast that clock runs.
         self.newest_t: int | None = None
         self.newest_wall = 0.0
+        self._clock_marks: deque[tuple[int, float]] = deque(maxlen=CLOCK_MARKS)
         self._items: deque = deque()
         self._cond = threading.Condition()
         self._stopping = False
@@ -146,6 +152,9 @@ class LiveReader:
                 arrival = time.perf_counter()
                 if len(batch):
                     self.newest_t, self.newest_wall = batch.t_last, arrival
+                    marks = self._clock_marks
+                    if not marks or arrival - marks[-1][1] >= CLOCK_MARK_EVERY_S:
+                        marks.append((batch.t_last, arrival))
                 if not self._put((batch, arrival)):
                     return
             self._put(StreamEnd(None), force=True)
@@ -166,6 +175,18 @@ class LiveReader:
             self._items.append(item)
             self._cond.notify_all()
             return True
+
+    def clock_rate(self) -> float:
+        """Source µs per wall µs over the last seconds, at most 1: a camera runs at 1, a
+        simulator that cannot keep up with real time runs slower, and its clock must not be
+        extrapolated past the events it has yet to send."""
+        marks, newest_t, newest_wall = self._clock_marks, self.newest_t, self.newest_wall
+        if not marks or newest_t is None:
+            return 1.0
+        t_old, wall_old = marks[0]
+        if newest_wall - wall_old < CLOCK_MARK_EVERY_S:
+            return 1.0
+        return min(1.0, max(0.0, (newest_t - t_old) / 1e6 / (newest_wall - wall_old)))
 
     @property
     def queued(self) -> int:

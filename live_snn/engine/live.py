@@ -143,6 +143,14 @@ class LiveFeed:
         self.source = source
         self._start_reader()
 
+    def rebin(self, binning: BinningConfig) -> None:
+        """Bin for another model from the next batch on; bins closed for the old one are
+        dropped (they have the old model's frame size)."""
+        self.binning = binning
+        self.pending.clear()
+        self._frames = None
+        self._cutter = None
+
     def close(self) -> None:
         self._stop_reader()
 
@@ -182,11 +190,13 @@ class LiveFeed:
             self._append(closed)
 
     def _source_clock_us(self) -> int | None:
-        """The source's time now: its newest event plus the wall time since it arrived."""
+        """The source's time now: its newest event plus the wall time since it arrived, at
+        the rate the source's clock has been running."""
         reader = self._reader
         if reader is None or reader.newest_t is None:
             return None
-        return reader.newest_t + int((time.perf_counter() - reader.newest_wall) * 1e6)
+        elapsed_us = (time.perf_counter() - reader.newest_wall) * 1e6
+        return reader.newest_t + int(elapsed_us * reader.clock_rate())
 
     def _advance_clock(self, reader: LiveReader) -> None:
         # Only called once everything received is binned, so no event can come before

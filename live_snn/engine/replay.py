@@ -53,6 +53,12 @@ class ReplayFeed:
         self._eof = False
         self.error = None
 
+    def rebin(self, binning: BinningConfig) -> None:
+        """Bin for another model (another dt or resolution) from the recording's start."""
+        self.binning = binning
+        self.num_bins = -(-(self.end_us - self.start_us + 1) // binning.dt_us)
+        self.restart_at(0)
+
     def bin_of(self, t_us: int) -> int:
         """The bin holding ``t_us``, clamped to the recording."""
         return min(max((t_us - self.start_us) // self.binning.dt_us, 0), self.num_bins - 1)

@@ -51,7 +51,8 @@ class RunnerSnapshot:
 class ModelRunner:
     """Owns the model, its state and the ring buffer; used only from the engine thread."""
 
-    def __init__(self, checkpoint: LoadedCheckpoint, device: torch.device):
+    def __init__(self, checkpoint: LoadedCheckpoint, device: torch.device, *,
+                 cuda_graph: bool = True):
         self.checkpoint = checkpoint
         self.device = device
         self.model = checkpoint.model.to(device).eval()
@@ -67,6 +68,13 @@ class ModelRunner:
         self._staging = torch.empty(self.frame_shape, dtype=torch.float32)
         self._window_out = None if self.streams else torch.empty(
             (self.window_steps, *self.frame_shape), dtype=torch.float32, device=device)
+        # On a GPU one step is dozens of small kernels whose Python launches cost more than
+        # the kernels: replay them as one captured CUDA graph (state kept inside the graph).
+        self._graph = None
+        if cuda_graph and device.type == "cuda" and self.streams:
+            from live_snn.model.cuda_graph import CudaGraphStep
+
+            self._graph = CudaGraphStep(self.model, batch_size=1)
         self.reset()
 
     @property
@@ -76,7 +84,9 @@ class ModelRunner:
     def reset(self) -> None:
         """Back to the initial state: zero membranes and histories, an empty window."""
         self.ring.clear()
-        if self.streams:
+        if self._graph is not None:
+            self._graph.load_state(self.model.init_state(batch_size=1, device=self.device))
+        elif self.streams:
             self.state = self.model.init_state(batch_size=1, device=self.device)
         else:
             zeros = np.zeros(self.frame_shape, dtype=np.float32)
@@ -90,7 +100,9 @@ class ModelRunner:
             self._staging.numpy()[...] = counts
             counts = self._staging
         self.ring.push(counts)
-        if self.streams:
+        if self._graph is not None:
+            scores, step_taps = self._graph.step(self.ring.latest()[None])
+        elif self.streams:
             scores, self.state, step_taps = self.model.step(self.ring.latest()[None], self.state)
         else:
             window = self.ring.window(self.window_steps, out=self._window_out)[:, None]
@@ -104,12 +116,10 @@ class ModelRunner:
         scores_np = scores[0].detach().float().cpu().numpy()
         return StepResult(scores_np, attention, spike_rates, (time.perf_counter() - start) * 1e3)
 
-    @torch.inference_mode()
-    def advance(self, counts: np.ndarray) -> np.ndarray:
-        """A silent step (seek fast-forward): scores only."""
-        return self.step(counts, taps=False).scores
-
     def snapshot(self) -> RunnerSnapshot:
+        if self._graph is not None:
+            state = self._graph.snapshot()
+            return RunnerSnapshot(state, None, state.nbytes)
         if self.streams:
             assert self.state is not None
             # step() never modifies a state in place, so the reference is a valid snapshot.
@@ -120,7 +130,9 @@ class ModelRunner:
 
     def restore(self, snapshot: RunnerSnapshot) -> None:
         self.ring.clear()
-        if self.streams:
+        if self._graph is not None:
+            self._graph.load_state(snapshot.state)
+        elif self.streams:
             self.state = snapshot.state
         elif snapshot.window is not None:
             for frame in snapshot.window:

@@ -4,9 +4,9 @@ model's hash and the binning, then one line per bin), so the session can be repl
 the recording later and compared bin by bin.
 
 The recorder hands each batch to :meth:`PredictionSidecar.on_batch`; a
-:class:`PushedSource` carries it to the engine's reader thread, so recording never waits
-for the model (a live source follows the engine's backpressure policy; a replayed file is
-processed completely)."""
+:class:`PushedSource` carries it to the engine's reader thread. A live source is never held
+up by the model: it follows the engine's backpressure policy (bins skipped are counted in
+``skipped_before``). A replayed file is processed completely, at the model's pace."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from live_snn.events import EventBatch, LabelTrack, Resolution
 from live_snn.sources.base import EventSource
 
 HEARTBEAT_S = 0.05
+MAX_HELD_EMPTY_BINS = 1000  # a longer silence is written as it comes
 
 
 def sidecar_path(recording: str | Path) -> Path:
@@ -102,8 +103,23 @@ class PredictionSidecar:
         info = self.engine.session_info()
         self.writer = PredictionWriter(self.path, info, header_extra={
             "recording": Path(recording).name, "recorded_source": source.description})
-        self.engine.subscribe(self.writer.write)
+        self._held: list = []
+        self.engine.subscribe(self._write)
         self.engine.start()
+
+    def _write(self, prediction) -> None:
+        # Empty bins after the newest event wait until an event shows they lie inside the
+        # recording: at the end, the live clock runs on while the recording is finalised,
+        # and a replay of the file ends with its last event.
+        if prediction.events == 0:
+            self._held.append(prediction)
+            if len(self._held) < MAX_HELD_EMPTY_BINS:
+                return
+        for held in self._held:
+            self.writer.write(held)
+        self._held.clear()
+        if prediction.events:
+            self.writer.write(prediction)
 
     def on_batch(self, batch: EventBatch) -> None:
         self.pushed.push(batch)
@@ -115,5 +131,6 @@ class PredictionSidecar:
             self.engine.stop()
         stats = self.engine.stats()
         self.engine.close()
+        self._held.clear()  # after the last recorded event: not part of the recording
         self.writer.close()
         return stats

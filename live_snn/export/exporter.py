@@ -308,8 +308,9 @@ def _run(engine: Engine, info: SessionInfo, wanted: range, history: int,
     if first_run > 0:
         engine.seek(info.start_us + first_run * info.dt_us)
     exported = 0
-    bar = tqdm(total=len(wanted), unit="bin", desc="export", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
+    # Reaching T0 (a silent fast-forward) can take a while in a long recording: say so.
+    bar = tqdm(total=len(wanted), unit="bin", desc="export (seeking)" if first_run else "export",
+               file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
         engine.start()
         while True:
@@ -323,6 +324,8 @@ def _run(engine: Engine, info: SessionInfo, wanted: range, history: int,
                 if video is not None:
                     video.observe(prediction)
                 continue
+            if exported == 0 and first_run:
+                bar.set_description("export")
             expected = wanted.start + exported
             if prediction.bin != expected:
                 raise LiveSnnError(f"the engine delivered bin {prediction.bin} where bin "

@@ -91,15 +91,19 @@ def events_to_bgr(counts: np.ndarray, saturation: float = 1.0) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float32)
     if counts.ndim != 3 or counts.shape[0] != 2:
         raise ValueError(f"counts must have shape [2, H, W], got {list(counts.shape)}")
-    total = counts[0] + counts[1]
-    level = 1.0 - np.exp(-total / saturation)
-    colors = np.array([bgr(OFF_EVENT_RGB), bgr(ON_EVENT_RGB)], dtype=np.float32)   # [2, 3]
-    mix = np.tensordot(counts, colors, axes=([0], [0]))                           # [H, W, 3]
-    scale = np.divide(level, total, out=np.zeros_like(total), where=total > 0)
-    image = np.round(mix * scale[..., None])
-    background = np.asarray(bgr(EVENT_BACKGROUND_RGB), dtype=np.float32)
-    image = np.where((total > 0)[..., None], image, background)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    _, height, width = counts.shape
+    image = np.empty((height * width, 3), dtype=np.uint8)
+    image[:] = bgr(EVENT_BACKGROUND_RGB)
+    total = (counts[0] + counts[1]).reshape(-1)
+    lit = np.flatnonzero(total)               # a bin lights a few % of the pixels: colour those
+    if lit.size:
+        off = counts[0].reshape(-1)[lit]
+        on = counts[1].reshape(-1)[lit]
+        scale = -np.expm1(-total[lit] / saturation) / total[lit]   # (1 - exp(-total/s)) / total
+        colors = ((off * scale)[:, None] * np.asarray(bgr(OFF_EVENT_RGB), np.float32)
+                  + (on * scale)[:, None] * np.asarray(bgr(ON_EVENT_RGB), np.float32))
+        image[lit] = np.clip(np.round(colors), 0, 255).astype(np.uint8)
+    return image.reshape(height, width, 3)
 
 
 def gate_heatmap(gate_strip: np.ndarray | None, steps: int, width: int, height: int,

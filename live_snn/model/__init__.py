@@ -2,16 +2,23 @@
 
 Modules in the order data meets them: ``neuron`` (LIF), ``encoder`` (GAC), ``attention``
 (TCJA window / causal, TIM), ``network`` (config, blocks, the network), plus ``state``
-(state and taps containers) and ``checkpoint`` (safetensors + metadata).
+(state and taps containers), ``checkpoint`` (safetensors + metadata), ``cuda_graph`` (the
+step replayed as a CUDA graph) and ``runtime`` (process settings for CPU inference).
 """
 
-from live_snn.model.checkpoint import LoadedCheckpoint, load_checkpoint, save_checkpoint
+from live_snn.model.checkpoint import (
+    CheckpointExpectation,
+    LoadedCheckpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from live_snn.model.network import PRESETS, TCJASNN, ModelConfig, build_model, count_parameters
 from live_snn.model.state import AttentionTap, ModelState, StepTaps, clone_state, reset_rows
 
 __all__ = [
     "PRESETS",
     "AttentionTap",
+    "CheckpointExpectation",
     "LoadedCheckpoint",
     "ModelConfig",
     "ModelState",

@@ -143,30 +143,9 @@ class ModelConfig:
         return cls(**values)
 
 
-class TimeSharedDropout(nn.Module):
-    """Dropout with one mask for all T steps of a sequence, as spikingjelly's multi-step
-    Dropout used by the reference: a neuron dropped at one step is dropped at every step."""
-
-    def __init__(self, p: float):
-        super().__init__()
-        self.p = p
-
-    def forward(self, x_seq: Tensor) -> Tensor:  # [T, B, F]
-        if not self.training or self.p == 0.0:
-            return x_seq
-        keep = torch.empty_like(x_seq[0]).bernoulli_(1.0 - self.p) / (1.0 - self.p)
-        return x_seq * keep
-
-
-class Voting(nn.Module):
-    """Score of each class = mean of its group of ``voters`` output spikes."""
-
-    def __init__(self, voters: int):
-        super().__init__()
-        self.voters = voters
-
-    def forward(self, spikes: Tensor) -> Tensor:  # [..., K * voters] -> [..., K]
-        return spikes.unflatten(-1, (-1, self.voters)).mean(-1)
+def make_lif(cfg: ModelConfig, *, v_threshold: float | None = None) -> LIF:
+    return LIF(cfg.tau, cfg.v_threshold if v_threshold is None else v_threshold,
+               cfg.surrogate_alpha)
 
 
 class ConvBlock(nn.Module):
@@ -226,21 +205,48 @@ class ConvBlock(nn.Module):
         new_state: dict[str, ModuleState] = {"lif": {"v": v}}
         attention: dict[str, AttentionTap] = {}
         rates: dict[str, Tensor] = {"lif": spike_rate(s, 3)} if taps else {}
-        y = s
-        for name, module in self.stateful().items():
-            if name == "gac":
-                y, new_state[name], tap, sub_rates = (module if seq else module.step)(y, u, state[name])
-            else:
-                y, new_state[name], tap, sub_rates = (module if seq else module.step)(y, state[name])
-            attention[name] = tap
+
+        def apply(name: str, module: nn.Module, *inputs: Tensor) -> Tensor:
+            out, new_state[name], attention[name], sub_rates = (
+                (module if seq else module.step)(*inputs, state[name]))
             rates.update({f"{name}.{k}": r for k, r in sub_rates.items()})
+            return out
+
+        y = s
+        if self.tim is not None:
+            y = apply("tim", self.tim, y)
+        if self.gac is not None:
+            y = apply("gac", self.gac, y, u)
+        if self.tcja is not None:
+            y = apply("tcja", self.tcja, y)
         y = F.max_pool2d(y.flatten(0, fold), 2, 2).unflatten(0, lead)
         return y, new_state, attention, rates
 
 
-def make_lif(cfg: ModelConfig, *, v_threshold: float | None = None) -> LIF:
-    return LIF(cfg.tau, cfg.v_threshold if v_threshold is None else v_threshold,
-               cfg.surrogate_alpha)
+class TimeSharedDropout(nn.Module):
+    """Dropout with one mask for all T steps of a sequence, as spikingjelly's multi-step
+    Dropout used by the reference: a neuron dropped at one step is dropped at every step."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x_seq: Tensor) -> Tensor:  # [T, B, F]
+        if not self.training or self.p == 0.0:
+            return x_seq
+        keep = torch.empty_like(x_seq[0]).bernoulli_(1.0 - self.p) / (1.0 - self.p)
+        return x_seq * keep
+
+
+class Voting(nn.Module):
+    """Score of each class = mean of its group of ``voters`` output spikes."""
+
+    def __init__(self, voters: int):
+        super().__init__()
+        self.voters = voters
+
+    def forward(self, spikes: Tensor) -> Tensor:  # [..., K * voters] -> [..., K]
+        return spikes.unflatten(-1, (-1, self.voters)).mean(-1)
 
 
 class TCJASNN(nn.Module):
@@ -329,12 +335,13 @@ class TCJASNN(nn.Module):
     def run(self, x_seq: Tensor, state: ModelState | None = None, *, return_taps: bool = False
             ) -> tuple[Tensor, ModelState, StepTaps | None]:
         """Multi-step from ``state`` (zero when None): -> (scores [T, B, K], state after the
-        last step, taps or None). Two consecutive calls carrying the state equal one call over
-        the concatenated sequence, and equal ``step`` over it."""
+        last step, taps or None). For a streaming model two consecutive calls carrying the
+        state equal one call over the concatenated sequence, and ``step`` over it. (A window
+        model carries only its membranes: its TCJA always sees just the given window.)"""
         x_seq = self._check_input(x_seq, seq=True)
         if state is None:
             state = self.init_state(x_seq.shape[1], x_seq.device)
-        self._check_state(state, x_seq.shape[1])
+        self._check_state(state, x_seq.shape[1], x_seq.device)
         return self._run(x_seq, state, seq=True, taps=return_taps)
 
     def step(self, x_t: Tensor, state: ModelState) -> tuple[Tensor, ModelState, StepTaps]:
@@ -351,7 +358,7 @@ class TCJASNN(nn.Module):
                                "(in training mode BatchNorm and dropout act per batch, so "
                                "step() could not equal forward())")
         x_t = self._check_input(x_t, seq=False)
-        self._check_state(state, x_t.shape[0])
+        self._check_state(state, x_t.shape[0], x_t.device)
         scores, state, taps = self._run(x_t, state, seq=False, taps=True)
         assert taps is not None
         return scores, state, taps
@@ -400,10 +407,13 @@ class TCJASNN(nn.Module):
             x = x.to(self.fc_out.weight.dtype)
         return x
 
-    def _check_state(self, state: ModelState, batch_size: int) -> None:
+    def _check_state(self, state: ModelState, batch_size: int, device: torch.device) -> None:
         if not isinstance(state, ModelState):
             raise TypeError(f"state must be a ModelState from model.init_state(), got "
                             f"{type(state).__name__}")
+        if state.device != device:
+            raise ValueError(f"state is on {state.device} but the input on {device}: move it "
+                             f"with state.to(device)")
         if state.batch_size != batch_size:
             raise ValueError(f"state holds {state.batch_size} streams but the input has batch "
                              f"size {batch_size}")

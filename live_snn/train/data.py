@@ -18,6 +18,7 @@ binning, so a resumed or repeated run does not simulate or decode again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -72,7 +73,8 @@ class DataSpec:
             out["files"] = [p.name for p in self.paths]
         if self.kind == "sim":
             out.update(seeds=_ranges_text(self.seeds), sessions=len(self.seeds),
-                       duration_s=self.duration_s)
+                       duration_s=self.duration_s, sensor=str(SIM_SENSOR),
+                       simulator_code=simulator_fingerprint())
         if self.kind == "nmnist":
             out["samples_per_stream"] = self.per_session
         if self.limit is not None:
@@ -161,10 +163,12 @@ def _cache_key(item: str, binning: BinningConfig, code: str = "") -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 
+@functools.cache
 def simulator_fingerprint() -> str:
-    """Digest of the simulator's source, so that cached sessions of an older simulator are
-    never mistaken for what the current one makes (session = seed + code)."""
+    """Digest of the simulator's source as imported by this process, so that cached sessions
+    of an older simulator are never mistaken for what the current one makes."""
     import live_snn.sim
+    import live_snn.sim.simulator  # noqa: F401  (the code the digest stands for, loaded now)
 
     digest = hashlib.sha1()
     for path in sorted(Path(live_snn.sim.__file__).parent.glob("*.py")):

@@ -23,7 +23,7 @@ from live_snn.train.data import (
 )
 from live_snn.train.sessions import LabelledSession
 
-NMNIST_CLIP_US = 310_000  # N-MNIST samples last ~300 ms (three saccades); all get this length
+NMNIST_CLIP_US = 316_000  # N-MNIST samples last ~306-316 ms (three saccades)
 
 
 def read_all_events(path: Path) -> tuple[EventBatch, object]:
@@ -57,9 +57,11 @@ def load_files(spec: DataSpec, binning: BinningConfig) -> list[LabelledSession]:
 
 
 def nmnist_clip(events: EventBatch, binning: BinningConfig) -> torch.Tensor:
-    """One N-MNIST sample -> uint8 frames of a fixed length from t = 0 (later events cut)."""
-    events = events.slice_time(0, NMNIST_CLIP_US)
-    binned = bin_events(events, binning, t0_us=0, t_end_us=NMNIST_CLIP_US)
+    """One N-MNIST sample -> uint8 frames from t = 0, all of one length: the whole bins
+    that cover :data:`NMNIST_CLIP_US` (a later event, rare, is cut)."""
+    t_end = -(-NMNIST_CLIP_US // binning.dt_us) * binning.dt_us
+    events = events.slice_time(0, t_end)
+    binned = bin_events(events, binning, t0_us=0, t_end_us=t_end)
     return torch.from_numpy(np.minimum(binned.frames, 255).astype(np.uint8))
 
 

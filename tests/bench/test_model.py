@@ -38,6 +38,7 @@ def test_render_reports_cuda_paths_and_the_h100_target():
     rows = [
         bench_model.Row("paper", "cpu", 1, "causal step, default malloc", 80.0),
         bench_model.Row("paper", "cpu", 1, "causal step", 40.0),
+        bench_model.Row("paper", "cpu", 1, "causal step, 2 threads", 55.0),
         bench_model.Row("paper", "cpu", 1, "window re-run (T = 20)", 900.0),
         bench_model.Row("paper", "cuda", 1, "causal step", 2.5),
         bench_model.Row("paper", "cuda", 1, "window re-run (T = 20)", 30.0),
@@ -45,8 +46,9 @@ def test_render_reports_cuda_paths_and_the_h100_target():
         bench_model.Row("paper", "cuda", 1, "step, torch.compile", None, "failed: boom"),
     ]
     text = bench_model.render(rows, args, gpu_name="NVIDIA H100 80GB HBM3", malloc_kept=True)
-    assert "| paper | cpu | 1 | 40.00 | 900.00 | 22.5× | 40.00 | 80.00 |" in text
-    assert "| paper | cuda | 1 | 2.50 | 30.00 | 12.0× | 2.50 | - |" in text
+    assert "| step, default malloc | step, 2 threads |" in text
+    assert "| paper | cpu | 1 | 40.00 | 900.00 | 22.5× | 40.00 | 80.00 | 55.00 |" in text
+    assert "| paper | cuda | 1 | 2.50 | 30.00 | 12.0× | 2.50 | - | - |" in text
     assert "Timed with `keep_freed_memory()`" in text
     assert "| paper | 1 | step, CUDA graph | 0.60 |  |" in text
     assert "failed: boom" in text

@@ -98,3 +98,47 @@ def test_run_rejects_a_bad_speed(capsys):
     with pytest.raises(SystemExit):
         main(["run", "x.aedat4", "--speed", "fast"])
     assert "speed must be a number or 'max'" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_cleanly_with_the_summary(recording, checkpoint, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    jsonl = tmp_path / "p.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "live_snn", "run", str(recording[0]), "--model", str(checkpoint),
+         "--device", "cpu", "--speed", "0.1", "--threads", "1", "--jsonl", str(jsonl)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not jsonl.exists() or
+                                               len(jsonl.read_text().splitlines()) < 3):
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert "state: stopped" in out and "latency (ms)" in out
+    lines = jsonl.read_text().splitlines()
+    assert len(lines) >= 3 and all(json.loads(line) for line in lines)  # complete lines only
+
+
+def test_run_on_the_simulator_with_labels(checkpoint, tmp_path, capsys):
+    jsonl = tmp_path / "sim.jsonl"
+    code = main(["run", "sim:seed=3", "--model", str(checkpoint), "--device", "cpu",
+                 "--duration", "1.5", "--jsonl", str(jsonl), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    header, bins = read_predictions(jsonl)
+    assert header["is_live"] is True and header["num_bins"] is None
+    assert len(bins) > 50
+    assert [b["bin"] for b in bins] == sorted({b["bin"] for b in bins})
+    assert any(b["ground_truth"] >= 0 for b in bins)  # the simulator says what it performs
+    assert "state: stopped" in out

@@ -220,11 +220,13 @@ class LivePaced(EventSource):
 
     is_live = True
 
-    def __init__(self, events: EventBatch, *, drop_after_us: int | None = None):
+    def __init__(self, events: EventBatch, *, drop_after_us: int | None = None,
+                 still_after_s: float = 0.0):
         self.events = events
         self.resolution = events.resolution
         self.description = "live replay"
         self.drop_after_us = drop_after_us
+        self.still_after_s = still_after_s  # then a still scene: no events, stream open
         self.closed = False
 
     def __iter__(self):
@@ -241,6 +243,10 @@ class LivePaced(EventSource):
             if delay > 0:
                 time.sleep(delay)
             yield EventBatch(self.events.events[lo:hi], self.resolution)
+        still_until = time.monotonic() + self.still_after_s
+        while time.monotonic() < still_until and not self.closed:
+            time.sleep(0.01)
+            yield EventBatch.empty(self.resolution)  # a camera's "nothing happened"
 
     def close(self) -> None:
         self.closed = True
@@ -345,3 +351,74 @@ def test_clear_errors(gesture_events, causal_ckpt, tmp_path, make_checkpoint):
     engine.close()
     with pytest.raises(ValueError, match="backpressure"):
         EngineConfig(backpressure="drop-all")
+    if not torch.cuda.is_available():
+        with pytest.raises(LiveSnnError, match="'cuda' asked for but CUDA is not available"):
+            Engine(EngineConfig(device="cuda"))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_engine_equals_the_model_stepped_on_the_gpu(gesture_events, causal_ckpt):
+    from live_snn.model import load_checkpoint
+
+    run = Run(MemorySource(gesture_events, description="g"), causal_ckpt,
+              EngineConfig(device="cuda")).finish()
+    assert run.engine.session_info().device.startswith("cuda")
+    model = load_checkpoint(causal_ckpt, device="cuda").model
+    frames = torch.from_numpy(offline_bins(gesture_events).frames).cuda()
+    state, expected = model.init_state(1), []
+    with torch.inference_mode():
+        for frame in frames:
+            scores, state, _ = model.step(frame[None], state)
+            expected.append(scores[0].cpu().numpy())
+    np.testing.assert_allclose(np.stack([p.scores for p in run.predictions]), np.stack(expected),
+                               atol=1e-6)
+
+
+def test_switching_model_mid_replay_restarts_the_recording(gesture_events, causal_ckpt,
+                                                           tmp_path, make_checkpoint):
+    other = make_checkpoint(tmp_path / "other.safetensors", seed=7)
+    config = cpu(record_taps=False)
+    expected = Run(MemorySource(gesture_events, description="g"), other, config).finish()
+    run = Run(MemorySource(gesture_events, description="g"), causal_ckpt, config)
+    run.engine.start(paused=True)
+    for _ in range(5):
+        run.engine.step_once()
+    deadline = time.monotonic() + WAIT_S
+    while len(run.predictions) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.engine.load_model(other)  # applied on the engine thread, between bins
+    assert "model_changed" in run.kinds()
+    switched = len(run.predictions)
+    run.engine.resume()
+    run.finish(lambda e: None)
+    assert_same(expected.predictions, run.predictions[switched:])
+
+
+def test_set_speed_applies_from_the_next_bin(gesture_events, causal_ckpt):
+    run = Run(MemorySource(gesture_events, description="g"), causal_ckpt,
+              cpu(speed=0.05, record_taps=False))  # 20x slower than real time
+    run.engine.start()
+    deadline = time.monotonic() + WAIT_S
+    while not run.predictions and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.engine.set_speed(None)  # as fast as possible: done long before 29 s of slow replay
+    run.finish(lambda e: None)
+    assert run.stats.bins == len(run.predictions) > 100
+    assert run.engine.config.speed is None
+    with pytest.raises(ValueError, match="speed"):
+        run.engine.set_speed(-1.0)
+
+
+def test_live_bins_advance_through_a_still_scene(gesture_events, causal_ckpt):
+    still_s = 0.6
+    run = Run(LivePaced(gesture_events, still_after_s=still_s), causal_ckpt,
+              cpu(record_taps=False, backpressure="process-all"))
+    run.finish()
+    last_event = gesture_events.t_last
+    after = [p for p in run.predictions if p.t_start_us > last_event]
+    # bins kept closing on the source clock while nothing arrived (50 ms margin behind it)
+    assert len(after) >= int((still_s - 0.2) * 1e6 / DT)
+    assert all(p.events == 0 for p in after)
+    assert [p.bin for p in run.predictions] == list(range(len(run.predictions)))
+    assert sum(p.events for p in run.predictions) == len(gesture_events)

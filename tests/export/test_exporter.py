@@ -30,7 +30,19 @@ def run_cli(*argv) -> int:
     return main([str(a) for a in argv])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The model here is tiny: a second OpenMP thread only spins against the other work on a
+    shared 2-core machine (8 vs 130 steps/s measured). Same setting for every run compared."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
 def full_export(tmp_path_factory, gesture_recording, export_ckpt):
     out = tmp_path_factory.mktemp("export")
     video, data = out / "full.mp4", out / "full.npz"
@@ -41,7 +53,7 @@ def full_export(tmp_path_factory, gesture_recording, export_ckpt):
     return SimpleNamespace(video=video, data=data, arrays=arrays, metadata=metadata)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def engine_jsonl(tmp_path_factory, gesture_recording, export_ckpt):
     path = tmp_path_factory.mktemp("run") / "run.jsonl"
     code = run_cli("run", gesture_recording, "--model", export_ckpt, "--speed", "max",
@@ -50,7 +62,7 @@ def engine_jsonl(tmp_path_factory, gesture_recording, export_ckpt):
     return read_predictions(path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def gesture_events(gesture_recording) -> EventBatch:
     from live_snn.sources.aedat4 import Aedat4Source
 
@@ -58,7 +70,7 @@ def gesture_events(gesture_recording) -> EventBatch:
         return EventBatch.concatenate(list(source))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def recording_frames(gesture_events, full_export):
     """The bins' model-resolution counts, binned offline with the binning the export used."""
     binning = BinningConfig.from_dict(full_export.metadata["binning"])

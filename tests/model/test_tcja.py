@@ -131,7 +131,7 @@ def test_causal_tcja_gate_ignores_the_future():
 def test_window_mode_streams_through_the_ring_buffer(active_model, spike_input):
     config = ModelConfig(preset="nmnist", attention="window", T=6)
     model = active_model(config, steps=config.T)
-    frames = spike_input(15, 2, 34, 34)
+    frames = spike_input(11, 2, 34, 34)  # 11 > capacity 8: the ring wraps around
     ring = RingBuffer(capacity=8, frame_shape=(2, 34, 34))
     with torch.inference_mode():
         for k, frame in enumerate(frames):

@@ -63,8 +63,8 @@ def test_nmnist_samples_are_laid_into_streams(nmnist_dir):
     sessions = load_sessions(parse_data_spec(f"nmnist:{nmnist_dir},per_session=5,limit=20"),
                              binning, split="test", seed=1)
     assert [len(s.segments) for s in sessions] == [5, 5, 5, 5]
-    assert all(len(s) == 5 * 31 for s in sessions)
-    assert all(seg.end - seg.start == 31 for s in sessions for seg in s.segments)
+    assert all(len(s) == 5 * 32 for s in sessions)
+    assert all(seg.end - seg.start == 32 for s in sessions for seg in s.segments)
     assert sessions[0].frames.sum() > 0
 
 

@@ -28,7 +28,7 @@ def test_screenshot_of_a_real_recording_is_not_blank(recording, gui_checkpoint, 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
         [sys.executable, "-m", "live_snn", "gui", str(recording), "--model", str(gui_checkpoint),
-         "--screenshot", str(shot), "--quit-after", "3"],
+         "--screenshot", str(shot), "--quit-after", "2"],
         env=env, capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr
