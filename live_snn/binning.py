@@ -12,12 +12,12 @@ Speed: every event is mapped to a flat frame index with three int32 lookup-table
 (the tables, built once per mapping, fold the range check, the crop and the downscale in),
 bins are found with ``searchsorted`` on the sorted timestamps, and counts are added with one
 ``np.add.at`` per recording, or per push (two when a push starts a new block), on flat
-indices ``bin·size + pixel``. Nothing loops over events in Python. :func:`bin_events` allocates its output
-once with ``np.zeros`` and builds no per-bin objects; the streaming :class:`Binner` carves
-the rows of its bins out of zeroed ~1 MiB blocks and hands out views of them, and its Python
-loops run over the bins it emits, to build the :class:`Frame` objects. Dense float32 frames
-are the floor: allocating and first touching them costs about as much as binning the events
-(see the binning section of docs/benchmarks.md).
+indices ``bin·size + pixel``. Nothing loops over events in Python. :func:`bin_events`
+allocates its output once with ``np.zeros`` and builds no per-bin objects; the streaming
+:class:`Binner` carves the rows of its bins out of zeroed ~1 MiB blocks and hands out views
+of them, and its Python loops run over the bins it emits, to build the :class:`Frame`
+objects. Dense float32 frames are the floor: allocating and first touching them costs about
+as much as binning the events (see the binning section of docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ class BinnedRecording:
 
 # --------------------------------------------------------------------------- shared core
 
-_ONE = np.float32(1)  # the value np.add.at adds per event (a float32 scalar keeps its fast path)
+_ONE = np.float32(1)  # what np.add.at adds per event: the frames' own dtype keeps its fast path
 _BLOCK_BYTES = 1 << 20  # streaming: frames are carved out of zeroed blocks of about this size
 
 
@@ -406,21 +406,46 @@ class _Rows:
     of about ``_BLOCK_BYTES`` (``[rows, 2, H, W]``), so that one ``np.add.at`` adds a whole
     push (its events offset by their row) and a completed bin is handed out as a view of its
     row. Only bins with events use up a row: an empty bin's row is still clean and goes to
-    the next bin. A block lives as long as a frame viewing it."""
+    the next bin. A block lives as long as a frame viewing it.
 
-    def __init__(self, shape: tuple[int, int, int], dtype: type):
-        self.shape, self.dtype = shape, dtype
+    ``recycle``: the caller copies every completed row out before its next call, so the
+    block retired before the current one is free again and is reused, clearing just the
+    counts that were added to it (for sensor frames: far fewer than their pixels)."""
+
+    def __init__(self, shape: tuple[int, int, int], dtype: type, *, recycle: bool = False):
+        self.shape, self.dtype, self.recycle = shape, dtype, recycle
         self.size = shape[0] * shape[1] * shape[2]
         self.block_rows = max(1, _BLOCK_BYTES // (self.size * np.dtype(dtype).itemsize))
         self.events = 0  # events in the open row
+        self.one = np.dtype(dtype).type(1)  # of the counts' own dtype: add.at's fast path
         self._next_row = np.array([0, self.size], dtype=np.intp)
-        self._new_block(1)
-
-    def _new_block(self, rows: int) -> None:
-        self.block = np.zeros((max(rows, self.block_rows), *self.shape), dtype=self.dtype)
+        self._added: list[tuple[int, np.ndarray]] = []  # recycle: (offset, flat indices)
+        self._spare: tuple[np.ndarray, list[tuple[int, np.ndarray]]] | None = None
+        self.block = self._take_block(1)
         self.flat = self.block.reshape(-1)
         self.row = 0  # the open bin's row
         self.tail = self.flat  # the flat counts from the open row on
+
+    def _take_block(self, rows: int) -> np.ndarray:
+        rows = max(rows, self.block_rows)
+        if self.recycle:
+            spare, self._added = self._spare, []
+            if spare is not None and len(spare[0]) >= rows:
+                flat = spare[0].reshape(-1)
+                for offset, index in spare[1]:
+                    flat[offset:][index] = 0
+                return spare[0]
+        return np.zeros((rows, *self.shape), dtype=self.dtype)
+
+    def _new_block(self, rows: int) -> None:
+        if self.recycle:
+            retired = (self.block, self._added)
+            self.block = self._take_block(rows)
+            self._spare = retired
+        else:
+            self.block = self._take_block(rows)
+        self.flat = self.block.reshape(-1)
+        self.row, self.tail = 0, self.flat
 
     def _open_row(self, row: int) -> None:
         if row >= len(self.block):
@@ -428,9 +453,21 @@ class _Rows:
         elif row != self.row:
             self.row, self.tail = row, self.flat[row * self.size :]
 
+    def _add_from_open(self, index: np.ndarray) -> None:
+        """One count at ``tail[index]`` for each of ``index`` (relative to the open row)."""
+        np.add.at(self.tail, index, self.one)
+        if self.recycle:
+            self._added.append((self.row * self.size, index))
+
+    def _add_from_start(self, index: np.ndarray) -> None:
+        """One count at ``flat[index]`` for each of ``index`` (relative to the block)."""
+        np.add.at(self.flat, index, self.one)
+        if self.recycle:
+            self._added.append((0, index))
+
     def add_to_open(self, index: np.ndarray) -> None:
         if len(index):
-            np.add.at(self.tail, index, _ONE)
+            self._add_from_open(index)
             self.events += len(index)
 
     def advance_one(self, index: np.ndarray, n0: int) -> tuple[np.ndarray | None, int]:
@@ -440,7 +477,7 @@ class _Rows:
         row, n = self.row, len(index)
         if not n_events:  # the open bin stays empty: its clean row goes to the next bin
             if n:
-                np.add.at(self.tail, index, _ONE)
+                self._add_from_open(index)
             self.events = n
             return None, 0
         counts = self.block[row]
@@ -448,14 +485,14 @@ class _Rows:
             if n:
                 flat = self._next_row.repeat((n0, n - n0))  # intp: add.at's fast path
                 flat += index
-                np.add.at(self.tail, flat, _ONE)
+                self._add_from_open(flat)
             self.row, self.tail = row + 1, self.flat[(row + 1) * self.size :]
         else:
             if n0:
-                np.add.at(self.tail, index[:n0], _ONE)
+                self._add_from_open(index[:n0])
             self._new_block(1)
             if n0 < n:
-                np.add.at(self.tail, index[n0:], _ONE)
+                self._add_from_start(index[n0:])
         self.events = n - n0
         return counts, n_events
 
@@ -486,31 +523,33 @@ class _Rows:
                 offsets = [0, *(0 if r is None else (r - base) * size for r in rows)]
                 flat = np.repeat(offsets, lengths)
                 flat += index
-                np.add.at(self.tail, flat, _ONE)
+                self._add_from_open(flat)
         else:  # the open bin's row ends this block: the later bins start a new one
             if n0:
-                np.add.at(self.tail, index[:n0], _ONE)
+                self._add_from_open(index[:n0])
             rows = [None if r is None else r - first for r in rows]
             self._new_block(rows[-1] + 1)
             if n0 < len(index):
                 offsets = [0 if r is None else r * size for r in rows]
                 flat = np.repeat(offsets, lengths[1:])
                 flat += index[n0:]
-                np.add.at(self.flat, flat, _ONE)
+                self._add_from_start(flat)
         block = self.block
         counts += [None if r is None else block[r] for r in rows[:-1]]
         self._open_row(rows[-1])
         self.events = lengths[m]
         return counts, n_events
 
-    def close(self, n_bins: int) -> list[np.ndarray | None]:
-        """Close the open bin and ``n_bins - 1`` empty ones after it."""
+    def close(self, n_bins: int) -> tuple[list[np.ndarray | None], list[int]]:
+        """Close the open bin and ``n_bins - 1`` empty ones after it; returns as
+        :meth:`advance` does."""
         counts: list[np.ndarray | None] = [None] * n_bins
+        n_events = [self.events] + [0] * (n_bins - 1)
         if self.events:
             counts[0] = self.block[self.row]
             self._open_row(self.row + 1)
             self.events = 0
-        return counts
+        return counts, n_events
 
 
 class Binner:
@@ -546,7 +585,11 @@ class Binner:
         self._empty = _read_only_zeros(config.frame_shape, np.float32)
         self._empty_sensor = _read_only_zeros(self._sensor_shape, np.uint16)
         self._model_rows = _Rows(config.frame_shape, np.float32)
-        self._sensor_rows = _Rows(self._sensor_shape, np.uint32) if keep_sensor_frames else None
+        # Raw sensor counts are uint32 (clipped to uint16 when copied out), so their rows
+        # never leave the binner and can be recycled.
+        self._sensor_rows = (
+            _Rows(self._sensor_shape, np.uint32, recycle=True) if keep_sensor_frames else None
+        )
         self._t0: int | None = None
         self._open_index = 0  # bin k currently accumulating
         self._open_started = False  # an event or the clock has reached the open bin
@@ -668,11 +711,13 @@ class Binner:
                 )
             ]
         model_done, n_events_list = rows.advance(index, self._lengths(kept_t, k_open, k_last))
-        sensor_done = None
+        sensor_frames = None
         if sensor_rows is not None:
             sensor_lengths = self._lengths(in_sensor.t, k_open, k_last)
-            sensor_done = sensor_rows.advance(in_sensor.index, sensor_lengths)[0]
-        return self._frames(k_open, model_done, sensor_done, n_events_list)
+            sensor_frames = self._sensor_frames(
+                *sensor_rows.advance(in_sensor.index, sensor_lengths)
+            )
+        return self._frames(k_open, model_done, sensor_frames, n_events_list)
 
     def _lengths(self, t: np.ndarray, k_open: int, k_last: int) -> list[int]:
         """Events (``t`` sorted, contiguous) in each bin ``k_open..k_last``."""
@@ -703,21 +748,36 @@ class Binner:
 
     def _close_through(self, k_new: int, *, started: bool) -> list[Frame]:
         n_bins = k_new - self._open_index
-        n_events = [self._model_rows.events] + [0] * (n_bins - 1)
-        model_done = self._model_rows.close(n_bins)
-        sensor_done = self._sensor_rows.close(n_bins) if self._sensor_rows else None
-        frames = self._frames(self._open_index, model_done, sensor_done, n_events)
+        model_done, n_events = self._model_rows.close(n_bins)
+        sensor_frames = None
+        if self._sensor_rows is not None:
+            sensor_frames = self._sensor_frames(*self._sensor_rows.close(n_bins))
+        frames = self._frames(self._open_index, model_done, sensor_frames, n_events)
         self._open_index, self._open_started = k_new, started
         assert self._t0 is not None
         start = self._t0 + k_new * self._dt
         self._set_ref(start, f"the start of the open bin {k_new} (earlier bins are closed)")
         return frames
 
+    def _sensor_frames(
+        self, raw_rows: list[np.ndarray | None], n_events: list[int]
+    ) -> list[np.ndarray]:
+        """uint16 copies of completed raw sensor rows, clipped (only a bin with more events
+        than uint16 can count may need it)."""
+        return [
+            self._empty_sensor
+            if raw is None
+            else raw.astype(np.uint16)
+            if n <= _MAX_SENSOR_COUNT
+            else np.minimum(raw, _MAX_SENSOR_COUNT).astype(np.uint16)
+            for raw, n in zip(raw_rows, n_events, strict=True)
+        ]
+
     def _frames(
         self,
         k_first: int,
         model_done: list[np.ndarray | None],
-        sensor_done: list[np.ndarray | None] | None,
+        sensor_frames: list[np.ndarray] | None,
         n_events: list[int],
     ) -> list[Frame]:
         assert self._t0 is not None
@@ -725,14 +785,6 @@ class Binner:
         t_start = self._t0 + k_first * dt
         frames = []
         for j, counts in enumerate(model_done):
-            sensor_counts = None
-            if sensor_done is not None:
-                raw = sensor_done[j]
-                sensor_counts = (
-                    self._empty_sensor
-                    if raw is None
-                    else np.minimum(raw, _MAX_SENSOR_COUNT).astype(np.uint16)
-                )
             frames.append(
                 Frame(
                     k_first + j,
@@ -740,7 +792,7 @@ class Binner:
                     t_start + dt,
                     empty if counts is None else counts,
                     n_events[j],
-                    sensor_counts,
+                    None if sensor_frames is None else sensor_frames[j],
                 )
             )
             t_start += dt

@@ -17,9 +17,9 @@ extras="gui"
 .venv/bin/python -c "import live_snn, torch, dv_processing" || {
     echo "install.sh: live_snn did not import after install" >&2; exit 1; }
 if [ "${1:-}" = "--test" ]; then
-    # Test-only reference implementation for the LIF parity test; its torchvision pin
+    # Test-only reference LIF for the parity test (loguru: it cannot import without it); its torchvision pin
     # breaks a normal install, so it comes without its dependencies.
-    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "spikingjelly==2.0.0" 2>&1 \
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "spikingjelly==2.0.0" "loguru==0.7.3" 2>&1 \
         | grep -vE "^WARNING: Location .* is ignored" || true
     # A real X server for the one test that opens a real window (root on Debian only).
     if ! command -v xvfb-run >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

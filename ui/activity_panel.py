@@ -14,6 +14,7 @@ from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, axis_font, hex_color, make_canvas, style_plot
 
 _RATE_MAP = pg.colormap.get("viridis")
+ACTIVITY_PLACEHOLDER_STEPS = 120  # x range of the empty panel, before the first window
 
 
 class ActivityPanel(Panel):
@@ -54,6 +55,8 @@ class ActivityPanel(Panel):
                                      brush=pg.mkBrush(hex_color(ACCENT_RGB)))
         bp.addItem(self._bars)
         bp.setFixedWidth(130)
+        hp.setRange(xRange=(-ACTIVITY_PLACEHOLDER_STEPS + 0.5, 0.5), yRange=(0, 1), padding=0)
+        bp.setXRange(0, self._top, padding=0.05)
         self.body.addWidget(self.canvas, 1)
 
     def set_layers(self, names: Sequence[str]) -> None:

@@ -68,7 +68,8 @@ def save_screenshot(window: MainWindow, path: Path) -> Path:
     """Render the window as it is now into a PNG (works offscreen too)."""
     window.refresh()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(path)):
+    # PNG "quality" 0 = strongest (lossless) compression: screenshots go into the docs.
+    if not window.grab().save(str(path), "PNG", 0):
         raise OSError(f"could not write the screenshot to {path}")
     return path
 

@@ -109,6 +109,10 @@ class AttentionPanel(Panel):
         mp.addItem(self._mean_marker)
         mp.setMinimumHeight(80)
         mp.setMaximumHeight(120)
+        # An empty panel already shows the axes it will have (T = 20, 64 channels).
+        hp.setRange(xRange=(-19.5, 0.5), yRange=(0, 64), padding=0)
+        pp.setXRange(0, 1, padding=0.05)
+        pp.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
 
         self.body.addWidget(self._caption)
         self.body.addWidget(self.canvas, 1)

@@ -82,6 +82,7 @@ class EngineBridge(QObject):
         self._speed_pending = False    # a speed change waiting for the engine to pause
         self._resume_after_speed = False
         self.ticks = 0
+        self.events_seen = 0           # events in the bins predicted in this session
         self._generation = 0
         self._unsubscribe: list[Callable[[], None]] = []
         self._predictions: deque = deque()
@@ -122,8 +123,10 @@ class EngineBridge(QObject):
                   lambda: self._build(spec, model_path), done)
 
     def load_model(self, path: str) -> None:
-        """Load a checkpoint; with a source open, the session restarts with the new model."""
+        """Load a checkpoint; with a source open, the session restarts with the new model
+        (playing if it was playing, else paused at its first bin)."""
         path = os.fspath(path)
+        self._autoplay = self._mode == "running"
 
         def job():
             Engine(self.config).load_model(path)  # checks the file alone first
@@ -172,6 +175,7 @@ class EngineBridge(QObject):
         self._events.clear()
         self._seeks_pending = 0
         self._speed_pending = self._resume_after_speed = False
+        self.events_seen = 0
         self.history.clear()
         self._unsubscribe = [
             engine.subscribe(lambda p: self._predictions.append((generation, p))),
@@ -305,6 +309,7 @@ class EngineBridge(QObject):
         fresh = self._drain_predictions()
         if fresh:
             self.history.append(fresh)
+            self.events_seen += sum(p.events for p in fresh)
         if self.engine is not None and (fresh or self.ticks % _STATS_EVERY_TICKS == 0):
             stats = self.engine.stats()
             if stats.state != self.state and self.session is not None \

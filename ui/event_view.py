@@ -31,7 +31,9 @@ from .theme import (
 # Events per pixel at which a pixel reaches 1 - 1/e of full brightness: a single event is
 # already clearly visible, a busy pixel saturates instead of washing out the rest.
 _SATURATION_EVENTS = 1.0
-DEFAULT_TRAIL_MS = 50  # a short trail shows motion; it only applies during playback
+_OFF = np.asarray(OFF_EVENT_RGB, dtype=np.float32)
+_ON = np.asarray(ON_EVENT_RGB, dtype=np.float32)
+DEFAULT_TRAIL_MS = 50  # the optional trail (off at start: the view shows the current bin)
 
 
 def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS) -> np.ndarray:
@@ -42,12 +44,13 @@ def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS)
     counts = np.asarray(counts, dtype=np.float32)
     if counts.ndim != 3 or counts.shape[0] != 2:
         raise ValueError(f"event counts must have shape [2, H, W], got {counts.shape}")
-    total = counts[0] + counts[1]
+    off, on = counts[0], counts[1]
+    total = off + on
     level = 1.0 - np.exp(-total / saturation)                               # [H, W] in [0, 1)
-    colors = np.array([OFF_EVENT_RGB, ON_EVENT_RGB], dtype=np.float32)     # [2, 3]
-    mix = np.tensordot(counts, colors, axes=([0], [0]))                     # [H, W, 3]
     scale = np.divide(level, total, out=np.zeros_like(total), where=total > 0)
-    return np.clip(mix * scale[..., None], 0, 255).astype(np.uint8)
+    # Broadcasting, not tensordot: tensordot over the leading axis copies a transpose.
+    rgb = (off * scale)[..., None] * _OFF + (on * scale)[..., None] * _ON   # [H, W, 3]
+    return np.minimum(rgb, 255.0, out=rgb).astype(np.uint8)
 
 
 def _nice_ceiling(value: float) -> float:
@@ -78,8 +81,8 @@ class EventView(Panel):
         self.decay_ms.setRange(5, 2000)
         self.decay_ms.setValue(DEFAULT_TRAIL_MS)
         self.decay_ms.setSuffix(" ms")
+        self.decay_ms.setEnabled(False)
         self.decay_box.toggled.connect(self.decay_ms.setEnabled)
-        self.decay_box.setChecked(True)
         self.add_header_widget(self.decay_box)
         self.add_header_widget(self.decay_ms)
 
@@ -115,6 +118,7 @@ class EventView(Panel):
             brush=pg.mkBrush(*TEXT_RGB, 40),
         )
         self._rate_window = 0.0
+        self.rate_plot.setRange(xRange=(-10, 0), yRange=(0, 1), padding=0.02)
 
         self.body.addWidget(self.canvas, 1)
         self.body.addWidget(self._info)
@@ -165,7 +169,8 @@ class EventView(Panel):
             k = len(frames)
             weights = per_step ** np.arange(k - 1, -1, -1, dtype=np.float32)  # newest = 1
             self._accumulated *= per_step**k
-            self._accumulated += np.tensordot(weights, frames, axes=([0], [0]))
+            # One matrix-vector product over the flattened frames (newest weighs 1).
+            self._accumulated += (weights @ frames.reshape(k, -1)).reshape(frames.shape[1:])
         self._accumulated_is_sensor = sensor
         self._set_rgb(render_events(self._accumulated), sensor=sensor)
 

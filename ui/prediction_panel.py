@@ -51,7 +51,7 @@ class PredictionPanel(Panel):
         self.label.setFont(font)
         self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.label.setMinimumHeight(44)
-        self.detail = flexible_label("no model loaded")
+        self.detail = flexible_label("open a recording, a camera, a stream or the simulator")
         self.detail.setFont(QFont("DejaVu Sans", 11))
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.body.addWidget(self.label)
@@ -61,7 +61,7 @@ class PredictionPanel(Panel):
         item = self.plot.getPlotItem()
         item.setMouseEnabled(x=False, y=False)
         item.getViewBox().invertY(True)  # class 0 at the top, in the dataset's order
-        item.setXRange(0, 1, padding=0.01)
+        item.setRange(xRange=(0, 1), yRange=(-0.5, 10.5), padding=0.01)
         item.getAxis("left").setStyle(tickFont=axis_font(10), tickLength=0)
         item.showGrid(x=True, y=False, alpha=0.15)
         self._smoothed_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=_SMOOTHED_HEIGHT)
@@ -102,7 +102,8 @@ class PredictionPanel(Panel):
         self._draw_bars(label=-1)
         self.label.setText("—")
         self._set_label_style(f"color: {hex_color(DIM_TEXT_RGB)};")
-        self.detail.setText("waiting for the first step" if k else "no model loaded")
+        self.detail.setText("waiting for the first step" if k else
+                            "open a recording, a camera, a stream or the simulator")
         self._step_label.setText("")
 
     def show_step(

@@ -4,6 +4,7 @@ and the device, from the engine's :class:`EngineStats` snapshots."""
 from __future__ import annotations
 
 import math
+import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
@@ -54,16 +55,20 @@ class StatusBar(QStatusBar):
     def set_device(self, device: str) -> None:
         self.device_label.setText(f"device {device}")
 
-    def show_stats(self, stats: EngineStats) -> None:
-        # Events/s from two snapshots' counters half a second apart: the engine counts, the
-        # bar differentiates (a per-redraw difference would flicker).
+    def show_stats(self, stats: EngineStats, *, events_total: int | None = None,
+                   now_s: float | None = None) -> None:
+        """``events_total``: events in the bins predicted so far (the engine reads a file
+        ahead in large batches, so its own input counter moves in jumps); the rate is taken
+        over at least half a second so that it does not flicker."""
+        now_s = time.perf_counter() if now_s is None else now_s
+        total = stats.events_in if events_total is None else events_total
         last = self._last_events
-        if last is None or stats.wall_s < last[1]:
-            self._last_events = (stats.events_in, stats.wall_s)
-        elif stats.wall_s - last[1] >= 0.5:
-            rate = (stats.events_in - last[0]) / (stats.wall_s - last[1])
+        if last is None or total < last[0]:
+            self._last_events = (total, now_s)
+        elif now_s - last[1] >= 0.5:
+            rate = (total - last[0]) / (now_s - last[1])
             self.events_label.setText(f"{_si(rate)}ev/s")
-            self._last_events = (stats.events_in, stats.wall_s)
+            self._last_events = (total, now_s)
         self.steps_label.setText(f"{stats.steps_per_s:.1f} steps/s")
         rtf = stats.realtime_factor
         self.rtf_label.setText(f"RTF {rtf:.2f}×" if math.isfinite(rtf) else "RTF –")

@@ -108,7 +108,8 @@ class MainWindow(QMainWindow):
         b.stepsArrived.connect(self._on_steps)
         b.errorRaised.connect(self.banner.show_error)
         b.noticeRaised.connect(self.banner.show_info)
-        b.statsUpdated.connect(self.status.show_stats)
+        b.statsUpdated.connect(
+            lambda stats: self.status.show_stats(stats, events_total=self.bridge.events_seen))
         b.stateChanged.connect(self._on_state)
         b.busyChanged.connect(self._on_busy)
         b.camerasFound.connect(c.set_cameras)

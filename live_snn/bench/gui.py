@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=2,
                         help="headless / GUI pairs at max speed, alternated (default 2)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads for every run (default: torch's choice)")
     parser.add_argument("--write-docs", action="store_true",
                         help="write the results into docs/benchmarks.md")
 
@@ -224,6 +226,10 @@ def run(args: argparse.Namespace) -> int:
         recording, rate = args.recording, None
     else:
         recording, rate = densest_recording(args.recordings)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as workdir:
         model, model_note = _model_path(args.model, Path(workdir))

@@ -191,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     rtf_target, p99_target = (GPU_RTF_TARGET, GPU_P99_TARGET_MS) if gpu else (
         CPU_RTF_TARGET, CPU_P99_TARGET_MS)
     p99 = ours.latency["bin_to_prediction"].p99
+    overhead = ours.latency["bin_to_prediction"].p50 - ours.latency["step"].p50
     verdict = (f"real-time factor {ours.realtime_factor:.2f} "
                f"({'meets' if ours.realtime_factor >= rtf_target else 'misses'} ≥ {rtf_target:g}), "
                f"bin-close-to-prediction p99 {p99:.2f} ms "
@@ -211,7 +212,9 @@ def run(args: argparse.Namespace) -> int:
         "",
         table,
         "",
-        f"Target on {'GPU' if gpu else 'CPU'}: {verdict}.",
+        f"Target on {'GPU' if gpu else 'CPU'}: {verdict}. What the engine adds around the "
+        f"model step (bin_to_prediction − step, medians): {overhead:.2f} ms per bin; the rest "
+        f"is the network itself (see the model benchmark).",
         "" if gpu else "GPU (H100, `paper` preset, targets real-time factor ≥ 20 and p99 ≤ "
         "2 ms): **unmeasured** — no GPU on the machine these figures come from; run "
         "`live-snn bench pipeline --device cuda --write-docs` on one.",

@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_engine_arguments(parser)
     parser.add_argument("--speed", type=parse_speed, default=1.0, metavar="X|max",
                         help="recordings: replay at X times real time, or 'max' (default 1)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="torch CPU threads (default: torch's choice; on a small CPU, 1 "
+                        "leaves a core to the window)")
     parser.add_argument("--paused", action="store_true", help="open paused at the first bin")
     parser.add_argument("--screenshot", type=Path, default=None, metavar="FILE.png",
                         help="save a screenshot of the window, then quit (works without a display)")
@@ -122,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # --screenshot without a display
+    if args.threads is not None:
+        if args.threads < 1:
+            from live_snn.errors import LiveSnnError
+
+            raise LiveSnnError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     from live_snn_ui.app import GuiOptions, main
 
     from live_snn.cli.run import engine_config_from_args

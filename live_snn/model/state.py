@@ -71,9 +71,9 @@ class ModelState:
         ``rows``: a bool mask of length B, or row indices."""
         mask = _row_mask(rows, self.batch_size, self.device)
 
-        def reset(t: Tensor) -> Tensor:
-            keep = (~mask).view(-1, *([1] * (t.dim() - 1))).to(t.dtype)
-            return t * keep
+        def reset(t: Tensor) -> Tensor:  # where(), not a product: a NaN row resets too
+            return torch.where(mask.view(-1, *([1] * (t.dim() - 1))), torch.zeros((), dtype=t.dtype,
+                               device=t.device), t)
 
         return self._map(reset)
 

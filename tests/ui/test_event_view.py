@@ -46,7 +46,6 @@ def test_view_shows_newest_frame_and_trail_decays(themed_app):
     old[1, 1, 1] = 4
     new = np.zeros((2, 6, 8), np.float32)
     new[0, 4, 6] = 4
-    view.decay_box.setChecked(False)
     view.push_frames(np.stack([old, new]), 10_000, sensor=True)
     shown = view.image_rgb()
     assert shown.shape == (6, 8, 3)

@@ -19,8 +19,8 @@ def stats(events_in: int, wall_s: float) -> EngineStats:
 def test_shows_rates_latency_skips_and_device(themed_app):
     bar = StatusBar()
     bar.set_device("cpu")
-    bar.show_stats(stats(1000, 1.0))
-    bar.show_stats(stats(21_000, 2.0))
+    bar.show_stats(stats(1000, 1.0), events_total=500, now_s=10.0)
+    bar.show_stats(stats(21_000, 2.0), events_total=20_500, now_s=11.0)
     assert bar.events_label.text() == "20.0 kev/s"
     assert bar.steps_label.text() == "50.0 steps/s"
     assert bar.rtf_label.text() == "RTF 1.25×"
@@ -28,5 +28,7 @@ def test_shows_rates_latency_skips_and_device(themed_app):
     assert "queue" not in bar.latency_label.text()       # no samples yet: not shown
     assert bar.skipped_label.text() == "skipped 3"
     assert bar.device_label.text() == "device cpu"
-    bar.show_stats(EngineStats(**{**stats(0, 0.5).__dict__, "realtime_factor": math.nan}))
+    bar.show_stats(EngineStats(**{**stats(0, 0.5).__dict__, "realtime_factor": math.nan}),
+                   events_total=30_000, now_s=11.2)
+    assert bar.events_label.text() == "20.0 kev/s"        # < 0.5 s later: kept
     assert bar.rtf_label.text() == "RTF –"

@@ -57,6 +57,9 @@ def test_play_to_the_end(make_window, qtbot, recording, gui_checkpoint):
     open_session(window, qtbot, recording, gui_checkpoint)
     session = window.session
     wait_until_finished(window, qtbot)
+    # The timeline redraws at 5 Hz while steps arrive, and catches up when they stop.
+    qtbot.waitUntil(lambda: len(window.timeline.strip_labels()[1]) == session.num_bins,
+                    timeout=2_000)
     first, labels = window.timeline.strip_labels()
     assert first == 0 and len(labels) == session.num_bins  # one entry per bin
     assert (labels >= 0).all()
@@ -199,3 +202,31 @@ def test_speed_change_applies_to_the_running_replay(make_window, qtbot, recordin
     wait_until_finished(window, qtbot)
     assert window.bridge.engine.config.speed is None
     assert len(history) == window.session.num_bins
+
+
+def test_loading_a_model_restarts_the_session_and_a_bad_one_changes_nothing(
+        make_window, qtbot, recording, gui_checkpoint, tmp_path):
+    from live_snn_ui.demo_model import write_active_random_checkpoint
+
+    window = make_window()
+    open_session(window, qtbot, recording, gui_checkpoint, autoplay=False)
+    session = window.session
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    window.bridge.load_model(str(bad))
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=TIMEOUT_MS)
+    assert "bad.safetensors" in window.banner.text()
+    assert window.session is session
+    other = write_active_random_checkpoint(tmp_path / "other.safetensors", seed=1,
+                                           input_size=(32, 32), channels=8, hidden=32,
+                                           num_blocks=3, T=6)
+    window.bridge.load_model(str(other))
+    qtbot.waitUntil(lambda: window.session is not session, timeout=TIMEOUT_MS)
+    assert window.session.window_steps == 6
+    assert set(window.session.attention_channels.values()) == {8}
+    assert window.attention_panel.layer_box.count() == len(window.session.attention_layers)
+    assert window.bridge.state == "paused"                # it was paused: it stays paused
+    window.step_forward()
+    qtbot.waitUntil(lambda: window.bridge.history.latest_bin == 0, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.attention_panel.heatmap_data().shape == (6, 8),
+                    timeout=5_000)
