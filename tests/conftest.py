@@ -10,6 +10,9 @@ import pytest
 
 # Qt tests run without a display; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One intra-op thread: CI has 2 cores and the engine, Qt and pytest threads share them;
+# torch's default (one thread per core) oversubscribes them and makes small steps 10x slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("LIVE_SNN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

@@ -24,8 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from live_snn.engine.engine import ENDED_STATES, Engine, EngineConfig, EngineEvent
-from live_snn.engine.prediction import EngineStats, SessionInfo
+from live_snn.engine.engine import Engine, EngineConfig, EngineEvent
+from live_snn.engine.prediction import SessionInfo
 from live_snn.errors import LiveSnnError
 
 from .history import HistoryConfig, StepHistory
@@ -129,7 +129,8 @@ class EngineBridge(QObject):
         self._autoplay = self._mode == "running"
 
         def job():
-            Engine(self.config).load_model(path)  # checks the file alone first
+            with Engine(self.config) as probe:  # the checkpoint alone first: a bad one
+                probe.load_model(path)          # leaves the running session as it is
             return self._build(self.spec, path) if self.spec is not None else None
 
         def done(engine):
@@ -264,7 +265,6 @@ class EngineBridge(QObject):
         engine = self._running_engine()
         if engine is not None:
             engine.reset()
-            self.noticeRaised.emit("network state reset")
 
     def set_speed(self, speed: float | None) -> None:
         """× real time for recordings (None = as fast as possible); live sources ignore it.
@@ -366,20 +366,10 @@ class EngineBridge(QObject):
         if not still:
             self.busyChanged.emit("")
 
-    def busy(self) -> bool:
-        return bool(self._pending)
-
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
             self.stateChanged.emit(state)
-
-    def stats(self) -> EngineStats | None:
-        return self.engine.stats() if self.engine is not None else None
-
-    @property
-    def ended(self) -> bool:
-        return self.state in ENDED_STATES
 
     # ------------------------------------------------------------------ shutdown
     def close(self) -> None:

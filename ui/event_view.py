@@ -157,20 +157,21 @@ class EventView(Panel):
     def push_frames(self, frames: np.ndarray, dt_us: int, *, sensor: bool) -> None:
         """Show the newest of ``frames [k, 2, H, W]`` (oldest first); with the trail on, the
         earlier ones and the previous image fade out with the trail's time constant."""
-        frames = np.asarray(frames, dtype=np.float32)
+        frames = np.asarray(frames)
         if frames.ndim != 4 or not len(frames):
             return
         tau_ms = self.decay_tau_ms()
         if tau_ms <= 0 or self._accumulated is None or self._accumulated_is_sensor != sensor \
                 or self._accumulated.shape != frames.shape[1:]:
-            self._accumulated = frames[-1].copy()
+            self._accumulated = frames[-1].astype(np.float32)
         else:
             per_step = math.exp(-dt_us / (tau_ms * 1000.0))
-            k = len(frames)
-            weights = per_step ** np.arange(k - 1, -1, -1, dtype=np.float32)  # newest = 1
-            self._accumulated *= per_step**k
-            # One matrix-vector product over the flattened frames (newest weighs 1).
-            self._accumulated += (weights @ frames.reshape(k, -1)).reshape(frames.shape[1:])
+            # acc <- acc * a + frame, frame by frame (a handful of bins per redraw; in place,
+            # no BLAS call whose thread pool would compete with the engine).
+            acc = self._accumulated
+            for frame in frames:
+                acc *= per_step
+                acc += frame
         self._accumulated_is_sensor = sensor
         self._set_rgb(render_events(self._accumulated), sensor=sensor)
 

@@ -175,6 +175,10 @@ class PredictionPanel(Panel):
                                height=_RAW_HEIGHT)
 
     # -- for tests and the screenshot check ---------------------------------------------
+    def caption(self) -> str:
+        """Which step is shown ("bin 12 · 0.240 s")."""
+        return self._step_label.text()
+
     def bar_values(self) -> tuple[np.ndarray, np.ndarray]:
         """``(raw, smoothed)`` probabilities currently drawn."""
         return self._raw.copy(), self._smoothed.copy()

@@ -56,6 +56,7 @@ class TimelineView(Panel):
         self._labels = np.zeros(0, dtype=np.int64)
         self._truth: np.ndarray | None = None
         self._span_bins: int | None = None
+        self._selected_bin: int | None = None
         self._once = Once()
 
         self._legend = QLabel("")
@@ -146,6 +147,7 @@ class TimelineView(Panel):
         self._cursor.setPos((bin_index + 0.5) * self._dt_us / 1e6)
 
     def set_selected(self, bin_index: int | None) -> None:
+        self._selected_bin = bin_index
         self._selected.setVisible(bin_index is not None)
         if bin_index is not None:
             self._selected.setPos((bin_index + 0.5) * self._dt_us / 1e6)
@@ -199,6 +201,10 @@ class TimelineView(Panel):
     def strip_labels(self) -> tuple[int, np.ndarray]:
         """``(first_bin, labels)`` currently drawn (one entry per bin)."""
         return self._first_bin, self._labels.copy()
+
+    def selected_bin(self) -> int | None:
+        """The step marked as selected, if any."""
+        return self._selected_bin
 
     def truth_labels(self) -> np.ndarray | None:
         return None if self._truth is None else self._truth.copy()

@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         c.loadModelRequested.connect(b.load_model)
         c.playPauseRequested.connect(self.toggle_play)
         c.stepRequested.connect(self.step_forward)
-        c.resetRequested.connect(b.reset)
+        c.resetRequested.connect(self.reset_state)
         c.speedChanged.connect(b.set_speed)
         c.seekRequested.connect(self.seek)
         b.sessionOpened.connect(self._on_session)
@@ -157,6 +157,12 @@ class MainWindow(QMainWindow):
     def follow_latest(self) -> None:
         self.selected_bin = None
         self._mark_dirty()
+
+    def reset_state(self) -> None:
+        """R: zero the network's state (membranes, attention history, smoothing)."""
+        if self.session is not None:
+            self.bridge.reset()
+            self.status.showMessage("network state reset: the next step starts from zero", 4000)
 
     def seek(self, t_us: int) -> None:
         self.selected_bin = None

@@ -152,10 +152,11 @@ def measure_headless(recording: Path, model: Path, config, seconds: float) -> Me
 
 def measure_gui(recording: Path, model: Path, config, seconds: float) -> Measurement:
     """The real window on the same engine settings, looping the recording."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     from live_snn_ui.app import WINDOW_SIZE, create_app
     from live_snn_ui.engine_bridge import EngineBridge
     from live_snn_ui.window import MainWindow
-    from PySide6.QtCore import QEventLoop, QTimer
 
     app = create_app()
     bridge = EngineBridge(config)

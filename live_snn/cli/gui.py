@@ -133,9 +133,8 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    from live_snn_ui.app import GuiOptions, main
-
     from live_snn.cli.run import engine_config_from_args
+    from live_snn_ui.app import GuiOptions, main
 
     engine = dataclasses.replace(engine_config_from_args(args, speed=args.speed),
                                  record_taps=True)  # the attention and activity panels

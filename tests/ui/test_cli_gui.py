@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from live_snn_ui.screenshot_check import check_screenshot
 
 from live_snn.cli import gui as gui_command
 from live_snn.cli import main as cli_main
 from live_snn.errors import CheckpointError
+from live_snn_ui.screenshot_check import check_screenshot
 
 
 @pytest.fixture(scope="module")

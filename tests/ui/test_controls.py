@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from live_snn_ui.controls import Controls, format_seconds
 
 

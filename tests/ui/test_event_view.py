@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from live_snn_ui.event_view import EventView, render_events
 from live_snn_ui.theme import OFF_EVENT_RGB, ON_EVENT_RGB
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from live_snn_ui.prediction_panel import PredictionPanel
-from live_snn_ui.theme import class_colors, hex_color
 
 from live_snn.classes import DVS_GESTURE_CLASSES
+from live_snn_ui.prediction_panel import PredictionPanel
+from live_snn_ui.theme import class_colors, hex_color
 
 
 @pytest.fixture

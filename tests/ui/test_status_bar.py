@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import math
 
-from live_snn_ui.status_bar import StatusBar
-
 from live_snn.engine.prediction import EngineStats, LatencySummary
+from live_snn_ui.status_bar import StatusBar
 
 
 def stats(events_in: int, wall_s: float) -> EngineStats:

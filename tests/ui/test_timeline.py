@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from live_snn_ui.theme import UNCERTAIN_RGB, class_colors
-from live_snn_ui.timeline import TimelineView, strip_colors
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from live_snn.classes import DVS_GESTURE_CLASSES
+from live_snn_ui.theme import UNCERTAIN_RGB, class_colors
+from live_snn_ui.timeline import TimelineView, strip_colors
 
 
 def test_strip_colours_match_the_class_palette():

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from live_snn_ui.engine_bridge import EngineBridge
-from live_snn_ui.event_view import render_events
-from live_snn_ui.window import MainWindow
 from PySide6.QtCore import Qt
 
 from live_snn.engine.engine import EngineConfig
+from live_snn_ui.engine_bridge import EngineBridge
+from live_snn_ui.event_view import render_events
+from live_snn_ui.window import MainWindow
 
 TIMEOUT_MS = 120_000
 
@@ -70,7 +70,7 @@ def test_play_to_the_end(make_window, qtbot, recording, gui_checkpoint):
     assert heatmap.shape == (session.window_steps, session.attention_channels[layer])
     assert np.isfinite(heatmap).all()
     assert window.event_view.image_rgb().shape == (128, 128, 3)
-    assert f"bin {session.num_bins - 1}" in window.prediction_panel._step_label.text()
+    assert f"bin {session.num_bins - 1}" in window.prediction_panel.caption()
     assert window.controls.time_label.text().startswith("1.4")
     assert window.redraws > 0 and window.banner.kind != "error"
 
@@ -80,7 +80,7 @@ def assert_panels_show(window: MainWindow, bin_index: int) -> None:
     raw, smoothed = window.prediction_panel.bar_values()
     np.testing.assert_array_equal(raw, record.probs)
     np.testing.assert_array_equal(smoothed, record.smoothed)
-    assert f"bin {bin_index} " in window.prediction_panel._step_label.text() + " "
+    assert f"bin {bin_index} " in window.prediction_panel.caption() + " "
     np.testing.assert_array_equal(window.event_view.image_rgb(),
                                   render_events(record.sensor_frame))
     layer = window.attention_panel.current_layer()
@@ -101,14 +101,17 @@ def test_single_step_advances_exactly_one_bin(make_window, qtbot, recording, gui
     qtbot.waitUntil(lambda: history.latest_bin == 1, timeout=TIMEOUT_MS)
     qtbot.wait(400)                                     # nothing more arrives on its own
     assert len(history) == 2 and history.latest_bin == 1
-    qtbot.waitUntil(lambda: "bin 1" in window.prediction_panel._step_label.text())
+    qtbot.waitUntil(lambda: "bin 1" in window.prediction_panel.caption())
     assert_panels_show(window, 1)
     window.step_back()                                  # ← selects the previous step
     assert window.selected_bin == 0
     assert_panels_show(window, 0)
-    assert window.timeline._selected.isVisible()
+    assert window.timeline.selected_bin() == 0
     window.step_forward()                               # → walks the history first
     assert window.selected_bin == 1 and len(history) == 2
+    qtbot.keyClick(window, Qt.Key.Key_R)                # R resets the network state
+    qtbot.waitUntil(lambda: window.bridge.engine.stats().resets >= 1, timeout=TIMEOUT_MS)
+    assert "reset" in window.status.currentMessage()
 
 
 def test_seek_then_play_gives_the_same_predictions(make_window, qtbot, recording, gui_checkpoint):
