@@ -8,6 +8,7 @@ never allocates.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,8 +53,7 @@ class RingBuffer:
                 f"frame of shape {tuple(frame.shape)} pushed into a ring buffer of "
                 f"{self.frame_shape} frames"
             )
-        source = torch.from_numpy(frame) if isinstance(frame, np.ndarray) else frame
-        self._storage[self._next].copy_(source)
+        self._storage[self._next].copy_(_as_tensor(frame))
         self._next = (self._next + 1) % self.capacity
         self._len = min(self._len + 1, self.capacity)
         self._total += 1
@@ -87,3 +87,15 @@ class RingBuffer:
     def clear(self) -> None:
         """Forget every frame (e.g. on a source change); the storage is kept."""
         self._next = self._len = self._total = 0
+
+
+def _as_tensor(frame: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """A tensor view of ``frame`` to copy from. The binner's empty frames are read-only
+    arrays; torch warns when it wraps one, although the buffer only reads from it."""
+    if not isinstance(frame, np.ndarray):
+        return frame
+    if frame.flags.writeable:
+        return torch.from_numpy(frame)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(frame)

@@ -4,6 +4,8 @@ tests that need them skip with the reason when the folder is absent."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,47 @@ def nmnist_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def all_recordings(recordings_dir: Path) -> list[Path]:
     return sorted(recordings_dir.glob("*.aedat4"))
+
+
+DV_STREAM_SERVER = REPO_ROOT / "tests" / "sources" / "dv_stream_server.py"
+
+
+@pytest.fixture
+def dv_server():
+    """``start(recording, address, then="exit") -> Popen``: a real dv-processing NetworkWriter
+    serving ``recording`` from its own process (``tests/sources/dv_stream_server.py``), already
+    listening on ``address`` (a TCP port on 127.0.0.1 or a Unix socket path). It serves the
+    first client that stays connected, then exits (the server goes away) or, with
+    ``then="hold"``, keeps the connection open sending nothing."""
+    processes: list[subprocess.Popen] = []
+
+    def start(recording: Path, address: str, then: str = "exit") -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, str(DV_STREAM_SERVER), str(recording), address,
+             "--then", then, "--max-seconds", "30"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+        line = process.stdout.readline().strip()
+        assert line == "listening", process.stderr.read()
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+@pytest.fixture
+def tcp_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,6 @@ from live_snn.sources.aedat4 import Aedat4Source
 from live_snn.sources.memory import MemorySource
 
 dv = pytest.importorskip("dv_processing")
-SERVER = Path(__file__).parent / "sources" / "dv_stream_server.py"
 
 
 def all_events(path: Path) -> EventBatch:
@@ -34,30 +31,17 @@ def test_streaming_checksum_equals_events_checksum():
     assert checksum.hexdigest() == events_checksum(events.events) and checksum.count == 1000
 
 
-def test_record_from_a_network_stream_loses_nothing(recordings_dir, tmp_path):
+def test_record_from_a_network_stream_loses_nothing(
+    recordings_dir, tmp_path, dv_server, tcp_port
+):
     """A real DV server replays a real recording over loopback TCP; the recorded file holds
     exactly the served events."""
     recording = recordings_dir / "dvs128_arms_a.aedat4"
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, str(SERVER), str(recording), str(port), "--max-seconds", "30"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout.readline().strip() == "listening"
-        out = tmp_path / "copy.aedat4"
-        seen = []
-        with open_source(f"tcp://127.0.0.1:{port}") as source:
-            result = record(source, out, on_batch=lambda b: seen.append(len(b)))
-    finally:
-        server.kill()
-        server.wait()
-        server.stdout.close()
+    dv_server(recording, str(tcp_port))
+    out = tmp_path / "copy.aedat4"
+    seen = []
+    with open_source(f"tcp://127.0.0.1:{tcp_port}") as source:
+        result = record(source, out, on_batch=lambda b: seen.append(len(b)))
     expected = all_events(recording)
     assert (
         result.end_reason.startswith("stream dropped: ") and "connection lost" in result.end_reason

@@ -96,3 +96,23 @@ def test_cuda_buffer():
     assert ring._storage.data_ptr() == storage
     assert ring.latest().device.type == "cuda"
     assert ring.window(4).cpu()[:, 0, 0, 0].tolist() == [2, 3, 4, 5]
+
+
+def test_read_only_frames_are_copied_without_a_warning():
+    """The binner's empty frames are read-only arrays. torch warns only once per process,
+    so the check runs in a fresh interpreter with warnings as errors."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from live_snn.ring_buffer import RingBuffer\n"
+        "frame = np.full((2, 3, 4), 7, np.float32)\n"
+        "frame.flags.writeable = False\n"
+        "ring = RingBuffer(2, (2, 3, 4))\n"
+        "ring.push(frame)\n"
+        "assert ring.latest().sum().item() == 7 * 24\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -213,10 +213,11 @@ def run(args: argparse.Namespace) -> int:
     if args.device in ("cuda", "all"):
         if torch.cuda.is_available():
             devices.append(torch.device("cuda"))
+        elif args.device == "cuda":
+            raise LiveSnnError(f"--device cuda: torch {torch.__version__} sees no CUDA device "
+                               "here (use --device cpu, or all to add CUDA where there is one)")
         else:
             print("CUDA not available: CUDA figures skipped")
-            if args.device == "cuda":
-                return 1
     rows: list[Row] = []
     load_before = _load_average()
     cpu = torch.device("cpu")

@@ -109,8 +109,11 @@ def main(path: str, parent_pid: int) -> int:
         t0, t1 = int(args[0]), int(args[1])
         try:
             store = recording.getEventsTimeRange(t0, t1)
-        except RuntimeError as exc:
-            _send(out, KIND_ERROR, json.dumps({"message": str(exc), "t_us": t0}).encode())
+        except (RuntimeError, IndexError, ValueError) as exc:
+            message = str(exc).strip().rstrip(".")
+            if "out of order" in message:  # dv's time-range read needs ordered packets
+                message = f"timestamps go backwards from one packet to the next ({message})"
+            _send(out, KIND_ERROR, json.dumps({"message": message, "t_us": t0}).encode())
             return 1
         _send(out, KIND_EVENTS, _to_event_dtype(store))
     return 0

@@ -41,7 +41,8 @@ def read_nmnist_bin(path: str | Path) -> EventBatch:
 
 
 class NmnistSource(MemorySource):
-    """One N-MNIST sample as a (seekable) source; its label comes from the folder name."""
+    """One N-MNIST sample as a (seekable) source; ``label`` is the digit its folder is named
+    after, or None for a sample kept elsewhere (it still replays)."""
 
     def __init__(self, path: str | Path, *, batch_us: int = 1_000) -> None:
         path = Path(path)
@@ -51,7 +52,7 @@ class NmnistSource(MemorySource):
             batch_us=batch_us,
         )
         self.path = path
-        self.label = _label_of(path)
+        self.label: int | None = _label_of(path) if path.parent.name in NMNIST_CLASSES else None
 
 
 class NmnistDataset:

@@ -76,5 +76,10 @@ def open_recording(spec: str) -> SeekableSource:
         from live_snn.sources.nmnist import NmnistSource
 
         return NmnistSource(path)
-    what = f"unsupported file type {suffix!r}" if path.is_file() else "not a file or source"
+    if path.is_file():
+        what = f"unsupported file type {suffix!r}"
+    elif path.is_dir():
+        what = "it is a folder; name one recording in it"
+    else:
+        what = "not a file or source"
     raise SourceError(f"cannot open {spec!r}: {what}; expected {ACCEPTED_FORMS}")

@@ -66,3 +66,12 @@ def test_render_reports_cuda_paths_and_the_h100_target():
 def test_bad_arguments_are_refused(argv, message):
     with pytest.raises(LiveSnnError, match=message):
         bench_model.run(parse("--device", "cpu", "--malloc", "default", *argv))
+
+
+def test_cuda_without_a_cuda_device_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(LiveSnnError, match="--device cuda: torch .* sees no CUDA device"):
+        bench_model.run(parse("--device", "cuda", "--presets", "nmnist", "--malloc", "default"))

@@ -26,6 +26,16 @@ def read_all(source: Aedat4Source) -> np.ndarray:
     return np.concatenate([b.events for b in source])
 
 
+def write_flipped(good: Path, damaged: Path) -> Path:
+    """A copy of ``good`` with 40 bytes in the middle flipped: the damage that makes
+    dv-processing 2.0.4 spin forever inside a compressed packet."""
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 40] = bytes(b ^ 0xA5 for b in data[middle : middle + 40])
+    damaged.write_bytes(bytes(data))
+    return damaged
+
+
 def test_every_recording_matches_dv_processing(all_recordings):
     assert all_recordings, "no recordings found"
     for path in all_recordings:
@@ -85,11 +95,7 @@ def test_flipped_bytes_fail_in_bounded_time_keeping_good_batches(
 ):
     """dv-processing alone spins forever on this file (checked below in a child)."""
     good = recordings_dir / "dvsgesture_sample_05.aedat4"
-    damaged = tmp_path / "flipped.aedat4"
-    data = bytearray(good.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 40] = bytes(b ^ 0xA5 for b in data[middle : middle + 40])
-    damaged.write_bytes(bytes(data))
+    damaged = write_flipped(good, tmp_path / "flipped.aedat4")
     result = run_isolated(
         f"""
         import json, time
@@ -129,12 +135,7 @@ def test_dv_processing_alone_hangs_on_the_flipped_file(recordings_dir, tmp_path)
     import subprocess
     import sys
 
-    good = recordings_dir / "dvsgesture_sample_05.aedat4"
-    damaged = tmp_path / "flipped.aedat4"
-    data = bytearray(good.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 40] = bytes(b ^ 0xA5 for b in data[middle : middle + 40])
-    damaged.write_bytes(bytes(data))
+    damaged = write_flipped(recordings_dir / "dvsgesture_sample_05.aedat4", tmp_path / "f.aedat4")
     code = (
         "import dv_processing as dv, sys\n"
         "r = dv.io.MonoCameraRecording(sys.argv[1])\n"
@@ -226,3 +227,23 @@ def test_close_from_another_thread_ends_iteration_quietly(recordings_dir):
     closer.join()
     rest = list(iterator)  # no CorruptFileError: the decoder was stopped on purpose
     assert len(first) > 0 and sum(len(b) for b in rest) < 263569
+
+
+def test_time_going_back_between_packets_is_a_clear_error(tmp_path):
+    """dv-processing's time-range read (used for seeking) refuses such a file; the error
+    says why instead of reporting a crashed decoder."""
+    from live_snn.sources.aedat4_writer import EVENTS_PER_PACKET, Aedat4Writer
+
+    n = 3 * EVENTS_PER_PACKET
+    t = 1_000_000 + 100 * np.arange(n, dtype=np.int64)
+    t[2 * EVENTS_PER_PACKET : 2 * EVENTS_PER_PACKET + 100] -= 1_500_000  # third packet starts early
+    events = EventBatch.from_arrays(t, np.arange(n) % 128, np.arange(n) % 128, np.arange(n) % 2,
+                                    (128, 128))
+    path = tmp_path / "backwards.aedat4"
+    with Aedat4Writer(path, events.resolution, "test") as writer:
+        writer.write(events)
+    with Aedat4Source(path) as source, pytest.raises(CorruptFileError) as info:
+        list(source)
+    message = str(info.value)
+    assert str(path) in message and "timestamps go backwards" in message
+    assert "exit code" not in message and 0 < info.value.events_read < n

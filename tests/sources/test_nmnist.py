@@ -43,3 +43,12 @@ def test_source_and_split_errors(nmnist_dir, tmp_path):
     assert sum(len(b) for b in source) == len(read_nmnist_bin(path))
     with pytest.raises(SourceError, match="split 'Val' not found"):
         NmnistDataset(nmnist_dir, "Val")
+
+
+def test_a_sample_outside_a_digit_folder_still_opens(nmnist_dir, tmp_path):
+    original = NmnistDataset(nmnist_dir, "Test").files[0]
+    copy = tmp_path / "sample.bin"
+    copy.write_bytes(original.read_bytes())
+    source = open_source(str(copy))
+    assert isinstance(source, NmnistSource) and source.label is None
+    assert sum(len(b) for b in source) == len(read_nmnist_bin(original))

@@ -31,6 +31,8 @@ def test_unknown_spec_lists_accepted_forms(tmp_path):
         open_source(str(text))
     with pytest.raises(SourceError, match="no such file"):
         open_source(str(tmp_path / "gone.aedat4"))
+    with pytest.raises(SourceError, match=f"cannot open '{tmp_path}': it is a folder"):
+        open_source(str(tmp_path))
 
 
 def test_speed_checks(recordings_dir, tcp_port):
