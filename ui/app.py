@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from live_snn.engine.engine import EngineConfig
+from live_snn.engine import EngineConfig
 
 from .engine_bridge import EngineBridge
 from .theme import apply_theme

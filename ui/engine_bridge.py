@@ -24,8 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from live_snn.engine.engine import Engine, EngineConfig, EngineEvent
-from live_snn.engine.prediction import SessionInfo
+from live_snn.engine import Engine, EngineConfig, EngineEvent, SessionInfo
 from live_snn.errors import LiveSnnError
 
 from .history import HistoryConfig, StepHistory

@@ -8,7 +8,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from live_snn.engine.prediction import LATENCY_STAGES, EngineStats
+from live_snn.engine import LATENCY_STAGES, EngineStats
 
 STAGE_SHORT = {
     "event_to_bin": "bin",

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from live_snn.engine.prediction import SessionInfo
+from live_snn.engine import SessionInfo
 
 from .activity_panel import ActivityPanel
 from .attention_panel import AttentionPanel

@@ -30,7 +30,7 @@ import torch
 
 from live_snn.bench.report import machine_description, write_section
 from live_snn.errors import LiveSnnError
-from live_snn.model import PRESETS, ModelConfig, build_model
+from live_snn.model import PRESETS, ModelConfig, build_model, count_parameters
 from live_snn.model.runtime import keep_freed_memory
 
 LITE_CPU_TARGET_MS = 5.0
@@ -248,13 +248,20 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(threads_before)
     gpu_name = torch.cuda.get_device_name(0) if any(d.type == "cuda" for d in devices) else None
     load = (load_before, _load_average())
-    markdown = render(rows, args, gpu_name, malloc_kept=kept, load=load)
+    markdown = render(rows, args, gpu_name, malloc_kept=kept, load=load,
+                      parameters=parameter_counts(presets, args.T))
     print()
     print(markdown)
     if args.write_docs:
         path = write_section("model", markdown)
         print(f"\nwritten to {path}")
     return 0
+
+
+def parameter_counts(presets: list[str], T: int) -> dict[str, tuple[int, int]]:
+    """Preset -> (parameters with causal TCJA, with the published window TCJA)."""
+    return {p: tuple(count_parameters(build_model(ModelConfig(preset=p, attention=a, T=T)))
+                     for a in ("causal", "window")) for p in presets}
 
 
 def _threads_path(threads: int) -> str:
@@ -284,7 +291,8 @@ def command_line(args: argparse.Namespace) -> str:
 
 def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = None, *,
            malloc_kept: bool = False,
-           load: tuple[float | None, float | None] = (None, None)) -> str:
+           load: tuple[float | None, float | None] = (None, None),
+           parameters: dict[str, tuple[int, int]] | None = None) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
@@ -351,5 +359,9 @@ def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = Non
     elif "paper" in {r.preset for r in rows}:
         targets.append(f"- paper ≤ {PAPER_H100_TARGET_MS:g} ms per step on an H100: not measured "
                        "(no CUDA device in this run)")
+    if parameters:
+        counts = "; ".join(f"{p} {causal:,} causal, {window:,} window (published TCJA)"
+                           for p, (causal, window) in parameters.items())
+        lines += ["", f"Parameters: {counts}."]
     lines += ["", "Targets:", *targets]
     return "\n".join(lines)

@@ -215,9 +215,10 @@ def run(args: argparse.Namespace) -> int:
         f"Target on {'GPU' if gpu else 'CPU'}: {verdict}. What the engine adds around the "
         f"model step (bin_to_prediction − step, medians): {overhead:.2f} ms per bin; the rest "
         f"is the network itself (see the model benchmark).",
-        "" if gpu else "GPU figures (`paper` preset, targets real-time factor ≥ 20 and p99 ≤ "
-        "2 ms on an H100) are in the next section, written by "
-        "`live-snn bench pipeline --device cuda --write-docs` on a machine with one.",
+        "" if gpu else "GPU (H100, `paper` preset, targets real-time factor ≥ 20 and p99 ≤ "
+        "2 ms): **unmeasured** — no GPU on the machine these figures come from; "
+        "`live-snn bench pipeline --device cuda --write-docs` on one writes its figures in a "
+        "section of their own.",
         "",
         "Stages: event_to_bin = the bin's newest events enter the binner → the bin is closed "
         "(a replay feeds the binner one bin's worth of events at a time; live, it is measured "

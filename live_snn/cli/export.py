@@ -8,7 +8,7 @@ import argparse
 import math
 from pathlib import Path
 
-from live_snn.errors import LiveSnnError
+from live_snn.cli.run import add_engine_arguments, engine_config_from_args
 
 
 def seconds(text: str) -> float:
@@ -42,8 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "state at --from equals that of uninterrupted playback.",
     )
     parser.add_argument("source", metavar="SOURCE", help="a recording, e.g. session.aedat4")
-    parser.add_argument("--model", metavar="CKPT",
-                        help="checkpoint (.safetensors); default: the bundled model")
+    add_engine_arguments(parser, live=False)
     parser.add_argument("--video", type=Path, metavar="OUT.mp4",
                         help="annotated video (.mp4, .m4v, .mov, .mkv or .avi)")
     parser.add_argument("--data", type=Path, metavar="OUT.npz", help="per-step data")
@@ -58,18 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--view", choices=("model", "sensor"), default="model",
                         help="draw the events as the model saw them (default) or at sensor "
                              "resolution")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
-    parser.add_argument("--smoothing", choices=("ema", "mean"), default="ema")
-    parser.add_argument("--tau", type=float, default=5.0, metavar="STEPS",
-                        help="EMA time constant in steps (default 5)")
-    parser.add_argument("--mean-window", type=int, default=10, metavar="N",
-                        help="steps averaged by --smoothing mean (default 10)")
-    parser.add_argument("--onset-steps", type=int, default=3, metavar="M",
-                        help="steps a new label must hold before its onset (default 3)")
-    parser.add_argument("--uncertain-below", type=float, default=0.0, metavar="P",
-                        help="confidence under P is reported as uncertain (default 0: never)")
-    parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
-                        help="reset the model state after MS ms without events")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -77,22 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from live_snn.engine.engine import EngineConfig
     from live_snn.export.exporter import ExportConfig, export
 
-    try:
-        engine = EngineConfig(
-            device=args.device,
-            speed=None,
-            smoothing=args.smoothing,
-            ema_tau_steps=args.tau,
-            mean_window=args.mean_window,
-            onset_steps=args.onset_steps,
-            uncertain_below=args.uncertain_below,
-            reset_on_silence_ms=args.reset_on_silence,
-        )
-    except ValueError as exc:
-        raise LiveSnnError(str(exc)) from None
     config = ExportConfig(
         source=args.source,
         model=args.model,
@@ -103,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         playback_speed=args.playback_speed,
         gate_layer=args.gate_layer,
         view=args.view,
-        engine=engine,
+        engine=engine_config_from_args(args, speed=None),
         progress=not args.no_progress,
     )
     result = export(config)

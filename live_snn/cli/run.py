@@ -29,8 +29,9 @@ def parse_speed(text: str) -> float | None:
     return speed
 
 
-def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs the engine (run, record --predictions)."""
+def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) -> None:
+    """Options shared by the commands that run the engine (run, gui, export); ``live``
+    adds the backpressure options, which only matter for live sources."""
     parser.add_argument("--model", metavar="CKPT",
                         help="checkpoint (.safetensors); default: the bundled model")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
@@ -43,35 +44,49 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                         help="steps a new label must hold before its onset (default 3)")
     parser.add_argument("--uncertain-below", type=float, default=0.0, metavar="P",
                         help="confidence under P is reported as uncertain (default 0: never)")
-    parser.add_argument("--backpressure", choices=("skip-oldest", "process-all"),
-                        default="skip-oldest",
-                        help="live sources falling behind: skip the oldest bins (default) or "
-                             "process all and report the lag")
-    parser.add_argument("--max-pending", type=int, default=4, metavar="BINS",
-                        help="closed bins allowed to wait for the model (default 4)")
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
+    if live:
+        parser.add_argument("--backpressure", choices=("skip-oldest", "process-all"),
+                            default="skip-oldest",
+                            help="live sources falling behind: skip the oldest bins (default) "
+                                 "or process all and report the lag")
+        parser.add_argument("--max-pending", type=int, default=4, metavar="BINS",
+                            help="closed bins allowed to wait for the model (default 4)")
+
+
+# EngineConfig names a bad value by its field; the user typed the option.
+_OPTION_OF_FIELD = {
+    "ema_tau_steps": "--tau", "mean_window": "--mean-window", "onset_steps": "--onset-steps",
+    "uncertain_below": "--uncertain-below", "max_pending_bins": "--max-pending",
+    "reset_on_silence_ms": "--reset-on-silence",
+}
 
 
 def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
     from live_snn.engine.engine import EngineConfig
 
+    options = dict(
+        device=args.device,
+        speed=speed,
+        smoothing=args.smoothing,
+        ema_tau_steps=args.tau,
+        mean_window=args.mean_window,
+        onset_steps=args.onset_steps,
+        uncertain_below=args.uncertain_below,
+        reset_on_silence_ms=args.reset_on_silence,
+        record_taps=bool(getattr(args, "taps", False)),
+    )
+    if hasattr(args, "backpressure"):
+        options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending)
     try:
-        return EngineConfig(
-            device=args.device,
-            speed=speed,
-            smoothing=args.smoothing,
-            ema_tau_steps=args.tau,
-            mean_window=args.mean_window,
-            onset_steps=args.onset_steps,
-            uncertain_below=args.uncertain_below,
-            backpressure=args.backpressure,
-            max_pending_bins=args.max_pending,
-            reset_on_silence_ms=args.reset_on_silence,
-            record_taps=bool(getattr(args, "taps", False)),
-        )
+        return EngineConfig(**options)
     except ValueError as exc:
-        raise LiveSnnError(str(exc)) from None
+        message = str(exc)
+        field = message.split(" ", 1)[0]
+        if field in _OPTION_OF_FIELD:
+            message = _OPTION_OF_FIELD[field] + message[len(field):]
+        raise LiveSnnError(message) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -107,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.duration is not None and args.duration <= 0:
         raise LiveSnnError(f"--duration must be positive, got {args.duration}")
+    # Before a camera is opened or a model loaded, and not only once the run is over.
+    for option, path in (("--jsonl", args.jsonl), ("--summary-json", args.summary_json)):
+        if path is not None:
+            check_output_path(path, option)
     if args.threads is not None:
         if args.threads < 1:
             raise LiveSnnError(f"--threads must be >= 1, got {args.threads}")
@@ -157,6 +176,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"live-snn run: ended early: {stats.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def check_output_path(path: Path, option: str) -> None:
+    """A file ``path`` could be created: not a folder, in a folder that exists."""
+    if path.is_dir():
+        raise LiveSnnError(f"{option} {path}: it is a folder, expected a file name")
+    if not path.parent.is_dir():
+        raise LiveSnnError(f"{option} {path}: folder {path.parent} does not exist")
 
 
 def describe_session(info) -> str:

@@ -533,6 +533,8 @@ class Engine:
                     self._feed = self._open_live_feed()
                 # Paused or not, a live source keeps arriving: bin it and apply the policy.
                 end = self._feed.poll(0.02)
+                # The source delivered these events, so they count in events_in too.
+                self.counters.add_events(self._feed.dropped_events)
                 self.counters.drop("ingest_overflow", self._feed.dropped_events)
                 self._feed.dropped_events = 0
                 if end is not None:
@@ -626,10 +628,21 @@ class Engine:
         if error is not None:
             self._emit_status(EngineEvent("stream_dropped", str(error)))
             dropped = isinstance(error, StreamDroppedError)
-            if dropped and self._reconnectable and self._reconnect(error):
-                return
+            if dropped and self._reconnectable:
+                self._run_pending()
+                if self._reconnect(error):
+                    return
             self._source_error = self._source_error or error
         self._feed.finish()
+
+    def _run_pending(self) -> None:
+        """Step the bins that closed before the stream dropped now, rather than after the
+        reconnection attempts (a paused engine keeps them waiting, as any bin)."""
+        while self._mode == "running" and not self._stop_requested:
+            closed = self._feed.next_bin()
+            if closed is None:
+                return
+            self._process(closed, emit=True)
 
     def _reconnect(self, error: BaseException) -> bool:
         """Bounded retries with a doubling delay; True once the stream is back (or a stop

@@ -188,6 +188,12 @@ class LiveReader:
             return 1.0
         return min(1.0, max(0.0, (newest_t - t_old) / 1e6 / (newest_wall - wall_old)))
 
+    def take_dropped_events(self) -> int:
+        """Events dropped since the last call (the reader thread adds to the count)."""
+        with self._cond:
+            dropped, self.dropped_events = self.dropped_events, 0
+        return dropped
+
     @property
     def queued(self) -> int:
         return len(self._items)

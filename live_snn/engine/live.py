@@ -25,8 +25,6 @@ from live_snn.events import EventBatch, Resolution
 
 
 class LiveFeed:
-    live = True
-
     def __init__(
         self,
         source,
@@ -98,8 +96,7 @@ class LiveFeed:
                     break
                 self._on_batch(item[0])
                 self._backlog.append(item)
-            self.dropped_events += reader.dropped_events
-            reader.dropped_events = 0
+            self.dropped_events += reader.take_dropped_events()
         self._fill()
         in_flight = bool(self._backlog) or self._frames is not None
         if not in_flight and self._stream_end is None and reader is not None and not reader.queued:

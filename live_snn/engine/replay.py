@@ -15,8 +15,6 @@ from live_snn.events import EventBatch
 
 
 class ReplayFeed:
-    live = False
-
     def __init__(
         self,
         source,

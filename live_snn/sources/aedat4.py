@@ -31,6 +31,7 @@ from live_snn.events import EVENT_DTYPE, EventBatch, Resolution
 from live_snn.sources._aedat4_worker import KIND_ERROR, KIND_EVENTS, KIND_META
 from live_snn.sources.aedat4_format import Aedat4Header, read_aedat4_header
 from live_snn.sources.base import SeekableSource
+from live_snn.sources.dvs_gesture import labels_path_for, read_gesture_labels
 
 # Time windows adapt so that one answer holds about this many events.
 TARGET_BATCH_EVENTS = 50_000
@@ -44,6 +45,9 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 class Aedat4Source(SeekableSource):
     """Events of an AEDAT4 file; frames, IMU and triggers in the file are ignored.
+
+    A DVS128-Gesture-style ``NAME_labels.csv`` beside ``NAME.aedat4`` (what ``live-snn
+    simulate`` writes, and the bundled demo recordings carry) becomes ``labels``.
 
     ``camera_name``, ``streams`` (``{"events", "frames", "imu", "triggers"} -> bool``) and
     ``stream_names`` describe the file. Iteration continues from the current position;
@@ -94,7 +98,14 @@ class Aedat4Source(SeekableSource):
         self.stream_names: list[str] = meta["stream_names"]
         self.start_us = int(meta["start_us"]) if meta["start_us"] is not None else 0
         self.end_us = int(meta["end_us"]) if meta["end_us"] is not None else -1
-        self.description = f"{self.path.name} ({self.camera_name}, {self.resolution})"
+        labels_file = labels_path_for(self.path)
+        try:
+            self.labels = read_gesture_labels(labels_file) if labels_file.is_file() else None
+        except BaseException:
+            self.close()
+            raise
+        self.description = (f"{self.path.name} ({self.camera_name}, {self.resolution}"
+                            + (", labelled)" if self.labels is not None else ")"))
         self._cursor = self.start_us
         self._window_us = FIRST_WINDOW_US
         if start_us is not None:

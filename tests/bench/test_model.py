@@ -25,6 +25,7 @@ def test_bench_runs_both_paths_side_by_side(capsys):
     out = capsys.readouterr().out
     assert "| nmnist | cpu | 1 |" in out and "| nmnist | cpu | 2 |" in out
     assert "window re-run (T = 5)" in out
+    assert "Parameters: nmnist " in out and " window (published TCJA)." in out
     assert "step ≥ 10× cheaper than the T = 5 window re-run, nmnist batch 1 on cpu" in out
     row = next(line for line in out.splitlines() if line.startswith("| nmnist | cpu | 1 |"))
     step_ms, window_ms, ratio = (cell.strip() for cell in row.split("|")[4:7])
@@ -45,7 +46,9 @@ def test_render_reports_cuda_paths_and_the_h100_target():
         bench_model.Row("paper", "cuda", 1, "step, CUDA graph", 0.6),
         bench_model.Row("paper", "cuda", 1, "step, torch.compile", None, "failed: boom"),
     ]
-    text = bench_model.render(rows, args, gpu_name="NVIDIA H100 80GB HBM3", malloc_kept=True)
+    text = bench_model.render(rows, args, gpu_name="NVIDIA H100 80GB HBM3", malloc_kept=True,
+                              parameters=bench_model.parameter_counts(["paper"], 20))
+    assert "Parameters: paper 1,829,408 causal, 1,832,576 window (published TCJA)." in text
     assert "| step, default malloc | step, 2 threads |" in text
     assert "| paper | cpu | 1 | 40.00 | 900.00 | 22.5× | 40.00 | 80.00 | 55.00 |" in text
     assert "| paper | cuda | 1 | 2.50 | 30.00 | 12.0× | 2.50 | - | - |" in text

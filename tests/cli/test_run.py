@@ -100,6 +100,32 @@ def test_run_rejects_a_bad_speed(capsys):
     assert "speed must be a number or 'max'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", ["--summary-json", "--jsonl"])
+def test_an_output_in_a_missing_folder_fails_before_the_run(recording, checkpoint, tmp_path,
+                                                            capsys, option):
+    jsonl = tmp_path / "p.jsonl"
+    bad = tmp_path / "missing" / "out.json"
+    argv = ["run", str(recording[0]), "--model", str(checkpoint), "--device", "cpu",
+            "--speed", "max", "--quiet", option, str(bad)]
+    if option != "--jsonl":
+        argv += ["--jsonl", str(jsonl)]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert f"{option} {bad}: folder {bad.parent} does not exist" in err
+    assert not jsonl.exists() and "state:" not in out  # nothing was run
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tau", "0"], "--tau must be >= 1 step"),
+    (["--max-pending", "0"], "--max-pending must be >= 1"),
+    (["--reset-on-silence", "-5"], "--reset-on-silence must be > 0"),
+])
+def test_bad_engine_options_are_named_as_typed(capsys, argv, message):
+    assert main(["run", "x.aedat4", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_ctrl_c_ends_cleanly_with_the_summary(recording, checkpoint, tmp_path):
     import signal
     import subprocess
@@ -111,6 +137,8 @@ def test_ctrl_c_ends_cleanly_with_the_summary(recording, checkpoint, tmp_path):
         [sys.executable, "-m", "live_snn", "run", str(recording[0]), "--model", str(checkpoint),
          "--device", "cpu", "--speed", "0.1", "--threads", "1", "--jsonl", str(jsonl)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job starts with SIGINT ignored; Ctrl-C must reach the child.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60

@@ -287,6 +287,39 @@ def test_backpressure_skips_oldest_bins_and_counts_them(gesture_events, causal_c
     assert s.events_dropped["skipped_bins"] == len(gesture_events) - sum(p.events for p in preds)
 
 
+class Flood(EventSource):
+    """A live source that delivers a real recording in 1 ms batches as fast as it can, far
+    faster than real time, as a network stream of a file can."""
+
+    is_live = True
+
+    def __init__(self, events: EventBatch):
+        self.events = events
+        self.resolution = events.resolution
+        self.description = "flood"
+
+    def __iter__(self):
+        t = self.events.t
+        bounds = np.searchsorted(t, np.arange(int(t[0]), int(t[-1]) + 1001, 1000))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            yield EventBatch(self.events.events[lo:hi], self.resolution)
+
+    def close(self) -> None:
+        pass
+
+
+def test_events_dropped_before_binning_are_counted_as_delivered(gesture_events, causal_ckpt,
+                                                               monkeypatch):
+    slow_steps(monkeypatch, 0.02)
+    run = Run(Flood(gesture_events), causal_ckpt,
+              cpu(record_taps=False, live_queue_batches=4, live_silence_margin_ms=None)).finish()
+    s = run.stats
+    assert s.events_dropped.get("ingest_overflow", 0) > 0, "the reader's queue must overflow"
+    assert s.events_in == len(gesture_events)
+    # every delivered event is either in a predicted bin or dropped for a stated reason
+    assert sum(p.events for p in run.predictions) + s.events_dropped_total == s.events_in
+
+
 def test_backpressure_process_all_reports_growing_lag(gesture_events, causal_ckpt, monkeypatch):
     slow_steps(monkeypatch, 0.015)
     run = Run(LivePaced(gesture_events), causal_ckpt,

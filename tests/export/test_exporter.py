@@ -315,6 +315,7 @@ def test_an_unwritable_data_path_is_named_too(tmp_path, monkeypatch, gesture_rec
     (["--data", "{tmp}/x.npz", "--gate-layer", "nope"], r"no attention layer 'nope'.*blocks"),
     (["--video", "{tmp}/x.gif"], r"unknown container '\.gif'"),
     (["--data", "{tmp}/x.csv"], "must end in .npz"),
+    (["--data", "{tmp}/x.npz", "--tau", "0.5"], "--tau must be >= 1 step"),
 ])
 def test_bad_requests_get_a_specific_error(tmp_path, capsys, gesture_recording, export_ckpt,
                                            argv, message):

@@ -207,6 +207,23 @@ def test_not_a_file(tmp_path):
         Aedat4Source(empty)
 
 
+def test_labels_csv_beside_the_file_become_the_label_track(recordings_dir, tmp_path):
+    recording = shutil.copy(recordings_dir / "dvsgesture_sample_01.aedat4", tmp_path / "s.aedat4")
+    with Aedat4Source(recording) as source:
+        assert source.labels is None and "labelled" not in source.description
+    (tmp_path / "s_labels.csv").write_text(
+        "class,startTime_usec,endTime_usec\n3,1100000,1600000\n11,1700000,2400000\n")
+    with Aedat4Source(recording) as source:
+        assert [(s.label, s.start_us, s.end_us) for s in source.labels.segments] == [
+            (2, 1_100_000, 1_600_000), (10, 1_700_000, 2_400_000)]
+        assert "labelled" in source.description
+        np.testing.assert_array_equal(source.labels.label_at(np.array([1_000_000, 1_200_000])),
+                                      [-1, 2])
+    (tmp_path / "s_labels.csv").write_text("class,startTime_usec,endTime_usec\n12,0,10\n")
+    with pytest.raises(CorruptFileError, match=r"s_labels\.csv, line 2: class 12"):
+        Aedat4Source(recording)
+
+
 def test_close_is_idempotent_and_stops_the_decoder(recordings_dir):
     source = Aedat4Source(recordings_dir / "dvsgesture_sample_03.aedat4")
     process = source._process
