@@ -25,7 +25,7 @@ model=${2:-live_snn/assets/default_lite.safetensors}
 if [ ! -f "$model" ]; then
     # No bundled model yet: random weights scaled so every layer fires exercise every panel.
     model="$WORK/random_lite.safetensors"
-    "$PYTHON" -c 'import sys; from live_snn_ui.demo_model import write_active_random_checkpoint as w; w(sys.argv[1])' "$model"
+    "$PYTHON" -c 'import sys; from live_snn.bench.active_model import write_active_random_checkpoint as w; w(sys.argv[1])' "$model"
 fi
 
 shot="$WORK/gui.png"

@@ -72,7 +72,7 @@ class AttentionPanel(Panel):
         self.sort_box.setToolTip("Sort the channels by their mean gate over the window")
         self.add_header_widget(self.sort_box)
 
-        self._caption = flexible_label("no attention layers in this model", dim=True)
+        self._caption = flexible_label("no model running yet", dim=True)
 
         self.canvas = make_canvas()
         self.heatmap_plot = hp = style_plot(self.canvas.addPlot(row=0, col=0),

@@ -248,17 +248,19 @@ class EngineBridge(QObject):
         self._mode = "paused"
         self._set_state("paused")
 
-    def seek(self, t_us: int) -> None:
+    def seek(self, t_us: int) -> bool:
+        """Whether the engine took the seek (an error goes to the banner)."""
         engine = self._running_engine()
         if engine is None:
-            return
+            return False
         try:
             engine.seek(int(t_us))
         except LiveSnnError as exc:
             self.errorRaised.emit(describe_error(exc))
-            return
+            return False
         self._seeks_pending += 1
         self._set_state(self._mode)  # a seek from the end of a recording: no longer finished
+        return True
 
     def reset(self) -> None:
         engine = self._running_engine()

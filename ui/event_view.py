@@ -12,6 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsRectItem,
+    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -75,6 +76,13 @@ class EventView(Panel):
         self._image_rgb = np.zeros((1, 1, 3), dtype=np.uint8)
 
         self._info = flexible_label("no source", dim=True)
+        legend = QLabel(
+            f"<span style='color:{hex_color(ON_EVENT_RGB)}'>■</span>&nbsp;ON &nbsp; "
+            f"<span style='color:{hex_color(OFF_EVENT_RGB)}'>■</span>&nbsp;OFF"
+        )
+        legend.setTextFormat(Qt.TextFormat.RichText)
+        legend.setToolTip("ON: brightness went up (p = 1) · OFF: it went down (p = 0)")
+        self.add_header_widget(legend)
         self.decay_box = QCheckBox("trail")
         self.decay_box.setToolTip("Keep a short decaying trail of the previous bins")
         self.decay_ms = QSpinBox()
@@ -146,8 +154,9 @@ class EventView(Panel):
         self._set_rgb(np.zeros((height, width, 3), dtype=np.uint8), sensor=True)
 
     def set_info(self, text: str) -> None:
-        """The line under the image: the mapping caption, then ``text``."""
-        self._info.setText(f"{self._caption} · {text}" if self._caption else text)
+        """The lines under the image: the mapping caption, then ``text`` on a line of its own
+        (together they do not fit the panel's width for a cropped, downscaled sensor)."""
+        self._info.setText(f"{self._caption}\n{text}" if self._caption else text)
 
     # -- frames --------------------------------------------------------------------------
     def decay_tau_ms(self) -> float:

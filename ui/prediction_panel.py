@@ -26,6 +26,7 @@ from .theme import (
 )
 
 _LABEL_POINT_SIZES = (24, 20, 17, 14)
+NOTHING_OPEN = "open a source from the Open menu"
 _SMOOTHED_HEIGHT = 0.72
 _RAW_HEIGHT = 0.22
 
@@ -51,7 +52,7 @@ class PredictionPanel(Panel):
         self.label.setFont(font)
         self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.label.setMinimumHeight(44)
-        self.detail = flexible_label("open a recording, a camera, a stream or the simulator")
+        self.detail = flexible_label(NOTHING_OPEN)
         self.detail.setFont(QFont("DejaVu Sans", 11))
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.body.addWidget(self.label)
@@ -103,7 +104,7 @@ class PredictionPanel(Panel):
         self.label.setText("—")
         self._set_label_style(f"color: {hex_color(DIM_TEXT_RGB)};")
         self.detail.setText("waiting for the first step" if k else
-                            "open a recording, a camera, a stream or the simulator")
+                            NOTHING_OPEN)
         self._step_label.setText("")
 
     def show_step(

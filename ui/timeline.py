@@ -5,6 +5,7 @@ selects it (``binClicked``)."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +43,11 @@ def strip_colors(
         grey = np.asarray(UNCERTAIN_RGB, dtype=np.float32)
         out[dim] = (0.3 * out[dim].astype(np.float32) + 0.7 * grey).astype(np.uint8)
     return out
+
+
+def _unbroken(name: str) -> str:
+    """A class name for the legend that wraps between chips, never inside a name."""
+    return html.escape(name).replace(" ", "&nbsp;").replace("-", "\u2011")
 
 
 class TimelineView(Panel):
@@ -90,7 +96,7 @@ class TimelineView(Panel):
         self.class_names = tuple(names)
         self._colors = class_colors(len(self.class_names))
         chips = [
-            f"<span style='color:{hex_color(c)}'>■</span>&nbsp;{name}"
+            f"<span style='color:{hex_color(c)}'>■</span>&nbsp;{_unbroken(name)}"
             for name, c in zip(self.class_names, self._colors, strict=True)
         ]
         chips.append(f"<span style='color:{hex_color(UNCERTAIN_RGB)}'>■</span>&nbsp;uncertain")

@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self._last_drawn: dict[str, float] = {}  # slow panel -> perf_counter() of its redraw
         self._stale: set[str] = set()            # slow panels behind the newest step
         self._dirty = False
+        self._seek_target_us: int | None = None  # shown as the time until a step arrives
         self.setWindowTitle("live_snn")
 
         self.controls = Controls(self)
@@ -167,7 +168,11 @@ class MainWindow(QMainWindow):
     def seek(self, t_us: int) -> None:
         self.selected_bin = None
         self._drawn_bin = None
-        self.bridge.seek(t_us)
+        if self.bridge.seek(t_us):
+            # Paused, nothing arrives until Play or Step: the slider and time say where
+            # the next step starts instead of the step before the seek.
+            self._seek_target_us = int(t_us)
+            self.controls.set_time(self._seek_target_us)
 
     # ------------------------------------------------------------------ bridge signals
     def _on_source(self, description: str) -> None:
@@ -179,13 +184,14 @@ class MainWindow(QMainWindow):
         self._stale.clear()
         self.selected_bin = None
         self._drawn_bin = None
+        self._seek_target_us = None
         model = os.path.basename(session.model_path) if session.model_path else \
             session.model_sha256[:12]
         self.setWindowTitle(f"live_snn — {session.source_description} — {model}")
         mapping = session.mapping
         caption = f"{session.sensor} sensor → model {mapping.model}"
         if not mapping.is_full_sensor:
-            caption += f" from the {mapping.width}×{mapping.height} box"
+            caption += f" from the dashed {mapping.width}×{mapping.height} box"
         if mapping.factor > 1:
             caption += f" (÷{mapping.factor})"
         self.event_view.set_geometry(
@@ -217,6 +223,8 @@ class MainWindow(QMainWindow):
             self.status.clearMessage()
 
     def _on_steps(self, count: int) -> None:
+        if count:
+            self._seek_target_us = None
         if count or self._dirty:
             self.refresh()
         elif self._stale:
@@ -278,7 +286,9 @@ class MainWindow(QMainWindow):
                 self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
         self._draw_activity(focus)
         latest = history.step(history.latest_bin) if history.latest_bin != focus else record
-        if latest is not None:
+        if self._seek_target_us is not None:
+            self.controls.set_time(self._seek_target_us)
+        elif latest is not None:
             self.controls.set_time(latest.t_end_us)
 
     def _draw_timeline(self) -> None:

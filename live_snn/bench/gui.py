@@ -105,7 +105,7 @@ def _model_path(requested: Path | None, workdir: Path) -> tuple[Path, str]:
         return requested, requested.name
     if DEFAULT_MODEL_PATH.is_file():
         return DEFAULT_MODEL_PATH, f"bundled {DEFAULT_MODEL_PATH.name}"
-    from live_snn_ui.demo_model import write_active_random_checkpoint
+    from live_snn.bench.active_model import write_active_random_checkpoint
 
     path = write_active_random_checkpoint(workdir / "random_lite.safetensors", dt_us=10_000)
     return path, ("lite preset with random weights scaled so every layer fires (no bundled "

@@ -69,7 +69,7 @@ def gui_checkpoint(tmp_path_factory) -> Path:
     """A small random-weights model (32x32 input, 16 channels, 3 blocks, T = 8) for 128x128
     recordings in 20 ms bins, scaled so that every layer fires: fast, and every panel has
     something to show. The bundled trained model is not needed to test the window."""
-    from live_snn_ui.demo_model import write_active_random_checkpoint
+    from live_snn.bench.active_model import write_active_random_checkpoint
 
     path = tmp_path_factory.mktemp("gui-model") / "tiny_active.safetensors"
     return write_active_random_checkpoint(path, input_size=(32, 32), channels=16, hidden=64,

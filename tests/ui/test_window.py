@@ -114,6 +114,57 @@ def test_single_step_advances_exactly_one_bin(make_window, qtbot, recording, gui
     assert "reset" in window.status.currentMessage()
 
 
+def test_space_plays_and_pauses_and_home_goes_back_to_the_start(
+        make_window, qtbot, recording, gui_checkpoint):
+    window = make_window()
+    open_session(window, qtbot, recording, gui_checkpoint, autoplay=False)
+    history, controls = window.bridge.history, window.controls
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Space)            # play
+    assert window.bridge.state == "running"
+    qtbot.waitUntil(lambda: (history.latest_bin or 0) >= 5, timeout=TIMEOUT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)            # pause
+    assert window.bridge.state == "paused"
+    qtbot.wait(300)
+    stopped_at = history.latest_bin
+    qtbot.wait(300)
+    assert history.latest_bin == stopped_at and stopped_at >= 5
+    assert controls.seek_slider.value() > 0
+    qtbot.keyClick(window, Qt.Key.Key_Home)             # back to the start, still paused
+    assert window.bridge.state == "paused"
+    assert controls.seek_slider.value() == 0 and controls.time_label.text().startswith("0.000 s")
+    qtbot.wait(300)                                     # the redraws keep the target time
+    assert controls.time_label.text().startswith("0.000 s")
+    qtbot.keyClick(window, Qt.Key.Key_Right)            # the next step is the first bin
+    qtbot.waitUntil(lambda: history.latest_bin == 0, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.prediction_panel.caption().startswith("bin 0 "))
+    assert controls.time_label.text().startswith("0.020 s")
+
+
+def test_a_labelled_recording_shows_its_ground_truth_under_the_predictions(
+        make_window, qtbot, recording, gui_checkpoint, tmp_path):
+    import shutil
+
+    copy = Path(shutil.copy(recording, tmp_path / "labelled.aedat4"))
+    (tmp_path / "labelled_labels.csv").write_text(   # class 4 (index 3) from 0.2 s to 1.0 s
+        "class,startTime_usec,endTime_usec\n4,1200000,2000000\n")
+    window = make_window()
+    open_session(window, qtbot, copy, gui_checkpoint)
+    assert window.session.has_labels
+    wait_until_finished(window, qtbot)
+    history, session = window.bridge.history, window.session
+    qtbot.waitUntil(lambda: window.timeline.truth_labels() is not None
+                    and len(window.timeline.truth_labels()) == session.num_bins, timeout=2_000)
+    truth = window.timeline.truth_labels()
+    centres = (history.column("t_start") + history.column("t_end")) // 2
+    np.testing.assert_array_equal(truth, np.where((centres >= 1_200_000) & (centres < 2_000_000),
+                                                  3, -1))
+    labelled = int(np.flatnonzero(truth == 3)[0])
+    window.select_step(labelled)
+    assert "truth" in window.prediction_panel.detail.text()
+    assert session.class_names[3] in window.prediction_panel.detail.text()
+
+
 def test_seek_then_play_gives_the_same_predictions(make_window, qtbot, recording, gui_checkpoint):
     window = make_window(snapshot_every=16)
     open_session(window, qtbot, recording, gui_checkpoint)
@@ -209,7 +260,7 @@ def test_speed_change_applies_to_the_running_replay(make_window, qtbot, recordin
 
 def test_loading_a_model_restarts_the_session_and_a_bad_one_changes_nothing(
         make_window, qtbot, recording, gui_checkpoint, tmp_path):
-    from live_snn_ui.demo_model import write_active_random_checkpoint
+    from live_snn.bench.active_model import write_active_random_checkpoint
 
     window = make_window()
     open_session(window, qtbot, recording, gui_checkpoint, autoplay=False)

@@ -1,5 +1,5 @@
-"""A random-weights lite checkpoint whose every layer fires, for tests, the screenshot check
-and the GUI benchmark while no trained model is bundled.
+"""A random-weights lite checkpoint whose every layer fires, for the GUI tests, the screenshot
+check and the GUI benchmark while no trained model is bundled.
 
 Random weights alone leave the deeper layers silent (the attention gates then sit at exactly
 0.5 and the class scores at 0), which would exercise nothing; scaling the BatchNorm affine
