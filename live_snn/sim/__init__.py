@@ -5,8 +5,9 @@ The live virtual camera built on it is :class:`live_snn.sources.sim.SimulatorSou
 (``sim:`` spec); serving it over the network is :mod:`live_snn.sim.serve`.
 """
 
+from live_snn.labels import read_labels_csv, write_labels_csv
 from live_snn.sim.config import SimConfig
-from live_snn.sim.recording import read_labels_csv, write_aedat4, write_labels_csv, write_session
+from live_snn.sim.recording import write_aedat4, write_session
 from live_snn.sim.simulator import GestureSimulator, SimSession, SimStream
 
 __all__ = [

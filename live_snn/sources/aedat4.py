@@ -28,10 +28,10 @@ import numpy as np
 
 from live_snn.errors import CorruptFileError, SourceError
 from live_snn.events import EVENT_DTYPE, EventBatch, Resolution
+from live_snn.labels import labels_path_for, read_labels_csv
 from live_snn.sources._aedat4_worker import KIND_ERROR, KIND_EVENTS, KIND_META
 from live_snn.sources.aedat4_format import Aedat4Header, read_aedat4_header
 from live_snn.sources.base import SeekableSource
-from live_snn.sources.dvs_gesture import labels_path_for, read_gesture_labels
 
 # Time windows adapt so that one answer holds about this many events.
 TARGET_BATCH_EVENTS = 50_000
@@ -100,7 +100,7 @@ class Aedat4Source(SeekableSource):
         self.end_us = int(meta["end_us"]) if meta["end_us"] is not None else -1
         labels_file = labels_path_for(self.path)
         try:
-            self.labels = read_gesture_labels(labels_file) if labels_file.is_file() else None
+            self.labels = read_labels_csv(labels_file) if labels_file.is_file() else None
         except BaseException:
             self.close()
             raise

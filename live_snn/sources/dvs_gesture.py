@@ -18,7 +18,8 @@ import numpy as np
 
 from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.errors import CorruptFileError, SourceError
-from live_snn.events import EventBatch, LabelSegment, LabelTrack, Resolution
+from live_snn.events import EventBatch, LabelTrack, Resolution
+from live_snn.labels import labels_path_for, read_labels_csv
 from live_snn.sources.memory import MemorySource
 
 DVS128_RESOLUTION = Resolution(128, 128)
@@ -134,46 +135,6 @@ def _decode_polarity(
     return EventBatch.from_arrays(t, x, y, p, DVS128_RESOLUTION)
 
 
-def read_gesture_labels(path: str | Path) -> LabelTrack:
-    """``class,startTime_usec,endTime_usec`` rows (classes 1..11) -> 0-based LabelTrack."""
-    path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise SourceError(f"cannot read labels {path}: {exc.strerror or exc}") from exc
-    segments = []
-    for number, line in enumerate(lines, start=1):
-        fields = [f.strip() for f in line.split(",")]
-        if not line.strip() or (number == 1 and not fields[0].isdigit()):
-            continue  # blank line or the column-name row
-        try:
-            label, start, end = (int(f) for f in fields)
-        except ValueError:
-            raise CorruptFileError(
-                f"{path}, line {number}: expected 'class,startTime_usec,endTime_usec' "
-                f"integers, got {line!r}",
-                path=str(path),
-            ) from None
-        if not 1 <= label <= len(DVS_GESTURE_CLASSES):
-            raise CorruptFileError(
-                f"{path}, line {number}: class {label} is outside 1..{len(DVS_GESTURE_CLASSES)}",
-                path=str(path),
-            )
-        if end <= start:
-            raise CorruptFileError(
-                f"{path}, line {number}: segment ends ({end}) before it starts ({start})",
-                path=str(path),
-            )
-        segments.append(LabelSegment(label - 1, start, end))
-    return LabelTrack(tuple(segments), DVS_GESTURE_CLASSES)
-
-
-def labels_path_for(aedat_path: str | Path) -> Path:
-    """``user01_fluorescent.aedat`` -> ``user01_fluorescent_labels.csv`` beside it."""
-    aedat_path = Path(aedat_path)
-    return aedat_path.with_name(f"{aedat_path.stem}_labels.csv")
-
-
 class DvsGestureSource(MemorySource):
     """One DVS128 Gesture ``.aedat`` recording, with its labels when the CSV is beside it
     (or given), replayable and seekable."""
@@ -190,7 +151,7 @@ class DvsGestureSource(MemorySource):
             raise SourceError(f"no such AEDAT 3.1 file: {path}")
         events, header = read_aedat31(path)
         labels_file = Path(labels_path) if labels_path else labels_path_for(path)
-        labels = read_gesture_labels(labels_file) if labels_file.is_file() else None
+        labels = read_labels_csv(labels_file) if labels_file.is_file() else None
         sensor = _sensor_name(header)
         super().__init__(
             events,
@@ -236,7 +197,7 @@ class DvsGestureDataset:
         if not labels_file.is_file():
             raise SourceError(f"labels for {path.name} not found: expected {labels_file}")
         events, _ = read_aedat31(path)
-        return events, read_gesture_labels(labels_file)
+        return events, read_labels_csv(labels_file)
 
     def trials(self) -> Iterator[tuple[EventBatch, int]]:
         """Every labelled segment of every recording, in file order."""

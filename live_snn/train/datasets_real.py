@@ -38,7 +38,7 @@ def read_all_events(path: Path) -> tuple[EventBatch, object]:
 
 
 def sidecar_labels(path: Path):
-    from live_snn.sim.recording import read_labels_csv
+    from live_snn.labels import read_labels_csv
 
     csv_path = path.with_name(path.stem + "_labels.csv")
     return read_labels_csv(csv_path) if csv_path.is_file() else None

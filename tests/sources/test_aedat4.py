@@ -220,7 +220,7 @@ def test_labels_csv_beside_the_file_become_the_label_track(recordings_dir, tmp_p
         np.testing.assert_array_equal(source.labels.label_at(np.array([1_000_000, 1_200_000])),
                                       [-1, 2])
     (tmp_path / "s_labels.csv").write_text("class,startTime_usec,endTime_usec\n12,0,10\n")
-    with pytest.raises(CorruptFileError, match=r"s_labels\.csv, line 2: class 12"):
+    with pytest.raises(CorruptFileError, match=r"s_labels\.csv: line 2: class 12"):
         Aedat4Source(recording)
 
 

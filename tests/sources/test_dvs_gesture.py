@@ -6,12 +6,12 @@ from aedat31_writer import polarity_packet, special_packet, write_aedat31, write
 
 from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.errors import CorruptFileError, SourceError
+from live_snn.labels import read_labels_csv
 from live_snn.sources import open_source
 from live_snn.sources.dvs_gesture import (
     DvsGestureDataset,
     DvsGestureSource,
     read_aedat31,
-    read_gesture_labels,
 )
 
 
@@ -74,7 +74,7 @@ def test_not_an_aedat31_file(tmp_path):
 
 
 def test_labels_are_zero_based_with_names(tmp_path):
-    track = read_gesture_labels(write_labels(tmp_path / "l.csv", [(1, 10, 20), (11, 30, 40)]))
+    track = read_labels_csv(write_labels(tmp_path / "l.csv", [(1, 10, 20), (11, 30, 40)]))
     assert [(s.label, s.start_us, s.end_us) for s in track.segments] == [(0, 10, 20), (10, 30, 40)]
     assert track.class_names == DVS_GESTURE_CLASSES
     assert list(track.label_at(np.array([15, 25, 35]))) == [0, -1, 10]
@@ -82,13 +82,13 @@ def test_labels_are_zero_based_with_names(tmp_path):
 
 @pytest.mark.parametrize(
     ("row", "message"),
-    [("12,1,2", "class 12 is outside 1..11"), ("3,5,5", "ends"), ("a,b", "integers")],
+    [("12,1,2", "class 12 outside 1..11"), ("3,5,5", "ends"), ("a,b,c", "integers"), ("1,2", "2 fields")],
 )
 def test_bad_label_rows(tmp_path, row, message):
     path = tmp_path / "bad.csv"
     path.write_text(f"class,startTime_usec,endTime_usec\n1,0,10\n{row}\n")
-    with pytest.raises(CorruptFileError, match=rf"bad.csv, line 3: .*{message}"):
-        read_gesture_labels(path)
+    with pytest.raises(CorruptFileError, match=rf"bad.csv: line 3.*{message}"):
+        read_labels_csv(path)
 
 
 @pytest.fixture

@@ -69,6 +69,7 @@ def test_nmnist_samples_are_laid_into_streams(nmnist_dir):
 
 
 def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
+    (tmp_path / "data").mkdir()
     root = _gesture_folder(tmp_path / "data")
     out = tmp_path / "run"
     data = f"dvsgesture:{root}"
