@@ -48,6 +48,15 @@ def all_recordings(recordings_dir: Path) -> list[Path]:
     return sorted(recordings_dir.glob("*.aedat4"))
 
 
+@pytest.fixture(scope="session")
+def gesture_sample(recordings_dir: Path) -> Path:
+    """A real DVS128 Gesture trial (1.45 s, 128x128): the default real recording of tests."""
+    path = recordings_dir / "dvsgesture_sample_01.aedat4"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
 DV_STREAM_SERVER = REPO_ROOT / "tests" / "sources" / "dv_stream_server.py"
 
 

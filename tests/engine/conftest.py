@@ -57,11 +57,8 @@ def window_ckpt(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def gesture_path(recordings_dir: Path) -> Path:
-    path = recordings_dir / "dvsgesture_sample_01.aedat4"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
-    return path
+def gesture_path(gesture_sample: Path) -> Path:
+    return gesture_sample
 
 
 def read_all_events(path: Path) -> EventBatch:

@@ -35,8 +35,5 @@ def export_ckpt(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def gesture_recording(recordings_dir: Path) -> Path:
-    path = recordings_dir / "dvsgesture_sample_01.aedat4"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
-    return path
+def gesture_recording(gesture_sample: Path) -> Path:
+    return gesture_sample

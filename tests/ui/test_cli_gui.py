@@ -16,11 +16,8 @@ from live_snn_ui.screenshot_check import check_screenshot
 
 
 @pytest.fixture(scope="module")
-def recording(recordings_dir: Path) -> Path:
-    path = recordings_dir / "dvsgesture_sample_01.aedat4"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
-    return path
+def recording(gesture_sample: Path) -> Path:
+    return gesture_sample
 
 
 def test_screenshot_of_a_real_recording_is_not_blank(recording, gui_checkpoint, tmp_path):
