@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
+from .image_item import BlitImageItem
 from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, axis_font, hex_color, make_canvas, style_plot
 
@@ -35,7 +36,7 @@ class ActivityPanel(Panel):
                                             bottom="step (0 = newest)")
         hp.getViewBox().invertY(True)
         hp.getAxis("left").setStyle(tickFont=axis_font(9), tickLength=0)
-        self._heatmap = pg.ImageItem(axisOrder="row-major")
+        self._heatmap = BlitImageItem(axisOrder="row-major")
         self._heatmap.setOpts(nanPolicy="omit")
         hp.addItem(self._heatmap)
         self._colorbar = pg.ColorBarItem(

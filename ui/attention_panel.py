@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .history import ATTENTION_PARTS
+from .image_item import BlitImageItem
 from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, DIM_TEXT_RGB, TEXT_RGB, hex_color, make_canvas, style_plot
 
@@ -72,13 +73,13 @@ class AttentionPanel(Panel):
         self.sort_box.setToolTip("Sort the channels by their mean gate over the window")
         self.add_header_widget(self.sort_box)
 
-        self._caption = flexible_label("no model running yet", dim=True)
+        self._caption = flexible_label("no model running yet", dim=True, live=True)
 
         self.canvas = make_canvas()
         self.heatmap_plot = hp = style_plot(self.canvas.addPlot(row=0, col=0),
                                             left="channel", bottom="step (0 = newest)")
         hp.getViewBox().invertY(True)
-        self._heatmap = pg.ImageItem(axisOrder="row-major")
+        self._heatmap = BlitImageItem(axisOrder="row-major")
         self._heatmap.setOpts(nanPolicy="omit")
         hp.addItem(self._heatmap)
         self._colorbar = pg.ColorBarItem(

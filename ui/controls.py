@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .panel import LiveLabel
+
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.1×", 0.1), ("0.25×", 0.25), ("0.5×", 0.5), ("1×", 1.0), ("2×", 2.0), ("4×", 4.0),
     ("10×", 10.0), ("max", None),
@@ -97,7 +99,7 @@ class Controls(QToolBar):
         self.seek_slider.sliderReleased.connect(self._drag_finished)
         self.seek_slider.actionTriggered.connect(self._slider_action)
         self.addWidget(self.seek_slider)
-        self.time_label = QLabel("—")
+        self.time_label = LiveLabel("—")
         self.time_label.setMinimumWidth(150)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.addWidget(self.time_label)

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .panel import Panel, flexible_label
+from .image_item import BlitImageItem
+from .panel import Once, Panel, flexible_label
 from .theme import (
     CROP_RGB,
     DIM_TEXT_RGB,
@@ -34,24 +35,60 @@ from .theme import (
 _SATURATION_EVENTS = 1.0
 _OFF = np.asarray(OFF_EVENT_RGB, dtype=np.float32)
 _ON = np.asarray(ON_EVENT_RGB, dtype=np.float32)
+RATE_POINTS = 250      # most points drawn in the event-rate plot
 DEFAULT_TRAIL_MS = 50  # the optional trail (off at start: the view shows the current bin)
 
 
-def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS) -> np.ndarray:
+class EventRenderer:
     """``[2, H, W]`` counts (channel 0 = OFF, 1 = ON) -> ``uint8 [H, W, 3]`` RGB on black.
 
     Brightness follows the pixel's total count; the hue is the ON / OFF mix, so a pixel that
-    fired both ways shows between the two colours instead of washing out to white."""
-    counts = np.asarray(counts, dtype=np.float32)
-    if counts.ndim != 3 or counts.shape[0] != 2:
-        raise ValueError(f"event counts must have shape [2, H, W], got {counts.shape}")
-    off, on = counts[0], counts[1]
-    total = off + on
-    level = 1.0 - np.exp(-total / saturation)                               # [H, W] in [0, 1)
-    scale = np.divide(level, total, out=np.zeros_like(total), where=total > 0)
-    # Broadcasting, not tensordot: tensordot over the leading axis copies a transpose.
-    rgb = (off * scale)[..., None] * _OFF + (on * scale)[..., None] * _ON   # [H, W, 3]
-    return np.minimum(rgb, 255.0, out=rgb).astype(np.uint8)
+    fired both ways shows between the two colours instead of washing out to white.
+
+    The window renders a sensor-sized image at every redraw: the renderer keeps its scratch
+    and output arrays between calls (one set per image shape), so a redraw allocates nothing
+    and stays in cache. The returned image is that buffer: the next call overwrites it."""
+
+    def __init__(self, saturation: float = _SATURATION_EVENTS):
+        self.saturation = float(saturation)
+        self._buffers: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
+
+    def render(self, counts: np.ndarray) -> np.ndarray:
+        counts = np.asarray(counts)
+        if counts.ndim != 3 or counts.shape[0] != 2:
+            raise ValueError(f"event counts must have shape [2, H, W], got {counts.shape}")
+        shape = counts.shape[1:]
+        buffers = self._buffers.get(shape)
+        if buffers is None:
+            buffers = self._buffers[shape] = (
+                *(np.empty(shape, dtype=np.float32) for _ in range(4)),
+                np.empty((*shape, 3), dtype=np.uint8),
+            )
+        total, scale, off_part, on_part, rgb = buffers
+        off, on = counts[0], counts[1]
+        np.add(off, on, out=total, dtype=np.float32)
+        # scale = (1 - exp(-total / saturation)) / total, 0 where there is no event
+        np.multiply(total, np.float32(-1.0 / self.saturation), out=scale)
+        np.exp(scale, out=scale)
+        np.subtract(np.float32(1.0), scale, out=scale)
+        np.maximum(total, np.float32(1e-30), out=total)
+        np.divide(scale, total, out=scale)
+        np.multiply(off, scale, out=off_part, dtype=np.float32)
+        np.multiply(on, scale, out=on_part, dtype=np.float32)
+        # One colour channel at a time: [H, W] temporaries instead of [H, W, 3] ones.
+        channel = total
+        for c in range(3):
+            np.multiply(off_part, _OFF[c], out=channel)
+            np.multiply(on_part, _ON[c], out=scale)
+            channel += scale
+            np.minimum(channel, np.float32(255.0), out=channel)
+            np.copyto(rgb[..., c], channel, casting="unsafe")
+        return rgb
+
+
+def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS) -> np.ndarray:
+    """``[2, H, W]`` counts -> a new ``uint8 [H, W, 3]`` RGB image (see :class:`EventRenderer`)."""
+    return EventRenderer(saturation).render(counts)
 
 
 def _nice_ceiling(value: float) -> float:
@@ -73,9 +110,11 @@ class EventView(Panel):
         self._crop: tuple[int, int, int, int] | None = None
         self._accumulated: np.ndarray | None = None
         self._accumulated_is_sensor = True
+        self._renderer = EventRenderer()
         self._image_rgb = np.zeros((1, 1, 3), dtype=np.uint8)
+        self._once = Once()
 
-        self._info = flexible_label("no source", dim=True)
+        self._info = flexible_label("no source", dim=True, live=True)
         legend = QLabel(
             f"<span style='color:{hex_color(ON_EVENT_RGB)}'>■</span>&nbsp;ON &nbsp; "
             f"<span style='color:{hex_color(OFF_EVENT_RGB)}'>■</span>&nbsp;OFF"
@@ -101,8 +140,9 @@ class EventView(Panel):
         self._view.invertY(True)  # sensor row 0 at the top, as the camera sees it
         self._view.setMouseEnabled(False, False)
         self._view.setMenuEnabled(False)
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setLevels((0, 255))
+        # uint8 RGB without levels: pyqtgraph passes it through (levels of (0, 255) would
+        # rescale every pixel through float at each redraw, to the same values).
+        self._image = BlitImageItem(axisOrder="row-major")
         self._view.addItem(self._image)
         self._sensor_outline = QGraphicsRectItem()
         self._sensor_outline.setPen(pg.mkPen(hex_color(DIM_TEXT_RGB), width=1, cosmetic=True))
@@ -170,26 +210,32 @@ class EventView(Panel):
         if frames.ndim != 4 or not len(frames):
             return
         tau_ms = self.decay_tau_ms()
-        if tau_ms <= 0 or self._accumulated is None or self._accumulated_is_sensor != sensor \
-                or self._accumulated.shape != frames.shape[1:]:
-            self._accumulated = frames[-1].astype(np.float32)
+        acc = self._accumulated
+        if tau_ms <= 0 or acc is None or self._accumulated_is_sensor != sensor \
+                or acc.shape != frames.shape[1:]:
+            self._accumulate_from(frames[-1])
         else:
-            per_step = math.exp(-dt_us / (tau_ms * 1000.0))
+            per_step = np.float32(math.exp(-dt_us / (tau_ms * 1000.0)))
             # acc <- acc * a + frame, frame by frame (a handful of bins per redraw; in place,
             # no BLAS call whose thread pool would compete with the engine).
-            acc = self._accumulated
             for frame in frames:
                 acc *= per_step
                 acc += frame
         self._accumulated_is_sensor = sensor
-        self._set_rgb(render_events(self._accumulated), sensor=sensor)
+        self._set_rgb(self._renderer.render(self._accumulated), sensor=sensor)
 
     def show_frame(self, frame: np.ndarray, *, sensor: bool) -> None:
         """Show exactly one bin (a selected step): no trail."""
-        frame = np.asarray(frame, dtype=np.float32)
-        self._accumulated = frame.copy()
+        self._accumulate_from(np.asarray(frame))
         self._accumulated_is_sensor = sensor
-        self._set_rgb(render_events(frame), sensor=sensor)
+        self._set_rgb(self._renderer.render(self._accumulated), sensor=sensor)
+
+    def _accumulate_from(self, frame: np.ndarray) -> None:
+        """Restart the trail at ``frame``, reusing the trail's array when the shape allows."""
+        acc = self._accumulated
+        if acc is None or acc.shape != frame.shape:
+            acc = self._accumulated = np.empty(frame.shape, dtype=np.float32)
+        np.copyto(acc, frame)
 
     def clear_frame(self) -> None:
         self._accumulated = None
@@ -199,25 +245,31 @@ class EventView(Panel):
 
     def _set_rgb(self, rgb: np.ndarray, *, sensor: bool) -> None:
         self._image_rgb = rgb
-        self._image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self._image.setImage(rgb, autoLevels=False)
         h, w = rgb.shape[:2]
-        if sensor or self._crop is None:
-            rect = QRectF(0, 0, w, h)
-        else:  # model-resolution frame: stretch it over the crop box it was taken from
-            x0, y0, cw, ch = self._crop
-            rect = QRectF(x0, y0, cw, ch)
-        self._image.setRect(rect)
+        # A model-resolution frame is stretched over the crop box it was taken from.
+        rect = (0, 0, w, h) if sensor or self._crop is None else self._crop
+        # pyqtgraph maps the image onto the rect with a transform made from both: set it
+        # only when either changes (a new transform re-lays out the view's bounds).
+        if self._once.changed("rect", (rect, (h, w))):
+            self._image.setRect(QRectF(*rect))
 
     def image_rgb(self) -> np.ndarray:
-        """The RGB image currently shown (``uint8 [H, W, 3]``)."""
-        return self._image_rgb
+        """A copy of the RGB image currently shown (``uint8 [H, W, 3]``)."""
+        return self._image_rgb.copy()
 
     # -- event rate ----------------------------------------------------------------------
     def set_rate(self, ago_s: np.ndarray, events_per_s: np.ndarray, window_s: float) -> None:
         """Event rate of the steps ``ago_s`` seconds before the shown one (<= 0), over a
-        fixed ``window_s``-second axis."""
-        rates = np.asarray(events_per_s, float)
-        self._rate_curve.setData(np.asarray(ago_s, float), rates, connect="finite")
+        fixed ``window_s``-second axis. Long series are drawn as the means of runs of
+        consecutive steps, at most ``RATE_POINTS`` points (a few per pixel of the plot)."""
+        ago_s, rates = np.asarray(ago_s, float), np.asarray(events_per_s, float)
+        group = -(-len(rates) // RATE_POINTS)
+        if group > 1:
+            keep = len(rates) // group * group  # the newest steps; the oldest partial run goes
+            ago_s = ago_s[-keep:].reshape(-1, group).mean(axis=1)
+            rates = rates[-keep:].reshape(-1, group).mean(axis=1)
+        self._rate_curve.setData(ago_s, rates, connect="finite")
         peak = float(np.nanmax(rates)) if np.isfinite(rates).any() else 0.0
         item = self.rate_plot
         if peak > self._rate_top or self._rate_window != window_s:

@@ -42,7 +42,7 @@ class PredictionPanel(Panel):
         self._label_pen = pg.mkPen("w", width=2)
         self._no_pen = pg.mkPen(None)
 
-        self._step_label = flexible_label(dim=True)
+        self._step_label = flexible_label(dim=True, live=True)
         self._step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.add_header_widget(self._step_label, stretch=1)
 
@@ -52,7 +52,7 @@ class PredictionPanel(Panel):
         self.label.setFont(font)
         self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.label.setMinimumHeight(44)
-        self.detail = flexible_label(NOTHING_OPEN)
+        self.detail = flexible_label(NOTHING_OPEN, live=True)
         self.detail.setFont(QFont("DejaVu Sans", 11))
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.body.addWidget(self.label)

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from .image_item import BlitImageItem
 from .panel import Once, Panel
 from .theme import (
     ACCENT_RGB,
@@ -74,8 +75,7 @@ class TimelineView(Panel):
         item.setMouseEnabled(x=True, y=False)
         item.getViewBox().invertY(True)
         item.getAxis("left").setStyle(tickLength=0)
-        self._strip = pg.ImageItem(axisOrder="row-major")
-        self._strip.setLevels((0, 255))
+        self._strip = BlitImageItem(axisOrder="row-major")  # uint8 RGB: no levels
         item.addItem(self._strip)
         self._confidence = pg.PlotDataItem(pen=pg.mkPen(*TEXT_RGB, 160, width=1))
         item.addItem(self._confidence)
@@ -135,7 +135,7 @@ class TimelineView(Panel):
         if self._truth is not None:
             rows.append(strip_colors(self._truth, None, self._colors))
         image = np.stack(rows)  # [rows, N, 3]
-        self._strip.setImage(image, autoLevels=False, levels=(0, 255))
+        self._strip.setImage(image, autoLevels=False)
         dt_s = self._dt_us / 1e6
         if self._once.changed("rect", (self._first_bin, n, len(rows), self._dt_us)):
             self._strip.setRect(QRectF(self._first_bin * dt_s, 0, n * dt_s, len(rows)))

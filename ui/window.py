@@ -30,10 +30,10 @@ from .status_bar import StatusBar
 from .timeline import TimelineView
 
 ACTIVITY_STEPS = 120            # steps shown in the network-activity heatmap
-# Panels that show many steps at once change little from one step to the next: while
+# Parts that show many steps at once change little from one step to the next: while
 # following the stream they are redrawn at these periods instead of at every tick, which
 # leaves the CPU to the engine. A selected step or a new session redraws them at once.
-SLOW_PANEL_PERIOD_S = {"timeline": 0.2, "activity": 0.1}
+SLOW_PART_PERIOD_S = {"timeline": 0.2, "activity": 0.1, "rate": 0.1}
 RATE_WINDOW_S = 10.0            # seconds of event rate under the event view
 _MAX_TRAIL_FRAMES = 64          # frames folded into the trail per redraw at most
 
@@ -51,8 +51,8 @@ class MainWindow(QMainWindow):
         self.selected_bin: int | None = None
         self.redraws = 0
         self._drawn_bin: int | None = None       # newest bin folded into the event view
-        self._last_drawn: dict[str, float] = {}  # slow panel -> perf_counter() of its redraw
-        self._stale: set[str] = set()            # slow panels behind the newest step
+        self._last_drawn: dict[str, float] = {}  # slow part -> perf_counter() of its redraw
+        self._stale: set[str] = set()            # slow parts behind the newest step
         self._dirty = False
         self._seek_target_us: int | None = None  # shown as the time until a step arrives
         self.setWindowTitle("live_snn")
@@ -241,15 +241,15 @@ class MainWindow(QMainWindow):
             return self.selected_bin
         return history.latest_bin
 
-    def _due(self, panel: str) -> bool:
-        """Redraw a slow panel now? Always for a selected step, else at its period."""
+    def _due(self, part: str) -> bool:
+        """Redraw a slow part now? Always for a selected step, else at its period."""
         now = time.perf_counter()
         if self.selected_bin is None and \
-                now - self._last_drawn.get(panel, -1e9) < SLOW_PANEL_PERIOD_S[panel]:
-            self._stale.add(panel)
+                now - self._last_drawn.get(part, -1e9) < SLOW_PART_PERIOD_S[part]:
+            self._stale.add(part)
             return False
-        self._last_drawn[panel] = now
-        self._stale.discard(panel)
+        self._last_drawn[part] = now
+        self._stale.discard(part)
         return True
 
     def _refresh_slow(self) -> None:
@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
             return
         self._draw_timeline()
         self._draw_activity(focus)
+        self._draw_rate(focus)
 
     def refresh(self) -> None:
         self._dirty = False
@@ -333,13 +334,17 @@ class MainWindow(QMainWindow):
                 view.push_frames(frames, session.dt_us, sensor=sensor)
             self._drawn_bin = newest
         view.set_info(f"bin {record.bin}: {record.events} events in {session.dt_us / 1000:g} ms")
-        if view.rate_plot.isVisible():
-            # The last RATE_WINDOW_S seconds up to this step, not reaching before the history.
-            n = max(1, min(int(RATE_WINDOW_S * 1e6 / session.dt_us),
-                           record.bin - history.first_bin + 1))
-            bins, events = history.series_window("events", record.bin, n)
-            dt_s = session.dt_us / 1e6
-            view.set_rate((bins - record.bin) * dt_s, events / dt_s, RATE_WINDOW_S)
+        self._draw_rate(record.bin)
+
+    def _draw_rate(self, focus: int) -> None:
+        view, history, session = self.event_view, self.bridge.history, self.session
+        if not (_shown(self.event_view) and view.rate_plot.isVisible() and self._due("rate")):
+            return
+        # The last RATE_WINDOW_S seconds up to this step, not reaching before the history.
+        n = max(1, min(int(RATE_WINDOW_S * 1e6 / session.dt_us), focus - history.first_bin + 1))
+        bins, events = history.series_window("events", focus, n)
+        dt_s = session.dt_us / 1e6
+        view.set_rate((bins - focus) * dt_s, events / dt_s, RATE_WINDOW_S)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)

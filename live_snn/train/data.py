@@ -163,6 +163,10 @@ def _cache_key(item: str, binning: BinningConfig, code: str = "") -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 
+# The simulator modules that decide what a session contains (not how it is written or served).
+SIMULATION_MODULES = ("body", "config", "dvs", "gestures", "render", "script", "simulator")
+
+
 @functools.cache
 def simulator_fingerprint() -> str:
     """Digest of the simulator's source as imported by this process, so that cached sessions
@@ -171,7 +175,8 @@ def simulator_fingerprint() -> str:
     import live_snn.sim.simulator  # noqa: F401  (the code the digest stands for, loaded now)
 
     digest = hashlib.sha1()
-    for path in sorted(Path(live_snn.sim.__file__).parent.glob("*.py")):
+    folder = Path(live_snn.sim.__file__).parent
+    for path in sorted(folder / f"{name}.py" for name in SIMULATION_MODULES):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
