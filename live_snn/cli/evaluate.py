@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", type=Path, help="cache binned sessions here")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0, help="order of N-MNIST samples in streams")
+    p.add_argument("--calibrate-out", type=Path, metavar="CKPT",
+                   help="fit the readout's logit_scale (temperature scaling: the NLL of the "
+                        "true labels under the live predictor's smoothed probabilities) on "
+                        "--data and write the checkpoint with it here; use held-out "
+                        "validation data, not the test set")
     p.set_defaults(func=run)
 
 
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
               "model_config": ckpt.config.to_dict(), "binning": ckpt.binning.as_dict(),
               "data": spec.describe(), "split": args.split, **report}
     _print_summary(report)
+    if args.calibrate_out:
+        _calibrate(args.calibrate_out, ckpt, sessions, streaming, device)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))
@@ -76,6 +83,36 @@ def run(args: argparse.Namespace) -> int:
                              report["onset_latencies_ms"], title)
             print(f"wrote {args.plot}")
     return 0
+
+
+def _calibrate(out: Path, ckpt, sessions, streaming, device: str) -> None:
+    from live_snn.model import save_checkpoint
+    from live_snn.train.calibrate import (
+        SCALE_GRID,
+        fit_logit_scale,
+        labelled_steps,
+        negative_log_likelihood,
+    )
+    from live_snn.train.evaluate import stream_scores
+
+    scores = stream_scores(ckpt.model, sessions, device=device,
+                           batch_sessions=streaming.batch_sessions, chunk=streaming.chunk)
+    steps, labels = labelled_steps(sessions, scores, alpha=streaming.predictor.ema_alpha,
+                                   grace_bins=streaming.grace_bins)
+    import numpy as np
+
+    # The current scale is a candidate too, so calibrating never makes the NLL worse.
+    scale = fit_logit_scale(steps, labels, np.union1d(SCALE_GRID, [ckpt.logit_scale]))
+
+    before, after = negative_log_likelihood(steps, labels, np.array([ckpt.logit_scale, scale]))
+    readout = {**ckpt.readout, "logit_scale": scale,
+               "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
+                               "steps": int(len(labels)), "previous_logit_scale": ckpt.logit_scale,
+                               "nll_before": float(before), "nll_after": float(after)}}
+    save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
+                    training=ckpt.training, metrics=ckpt.metrics, readout=readout)
+    print(f"logit_scale {ckpt.logit_scale:g} -> {scale:.3g} on {len(labels)} labelled steps "
+          f"(NLL {before:.3f} -> {after:.3f}); wrote {out}")
 
 
 def _print_summary(report: dict) -> None:

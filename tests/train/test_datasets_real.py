@@ -89,6 +89,14 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     assert report["segments"] == 2 and len(report["confusion"]) == 11
     assert (tmp_path / "r.png").stat().st_size > 1000
 
+    calibrated = tmp_path / "calibrated.safetensors"
+    assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
+                 "--threads", "1", "--calibrate-out", str(calibrated)]) == 0
+    from live_snn.model import load_checkpoint
+    readout = load_checkpoint(calibrated).readout
+    assert readout["logit_scale"] > 0
+    assert readout["calibration"]["nll_after"] <= readout["calibration"]["nll_before"]
+
 
 def test_bad_data_specs_name_the_problem(tmp_path):
     from live_snn.train.data import DataSpecError

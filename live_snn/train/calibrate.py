@@ -1,0 +1,64 @@
+"""Calibrating the readout: the one number that turns class scores into probabilities.
+
+The live predictor reports ``softmax(logit_scale · smoothed_scores)``. Voting scores are spike
+rates in [0, 1], so the scale decides whether "confidence" means anything: too small and every
+prediction looks like a guess, too large and every guess looks certain. Temperature scaling
+(Guo et al., 2017) fits that single scale by minimising the negative log-likelihood of the
+true labels on held-out data; it changes no decision, only the confidence attached to it, so
+accuracy is untouched while the GUI's confidence and "uncertain" state become meaningful.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from live_snn.train.sessions import LabelledSession
+
+SCALE_GRID = np.geomspace(0.5, 500.0, 160)
+
+
+def ema_scores(scores: np.ndarray, alpha: float) -> np.ndarray:
+    """The predictor's EMA over steps (``[N, K]`` -> ``[N, K]``, weight ``alpha`` on the newest
+    step, the first step as its start). A loop over steps (a few thousand), not events."""
+    out = np.empty_like(scores, dtype=np.float64)
+    if len(scores) == 0:
+        return out
+    out[0] = scores[0]
+    for i in range(1, len(scores)):
+        out[i] = out[i - 1] + alpha * (scores[i] - out[i - 1])
+    return out
+
+
+def negative_log_likelihood(scores: np.ndarray, labels: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Mean NLL of ``labels`` under ``softmax(s · scores)`` for every ``s`` in ``scales``."""
+    logits = scales[:, None, None] * scores[None]                       # [S, N, K]
+    peak = logits.max(axis=2, keepdims=True)
+    log_norm = np.log(np.exp(logits - peak).sum(axis=2)) + peak[..., 0]  # [S, N]
+    picked = logits[:, np.arange(len(labels)), labels]                  # [S, N]
+    return (log_norm - picked).mean(axis=1)
+
+
+def fit_logit_scale(scores: np.ndarray, labels: np.ndarray, scales: np.ndarray = SCALE_GRID) -> float:
+    """The scale in ``scales`` with the lowest NLL (a 1-D convex problem: a grid is enough)."""
+    if len(labels) == 0:
+        raise ValueError("no labelled steps to calibrate on")
+    nll = negative_log_likelihood(np.asarray(scores, np.float64), np.asarray(labels), scales)
+    return float(scales[int(np.argmin(nll))])
+
+
+def labelled_steps(
+    sessions: Sequence[LabelledSession], session_scores: Sequence[np.ndarray], *,
+    alpha: float, grace_bins: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed scores and labels of every step inside a labelled segment after its grace
+    period: the steps the streaming accuracy is scored on."""
+    kept_scores, kept_labels = [], []
+    for session, scores in zip(sessions, session_scores, strict=True):
+        smoothed = ema_scores(np.asarray(scores), alpha)
+        labels = session.labels.numpy()
+        keep = (labels >= 0) & (session.since_onset.numpy() >= grace_bins)
+        kept_scores.append(smoothed[keep])
+        kept_labels.append(labels[keep])
+    return np.concatenate(kept_scores), np.concatenate(kept_labels)
