@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
+from .bars import BoxedBarGraphItem
 from .image_item import BlitImageItem
 from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, axis_font, hex_color, make_canvas, style_plot
@@ -52,8 +53,8 @@ class ActivityPanel(Panel):
         bp.getViewBox().invertY(True)
         bp.hideAxis("left")
         bp.setYLink(hp.getViewBox())
-        self._bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7,
-                                     brush=pg.mkBrush(hex_color(ACCENT_RGB)))
+        self._bars = BoxedBarGraphItem(QRectF(), x0=[], y=[], width=[], height=0.7,
+                                       brush=pg.mkBrush(hex_color(ACCENT_RGB)))
         bp.addItem(self._bars)
         bp.setFixedWidth(130)
         hp.setRange(xRange=(-ACTIVITY_PLACEHOLDER_STEPS + 0.5, 0.5), yRange=(0, 1), padding=0)
@@ -84,7 +85,9 @@ class ActivityPanel(Panel):
         if finite.size:  # the colour scale only grows, so colours stay comparable over time
             self._top = max(self._top, float(finite.max()))
         once = self._once
-        if once.changed("top", self._top):
+        if once.changed("top", (self._top, n_layers)):
+            # The bars never pass the top of the scale (the largest rate seen so far).
+            self._bars.set_box(QRectF(-0.1 * self._top, -0.5, 1.2 * self._top, n_layers + 1.0))
             self._colorbar.setLevels((0.0, self._top))
             self.bar_plot.setXRange(0, self._top, padding=0.05)
             self.bar_plot.getAxis("bottom").setTicks(

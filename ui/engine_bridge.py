@@ -312,12 +312,13 @@ class EngineBridge(QObject):
             self.history.append(fresh)
             self.events_seen += sum(p.events for p in fresh)
         if self.engine is not None and (fresh or self.ticks % _STATS_EVERY_TICKS == 0):
-            stats = self.engine.stats()
-            if stats.state != self.state and self.session is not None \
-                    and not self._seeks_pending:
-                self._set_state(stats.state)
+            # The state alone is a plain read; a stats snapshot (latency percentiles, under
+            # the engine's lock) only as often as the status bar shows one.
+            state = self.engine.state
+            if state != self.state and self.session is not None and not self._seeks_pending:
+                self._set_state(state)
             if self.ticks % _STATS_EVERY_TICKS == 0:
-                self.statsUpdated.emit(stats)
+                self.statsUpdated.emit(self.engine.stats())
         self.stepsArrived.emit(len(fresh))
 
     def _drain_predictions(self) -> list:

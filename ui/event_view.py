@@ -35,6 +35,8 @@ from .theme import (
 _SATURATION_EVENTS = 1.0
 _OFF = np.asarray(OFF_EVENT_RGB, dtype=np.float32)
 _ON = np.asarray(ON_EVENT_RGB, dtype=np.float32)
+_INVISIBLE_EVENTS = 1e-3  # a trail this faint is below one step of 8-bit brightness
+_FLUSH_EVERY = 64         # trail updates between two flushes of the invisible pixels
 RATE_POINTS = 250      # most points drawn in the event-rate plot
 DEFAULT_TRAIL_MS = 50  # the optional trail (off at start: the view shows the current bin)
 
@@ -111,6 +113,7 @@ class EventView(Panel):
         self._accumulated: np.ndarray | None = None
         self._accumulated_is_sensor = True
         self._renderer = EventRenderer()
+        self._decays = 0
         self._image_rgb = np.zeros((1, 1, 3), dtype=np.uint8)
         self._once = Once()
 
@@ -221,6 +224,11 @@ class EventView(Panel):
             for frame in frames:
                 acc *= per_step
                 acc += frame
+            self._decays += 1
+            if self._decays % _FLUSH_EVERY == 0:
+                # A faded pixel decays on towards denormal floats, on which arithmetic is
+                # several times slower: set pixels too faint to show to 0 now and then.
+                acc[acc < _INVISIBLE_EVENTS] = 0.0
         self._accumulated_is_sensor = sensor
         self._set_rgb(self._renderer.render(self._accumulated), sensor=sensor)
 

@@ -61,15 +61,22 @@ class _FrameRing:
         self.shape = shape
         self.frames = np.zeros((self.slots, *shape), dtype=dtype)
         self.bins = np.full(self.slots, -1, dtype=np.int64)
+        # Counts beyond an integer ring's range saturate instead of wrapping around.
+        self._saturate = np.iinfo(dtype).max if np.dtype(dtype).kind == "u" else None
 
-    def put(self, bins: np.ndarray, frames: np.ndarray) -> None:
+    def put(self, bins: np.ndarray, frames: Sequence[np.ndarray]) -> None:
+        """Frame by frame into its slot, cast (saturating) to the ring's dtype on the way:
+        no stacked copy of the batch (sensor frames are large)."""
         if not self.slots:
             return
-        keep = slice(-self.slots, None)  # a batch longer than the ring keeps its newest
-        bins, frames = bins[keep], frames[keep]
-        slots = bins % self.slots
-        self.frames[slots] = frames
-        self.bins[slots] = bins
+        for bin_index, frame in zip(bins[-self.slots:].tolist(), frames[-self.slots:],
+                                    strict=True):  # a batch longer than the ring: its newest
+            slot = bin_index % self.slots
+            if self._saturate is None or frame.max() <= self._saturate:
+                np.copyto(self.frames[slot], frame, casting="unsafe")  # fast (SIMD) cast
+            else:
+                np.minimum(frame, self._saturate, out=self.frames[slot], casting="unsafe")
+            self.bins[slot] = bin_index
 
     def get(self, bin_index: int) -> np.ndarray | None:
         if not self.slots:
@@ -163,15 +170,13 @@ class StepHistory:
         return _FrameRing(tuple(np.asarray(frame).shape), dtype, self.config.frame_budget_bytes // 2)
 
     def _store_frames(self, bins: np.ndarray, predictions: Sequence) -> None:
-        if self._frames is not None:
-            frames = [p.frame for p in predictions]
+        for ring, name in ((self._frames, "frame"), (self._sensor_frames, "sensor_frame")):
+            if ring is None:
+                continue
+            frames = [getattr(p, name) for p in predictions]
             if all(f is not None for f in frames):
-                self._frames.put(bins, np.stack(frames))
-        if self._sensor_frames is not None:
-            frames = [p.sensor_frame for p in predictions]
-            if all(f is not None for f in frames):
-                # uint8 is enough to draw a bin; saturating keeps the ring 2x smaller.
-                self._sensor_frames.put(bins, np.minimum(np.stack(frames), 255).astype(np.uint8))
+                # Sensor frames go in as uint8: enough to draw a bin, and the ring 2x smaller.
+                ring.put(bins, frames)
 
     def _fresh_arrays(self, n: int) -> dict[str, np.ndarray]:
         k, layers = self.num_classes, len(self.spiking_layers)

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
+from .bars import BoxedBarGraphItem
 from .panel import Panel, flexible_label
 from .theme import (
     DIM_TEXT_RGB,
@@ -29,6 +30,12 @@ _LABEL_POINT_SIZES = (24, 20, 17, 14)
 NOTHING_OPEN = "open a source from the Open menu"
 _SMOOTHED_HEIGHT = 0.72
 _RAW_HEIGHT = 0.22
+
+
+def _bars_box(num_classes: int) -> QRectF:
+    """Where the bars of ``num_classes`` classes can be, outline included: probabilities
+    0 to 1 on x, one row per class on y."""
+    return QRectF(-0.1, -1.0, 1.2, num_classes + 1.0)
 
 
 class PredictionPanel(Panel):
@@ -65,9 +72,10 @@ class PredictionPanel(Panel):
         item.setRange(xRange=(0, 1), yRange=(-0.5, 10.5), padding=0.01)
         item.getAxis("left").setStyle(tickFont=axis_font(10), tickLength=0)
         item.showGrid(x=True, y=False, alpha=0.15)
-        self._smoothed_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=_SMOOTHED_HEIGHT)
-        self._raw_bars = pg.BarGraphItem(
-            x0=[], y=[], width=[], height=_RAW_HEIGHT,
+        self._smoothed_bars = BoxedBarGraphItem(_bars_box(0), x0=[], y=[], width=[],
+                                                height=_SMOOTHED_HEIGHT)
+        self._raw_bars = BoxedBarGraphItem(
+            _bars_box(0), x0=[], y=[], width=[], height=_RAW_HEIGHT,
             brush=pg.mkBrush(*TEXT_RGB, 190), pen=pg.mkPen(None),
         )
         self._threshold = pg.InfiniteLine(
@@ -92,6 +100,8 @@ class PredictionPanel(Panel):
         axis = self.plot.getPlotItem().getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self.class_names)]])
         self.plot.getPlotItem().setYRange(-0.5, k - 0.5, padding=0.02)
+        for bars in (self._smoothed_bars, self._raw_bars):
+            bars.set_box(_bars_box(k))
         self._threshold.setPos(uncertain_below)
         self._threshold.setVisible(uncertain_below > 0)
         self.clear()

@@ -30,10 +30,18 @@ from .status_bar import StatusBar
 from .timeline import TimelineView
 
 ACTIVITY_STEPS = 120            # steps shown in the network-activity heatmap
-# Parts that show many steps at once change little from one step to the next: while
-# following the stream they are redrawn at these periods instead of at every tick, which
-# leaves the CPU to the engine. A selected step or a new session redraws them at once.
-SLOW_PART_PERIOD_S = {"timeline": 0.2, "activity": 0.1, "rate": 0.1}
+# While following a running stream, only the event view is redrawn at every tick; the other
+# parts are redrawn at these periods, which leaves the CPU (and the GIL) to the engine. The
+# per-step panels at 15 Hz still read as live; the ones that show many steps at once change
+# little from one step to the next. A selected step, a paused stream or a new session
+# redraws them all at once, and a part left behind catches up when the steps stop coming.
+SLOW_PART_PERIOD_S = {
+    "prediction": 0.06,   # every other 30 Hz tick (a little under 2 ticks: timer jitter)
+    "attention": 0.06,
+    "activity": 0.1,
+    "rate": 0.1,
+    "timeline": 0.2,
+}
 RATE_WINDOW_S = 10.0            # seconds of event rate under the event view
 _MAX_TRAIL_FRAMES = 64          # frames folded into the trail per redraw at most
 
@@ -242,9 +250,10 @@ class MainWindow(QMainWindow):
         return history.latest_bin
 
     def _due(self, part: str) -> bool:
-        """Redraw a slow part now? Always for a selected step, else at its period."""
+        """Redraw a slow part now? Always for a selected step or a stream that is not
+        running, else at the part's period."""
         now = time.perf_counter()
-        if self.selected_bin is None and \
+        if self.selected_bin is None and self.bridge.state == "running" and \
                 now - self._last_drawn.get(part, -1e9) < SLOW_PART_PERIOD_S[part]:
             self._stale.add(part)
             return False
@@ -254,10 +263,10 @@ class MainWindow(QMainWindow):
 
     def _refresh_slow(self) -> None:
         focus = self.focus_bin()
-        if self.session is None or focus is None:
+        record = self.bridge.history.step(focus) if focus is not None else None
+        if self.session is None or record is None:
             return
-        self._draw_timeline()
-        self._draw_activity(focus)
+        self._draw_parts(record)
         self._draw_rate(focus)
 
     def refresh(self) -> None:
@@ -272,25 +281,37 @@ class MainWindow(QMainWindow):
         self.redraws += 1
         if _shown(self.event_view):
             self._draw_events(record)
-        if _shown(self.prediction_panel):
-            self.prediction_panel.show_step(
-                record.probs, record.smoothed, record.label, record.confidence,
-                record.uncertain, ground_truth=record.ground_truth,
-                caption=self._step_caption(record),
-            )
-        self._draw_timeline()
-        if _shown(self.attention_panel):
-            layer = self.attention_panel.current_layer()
-            if layer is not None:
-                parts = history.attention_window(layer, focus, session.window_steps)
-                bins = np.arange(focus - session.window_steps + 1, focus + 1)
-                self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
-        self._draw_activity(focus)
-        latest = history.step(history.latest_bin) if history.latest_bin != focus else record
+        self._draw_parts(record)
         if self._seek_target_us is not None:
             self.controls.set_time(self._seek_target_us)
-        elif latest is not None:
-            self.controls.set_time(latest.t_end_us)
+        else:
+            latest_row = history.latest_bin - history.first_bin
+            self.controls.set_time(int(history.column("t_end")[latest_row]))
+
+    def _draw_parts(self, record: StepRecord) -> None:
+        """Everything but the event image, each part when it is due."""
+        self._draw_prediction(record)
+        self._draw_timeline()
+        self._draw_attention(record.bin)
+        self._draw_activity(record.bin)
+
+    def _draw_prediction(self, record: StepRecord) -> None:
+        if not (_shown(self.prediction_panel) and self._due("prediction")):
+            return
+        self.prediction_panel.show_step(
+            record.probs, record.smoothed, record.label, record.confidence,
+            record.uncertain, ground_truth=record.ground_truth,
+            caption=self._step_caption(record),
+        )
+
+    def _draw_attention(self, focus: int) -> None:
+        layer = self.attention_panel.current_layer()
+        if layer is None or not (_shown(self.attention_panel) and self._due("attention")):
+            return
+        steps = self.session.window_steps
+        parts = self.bridge.history.attention_window(layer, focus, steps)
+        bins = np.arange(focus - steps + 1, focus + 1)
+        self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
 
     def _draw_timeline(self) -> None:
         history, session = self.bridge.history, self.session
