@@ -32,7 +32,10 @@ SIM="--data sim:seeds=0-23,duration=30 --val-data sim:seeds=10000-10002,duration
      --cache $CACHE --workers 2 --preset lite --dt-ms 20 --window 20 --burn-in 4
      --grace-ms 100 --batch-size 8 --lr 2e-3 --eval-every 50 --max-shift 4 --seed 0
      --threads $THREADS"
-$LS train $SIM --steps 650 --attention causal --out "$RUNS/sim_lite_causal"
+$LS train $SIM --steps 1650 --attention causal --out "$RUNS/sim_lite_causal"
+# Calibrate the readout's confidence scale on the validation seeds; this is the bundled file.
+$LS eval --model "$RUNS/sim_lite_causal/best.safetensors" --data sim:seeds=10000-10002,duration=30 \
+  --cache "$CACHE" --calibrate-out live_snn/assets/default_lite.safetensors
 
 # Ablations: same data, seed and schedule, stopped after 150 steps to compare validations.
 $LS train $SIM --steps 400 --attention none --max-steps-this-run 150 --out "$RUNS/sim_lite_none"
