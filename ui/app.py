@@ -66,7 +66,7 @@ def build_window(options: GuiOptions) -> MainWindow:
 
 def save_screenshot(window: MainWindow, path: Path) -> Path:
     """Render the window as it is now into a PNG (works offscreen too)."""
-    window.refresh()
+    window.redraw_all()
     path.parent.mkdir(parents=True, exist_ok=True)
     # PNG "quality" 0 = strongest (lossless) compression: screenshots go into the docs.
     if not window.grab().save(str(path), "PNG", 0):

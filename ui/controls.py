@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .panel import LiveLabel
+from .live_label import LiveLabel
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.1×", 0.1), ("0.25×", 0.25), ("0.5×", 0.5), ("1×", 1.0), ("2×", 2.0), ("4×", 4.0),

@@ -24,6 +24,7 @@ from .controls import Controls
 from .engine_bridge import EngineBridge
 from .event_view import EventView
 from .history import StepRecord
+from .live_label import LiveLabel
 from .message_banner import MessageBanner
 from .prediction_panel import PredictionPanel
 from .status_bar import StatusBar
@@ -268,6 +269,13 @@ class MainWindow(QMainWindow):
             return
         self._draw_parts(record)
         self._draw_rate(focus)
+
+    def redraw_all(self) -> None:
+        """Every part and every text up to date at once (a screenshot)."""
+        self._last_drawn.clear()
+        self.refresh()
+        for label in self.findChildren(LiveLabel):
+            label.flush()
 
     def refresh(self) -> None:
         self._dirty = False
