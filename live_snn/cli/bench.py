@@ -1,4 +1,5 @@
-"""``live-snn bench NAME [options]``: each benchmark is a module ``live_snn.bench.NAME`` with
+"""``live-snn bench NAME [options]``: each benchmark is a module (``live_snn.bench.NAME``, or
+``live_snn_ui.bench`` for the GUI) with
 ``add_arguments(parser)`` and ``run(args) -> int``; results are printed and, with
 ``--write-docs``, written into their section of ``docs/benchmarks.md``.
 
@@ -27,8 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_benchmark)
 
 
+# The GUI benchmark needs Qt, so it lives with the GUI (the core never imports Qt).
+MODULES = {name: f"live_snn.bench.{name}" for name in BENCHMARKS} | {"gui": "live_snn_ui.bench"}
+
+
 def run_benchmark(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"live_snn.bench.{args.benchmark}")
+    module = importlib.import_module(MODULES[args.benchmark])
     parser = argparse.ArgumentParser(
         prog=f"live-snn bench {args.benchmark}", description=BENCHMARKS[args.benchmark]
     )

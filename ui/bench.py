@@ -26,7 +26,7 @@ import numpy as np
 
 from live_snn.errors import LiveSnnError, SourceError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RECORDINGS = REPO_ROOT.parent / "shared" / "data" / "recordings"
 TARGET_GUI_COST = 0.20
 TARGET_REDRAWS_PER_S = 25.0
