@@ -49,6 +49,8 @@ class AttentionPanel(Panel):
         self._marked: int | None = None
         self._order = np.zeros(0, dtype=np.int64)
         self._shown = np.zeros((0, 0), dtype=np.float32)
+        self._step_x = self._channel_y = np.zeros(0)   # plot coordinates, kept per shape
+        self._identity = np.zeros(0, dtype=np.int64)   # the unsorted channel order
         self._branch_scale: dict[tuple[str, str], float] = {}
         self._once = Once()
 
@@ -95,7 +97,11 @@ class AttentionPanel(Panel):
         pp.getViewBox().invertY(True)
         pp.hideAxis("left")
         pp.setYLink(hp.getViewBox())
-        self._profile = pp.plot(pen=pg.mkPen(hex_color(ACCENT_RGB), width=1.5), connect="finite")
+        # PlotCurveItem, not PlotItem.plot()'s PlotDataItem: the same line for half the
+        # Python per update (no dataset, downsampling or symbol machinery).
+        self._profile = pg.PlotCurveItem(pen=pg.mkPen(hex_color(ACCENT_RGB), width=1.5),
+                                         connect="finite")
+        pp.addItem(self._profile)
         pp.setFixedWidth(110)
 
         self.mean_plot = mp = style_plot(self.canvas.addPlot(row=1, col=0),
@@ -103,8 +109,9 @@ class AttentionPanel(Panel):
         mp.setXLink(hp.getViewBox())
         mp.setYRange(0, 1, padding=0.05)
         mp.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])
-        self._mean_curve = mp.plot(pen=pg.mkPen(hex_color(TEXT_RGB), width=1.5),
-                                   connect="finite")
+        self._mean_curve = pg.PlotCurveItem(pen=pg.mkPen(hex_color(TEXT_RGB), width=1.5),
+                                            connect="finite")
+        mp.addItem(self._mean_curve)
         self._mean_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(ACCENT_RGB), width=2))
         self._mean_marker.setVisible(False)
         mp.addItem(self._mean_marker)
@@ -191,9 +198,11 @@ class AttentionPanel(Panel):
         if self.sort_box.isChecked():
             key = np.where(np.isnan(mean_per_channel), np.inf, -mean_per_channel)
             self._order = np.argsort(key, kind="stable")  # channels never seen go last
+            self._shown = data[:, self._order]
         else:
-            self._order = np.arange(c)
-        self._shown = data[:, self._order]
+            if len(self._identity) != c:
+                self._identity = np.arange(c)
+            self._order, self._shown = self._identity, data
         lo, hi, cmap = self._levels(layer, part, data)
         once = self._once
         if once.changed("cmap", cmap.name):
@@ -210,7 +219,9 @@ class AttentionPanel(Panel):
         if once.changed("sorted", self.sort_box.isChecked()):
             hp.setLabel("left", "channel, sorted by mean gate" if self.sort_box.isChecked()
                         else "channel")
-        x = np.arange(-t + 1, 1, dtype=float)
+        if len(self._step_x) != t:
+            self._step_x = np.arange(-t + 1, 1, dtype=float)
+        x = self._step_x
         self._mean_curve.setData(x, mean_per_step)
         marked = self._marked_index()
         for line in (self._marker, self._mean_marker):
@@ -218,7 +229,9 @@ class AttentionPanel(Panel):
             if marked is not None:
                 line.setPos(x[marked])
         column = self._shown[marked if marked is not None else t - 1]
-        self._profile.setData(column, np.arange(c) + 0.5)
+        if len(self._channel_y) != c:
+            self._channel_y = np.arange(c) + 0.5
+        self._profile.setData(column, self._channel_y)
         pp = self.profile_plot
         if once.changed("profile_range", (lo, hi)):
             pp.setXRange(lo, hi, padding=0.05)

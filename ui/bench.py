@@ -176,7 +176,12 @@ def measure_gui(recording: Path, model: Path, config, seconds: float) -> Measure
     session = bridge.session
     steps = [0]
     bridge.stepsArrived.connect(lambda n: steps.__setitem__(0, steps[0] + n))
-    bridge.stateChanged.connect(lambda s: bridge.play() if s == "finished" else None)
+    # Loop the recording as the headless run does, from the engine's own "finished" event:
+    # a restart through the window (Play) waits for its next tick, up to 33 ms per loop of a
+    # recording that replays in a fraction of a second at max speed, which is engine time
+    # lost to the loop, not to the window.
+    engine, start_us = bridge.engine, session.start_us
+    engine.subscribe_status(lambda e: engine.seek(start_us) if e.kind == "finished" else None)
     loop = QEventLoop()
     QTimer.singleShot(int(WARM_UP_S * 1000), loop.quit)
     loop.exec()

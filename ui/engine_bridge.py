@@ -311,9 +311,10 @@ class EngineBridge(QObject):
         if fresh:
             self.history.append(fresh)
             self.events_seen += sum(p.events for p in fresh)
-        if self.engine is not None and (fresh or self.ticks % _STATS_EVERY_TICKS == 0):
-            # The state alone is a plain read; a stats snapshot (latency percentiles, under
-            # the engine's lock) only as often as the status bar shows one.
+        if self.engine is not None:
+            # The state is a plain read, so at every tick (the end of a recording shows at
+            # once); a stats snapshot (latency percentiles, taken under the engine's lock)
+            # only as often as the status bar shows one.
             state = self.engine.state
             if state != self.state and self.session is not None and not self._seeks_pending:
                 self._set_state(state)

@@ -5,19 +5,21 @@ underneath."""
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsPixmapItem,
     QGraphicsRectItem,
     QLabel,
     QSpinBox,
     QWidget,
 )
 
-from .image_item import BlitImageItem
 from .panel import Once, Panel, flexible_label
 from .theme import (
     CROP_RGB,
@@ -41,15 +43,22 @@ RATE_POINTS = 250      # most points drawn in the event-rate plot
 DEFAULT_TRAIL_MS = 50  # the optional trail (off at start: the view shows the current bin)
 
 
+# Qt's RGB32 pixel is the 32-bit word 0xffRRGGBB: its bytes in memory depend on the byte order.
+_RGB32_RGB = (2, 1, 0) if sys.byteorder == "little" else (1, 2, 3)   # byte of R, G, B
+_RGB32_PAD = 3 if sys.byteorder == "little" else 0                   # the 0xff byte
+
+
 class EventRenderer:
-    """``[2, H, W]`` counts (channel 0 = OFF, 1 = ON) -> ``uint8 [H, W, 3]`` RGB on black.
+    """``[2, H, W]`` counts (channel 0 = OFF, 1 = ON) -> an image on black, as Qt's RGB32
+    pixels (``uint8 [H, W, 4]``, see :func:`rgb_of` for the RGB channels).
 
     Brightness follows the pixel's total count; the hue is the ON / OFF mix, so a pixel that
     fired both ways shows between the two colours instead of washing out to white.
 
     The window renders a sensor-sized image at every redraw: the renderer keeps its scratch
     and output arrays between calls (one set per image shape), so a redraw allocates nothing
-    and stays in cache. The returned image is that buffer: the next call overwrites it."""
+    and stays in cache, and Qt draws the RGB32 result without converting it. The returned
+    image is that buffer: the next call overwrites it."""
 
     def __init__(self, saturation: float = _SATURATION_EVENTS):
         self.saturation = float(saturation)
@@ -62,11 +71,11 @@ class EventRenderer:
         shape = counts.shape[1:]
         buffers = self._buffers.get(shape)
         if buffers is None:
+            image = black_rgb32(*shape)
             buffers = self._buffers[shape] = (
-                *(np.empty(shape, dtype=np.float32) for _ in range(4)),
-                np.empty((*shape, 3), dtype=np.uint8),
+                *(np.empty(shape, dtype=np.float32) for _ in range(4)), image,
             )
-        total, scale, off_part, on_part, rgb = buffers
+        total, scale, off_part, on_part, image = buffers
         off, on = counts[0], counts[1]
         np.add(off, on, out=total, dtype=np.float32)
         # scale = (1 - exp(-total / saturation)) / total, 0 where there is no event
@@ -79,18 +88,32 @@ class EventRenderer:
         np.multiply(on, scale, out=on_part, dtype=np.float32)
         # One colour channel at a time: [H, W] temporaries instead of [H, W, 3] ones.
         channel = total
-        for c in range(3):
+        for c, byte in enumerate(_RGB32_RGB):
             np.multiply(off_part, _OFF[c], out=channel)
             np.multiply(on_part, _ON[c], out=scale)
             channel += scale
             np.minimum(channel, np.float32(255.0), out=channel)
-            np.copyto(rgb[..., c], channel, casting="unsafe")
-        return rgb
+            np.copyto(image[..., byte], channel, casting="unsafe")
+        return image
+
+
+def black_rgb32(height: int, width: int) -> np.ndarray:
+    """A black image as Qt's RGB32 pixels: the pad byte must be 0xff, not 0 (Qt reads RGB32
+    as 0xffRRGGBB, and may take the byte for alpha where it converts or blends)."""
+    image = np.zeros((height, width, 4), dtype=np.uint8)
+    image[..., _RGB32_PAD] = 255
+    return image
+
+
+def rgb_of(rgb32: np.ndarray) -> np.ndarray:
+    """The ``[H, W, 3]`` RGB channels of RGB32 pixels ``uint8 [H, W, 4]`` (a view on a
+    little-endian machine, a copy on a big-endian one)."""
+    return rgb32[..., list(_RGB32_RGB)] if _RGB32_RGB != (2, 1, 0) else rgb32[..., 2::-1]
 
 
 def render_events(counts: np.ndarray, *, saturation: float = _SATURATION_EVENTS) -> np.ndarray:
     """``[2, H, W]`` counts -> a new ``uint8 [H, W, 3]`` RGB image (see :class:`EventRenderer`)."""
-    return EventRenderer(saturation).render(counts)
+    return np.ascontiguousarray(rgb_of(EventRenderer(saturation).render(counts)))
 
 
 def _nice_ceiling(value: float) -> float:
@@ -114,7 +137,7 @@ class EventView(Panel):
         self._accumulated_is_sensor = True
         self._renderer = EventRenderer()
         self._decays = 0
-        self._image_rgb = np.zeros((1, 1, 3), dtype=np.uint8)
+        self._image_rgb32 = black_rgb32(1, 1)
         self._once = Once()
 
         self._info = flexible_label("no source", dim=True, live=True)
@@ -143,9 +166,9 @@ class EventView(Panel):
         self._view.invertY(True)  # sensor row 0 at the top, as the camera sees it
         self._view.setMouseEnabled(False, False)
         self._view.setMenuEnabled(False)
-        # uint8 RGB without levels: pyqtgraph passes it through (levels of (0, 255) would
-        # rescale every pixel through float at each redraw, to the same values).
-        self._image = BlitImageItem(axisOrder="row-major")
+        # A plain Qt pixmap item, not a pyqtgraph ImageItem: it is drawn by Qt alone (no
+        # Python, so without the GIL), from pixels already in Qt's RGB32 layout.
+        self._image = QGraphicsPixmapItem()
         self._view.addItem(self._image)
         self._sensor_outline = QGraphicsRectItem()
         self._sensor_outline.setPen(pg.mkPen(hex_color(DIM_TEXT_RGB), width=1, cosmetic=True))
@@ -163,11 +186,12 @@ class EventView(Panel):
         self.rate_plot.setMinimumHeight(70)
         self.rate_plot.setMaximumHeight(110)
         self._rate_top = 0.0
-        self._rate_curve = self.rate_plot.plot(
+        self._rate_curve = pg.PlotCurveItem(  # not a PlotDataItem: less Python per update
             pen=pg.mkPen(hex_color(TEXT_RGB), width=1.2),
             fillLevel=0,
             brush=pg.mkBrush(*TEXT_RGB, 40),
         )
+        self.rate_plot.addItem(self._rate_curve)
         self._rate_window = 0.0
         self.rate_plot.setRange(xRange=(-10, 0), yRange=(0, 1), padding=0.02)
 
@@ -194,7 +218,7 @@ class EventView(Panel):
         self._caption = caption
         self._info.setText(caption)
         self._view.setRange(QRectF(0, 0, width, height), padding=0.02)
-        self._set_rgb(np.zeros((height, width, 3), dtype=np.uint8), sensor=True)
+        self._show_rgb32(black_rgb32(height, width), sensor=True)
 
     def set_info(self, text: str) -> None:
         """The lines under the image: the mapping caption, then ``text`` on a line of its own
@@ -230,13 +254,13 @@ class EventView(Panel):
                 # several times slower: set pixels too faint to show to 0 now and then.
                 acc[acc < _INVISIBLE_EVENTS] = 0.0
         self._accumulated_is_sensor = sensor
-        self._set_rgb(self._renderer.render(self._accumulated), sensor=sensor)
+        self._show_rgb32(self._renderer.render(self._accumulated), sensor=sensor)
 
     def show_frame(self, frame: np.ndarray, *, sensor: bool) -> None:
         """Show exactly one bin (a selected step): no trail."""
         self._accumulate_from(np.asarray(frame))
         self._accumulated_is_sensor = sensor
-        self._set_rgb(self._renderer.render(self._accumulated), sensor=sensor)
+        self._show_rgb32(self._renderer.render(self._accumulated), sensor=sensor)
 
     def _accumulate_from(self, frame: np.ndarray) -> None:
         """Restart the trail at ``frame``, reusing the trail's array when the shape allows."""
@@ -249,22 +273,29 @@ class EventView(Panel):
         self._accumulated = None
         if self._sensor_size:
             w, h = self._sensor_size
-            self._set_rgb(np.zeros((h, w, 3), dtype=np.uint8), sensor=True)
+            self._show_rgb32(black_rgb32(h, w), sensor=True)
 
-    def _set_rgb(self, rgb: np.ndarray, *, sensor: bool) -> None:
-        self._image_rgb = rgb
-        self._image.setImage(rgb, autoLevels=False)
-        h, w = rgb.shape[:2]
+    def _show_rgb32(self, rgb32: np.ndarray, *, sensor: bool) -> None:
+        h, w = rgb32.shape[:2]
+        # No copy: on a 32-bit display the pixmap shares the array's memory (on others
+        # fromImage converts, so copies). Safe because the renderer overwrites that array
+        # only on this (the Qt) thread and only to show the next image, which replaces this
+        # pixmap before the next paint. The QImage holds the array (PySide keeps a reference
+        # to the buffer) for as long as the pixmap shows it.
+        image = QImage(rgb32.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+        self._image.setPixmap(QPixmap.fromImage(image))
+        self._image_rgb32 = rgb32
         # A model-resolution frame is stretched over the crop box it was taken from.
-        rect = (0, 0, w, h) if sensor or self._crop is None else self._crop
-        # pyqtgraph maps the image onto the rect with a transform made from both: set it
-        # only when either changes (a new transform re-lays out the view's bounds).
-        if self._once.changed("rect", (rect, (h, w))):
-            self._image.setRect(QRectF(*rect))
+        x0, y0, rw, rh = (0, 0, w, h) if sensor or self._crop is None else self._crop
+        if self._once.changed("rect", ((x0, y0, rw, rh), (h, w))):
+            transform = QTransform()
+            transform.translate(x0, y0)
+            transform.scale(rw / w, rh / h)
+            self._image.setTransform(transform)
 
     def image_rgb(self) -> np.ndarray:
         """A copy of the RGB image currently shown (``uint8 [H, W, 3]``)."""
-        return self._image_rgb.copy()
+        return np.ascontiguousarray(rgb_of(self._image_rgb32))
 
     # -- event rate ----------------------------------------------------------------------
     def set_rate(self, ago_s: np.ndarray, events_per_s: np.ndarray, window_s: float) -> None:

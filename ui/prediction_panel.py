@@ -46,6 +46,8 @@ class PredictionPanel(Panel):
         self._raw = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
         self._brushes: list = []
+        self._bar_rows = self._bar_starts = np.zeros(0)
+        self._bars_label: int | None = None   # the outlined bar, as last drawn
         self._label_pen = pg.mkPen("w", width=2)
         self._no_pen = pg.mkPen(None)
 
@@ -97,6 +99,7 @@ class PredictionPanel(Panel):
         k = len(self.class_names)
         self._colors = class_colors(k)
         self._brushes = [pg.mkBrush(*c) for c in self._colors]
+        self._bars_label = None  # new brushes: set again at the next draw
         axis = self.plot.getPlotItem().getAxis("left")
         axis.setTicks([[(i, name) for i, name in enumerate(self.class_names)]])
         self.plot.getPlotItem().setYRange(-0.5, k - 0.5, padding=0.02)
@@ -176,14 +179,19 @@ class PredictionPanel(Panel):
 
     def _draw_bars(self, *, label: int) -> None:
         k = len(self.class_names)
-        y = np.arange(k, dtype=float)
-        pens = [self._label_pen if i == label else self._no_pen for i in range(k)]
-        self._smoothed_bars.setOpts(
-            x0=np.zeros(k), y=y, width=np.nan_to_num(self._smoothed), height=_SMOOTHED_HEIGHT,
-            brushes=self._brushes, pens=pens,
-        )
-        self._raw_bars.setOpts(x0=np.zeros(k), y=y, width=np.nan_to_num(self._raw),
-                               height=_RAW_HEIGHT)
+        if len(self._bar_rows) != k:
+            self._bar_rows, self._bar_starts = np.arange(k, dtype=float), np.zeros(k)
+            self._bars_label = None
+        common = {"x0": self._bar_starts, "y": self._bar_rows}
+        colours = {}
+        if label != self._bars_label:  # pens and brushes only when the outlined bar moves
+            self._bars_label = label
+            colours = {"brushes": self._brushes,
+                       "pens": [self._label_pen if i == label else self._no_pen
+                                for i in range(k)]}
+        self._smoothed_bars.setOpts(**common, width=np.nan_to_num(self._smoothed),
+                                    height=_SMOOTHED_HEIGHT, **colours)
+        self._raw_bars.setOpts(**common, width=np.nan_to_num(self._raw), height=_RAW_HEIGHT)
 
     # -- for tests and the screenshot check ---------------------------------------------
     def caption(self) -> str:

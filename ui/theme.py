@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
@@ -21,6 +20,8 @@ from live_snn.export.palette import (
     TEXT_RGB,
     class_colors_rgb,
 )
+
+from .graphics_view import CanvasWidget, PlotView
 
 WINDOW_RGB = (18, 19, 23)
 PANEL_RGB = (26, 28, 34)
@@ -150,19 +151,11 @@ def style_plot(item: pg.PlotItem, *, left: str | None = None,
     return item
 
 
-def _opaque(view: pg.GraphicsView) -> None:
-    """The view paints every pixel of its viewport (its background brush first): marked
-    opaque, Qt does not paint the window, panel and style-sheet backgrounds under it at
-    each redraw first, only to have them covered."""
-    view.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
-
-
 def make_canvas() -> pg.GraphicsLayoutWidget:
     """One drawing surface for all the plots of a panel: every QGraphicsView costs a paint
     pass of its own at each redraw, so a panel draws its plots in a single view."""
-    canvas = pg.GraphicsLayoutWidget()
+    canvas = CanvasWidget()
     canvas.setBackground(hex_color(PLOT_RGB))
-    _opaque(canvas)
     canvas.ci.layout.setContentsMargins(2, 2, 2, 2)
     canvas.ci.layout.setSpacing(2)
     return canvas
@@ -170,7 +163,6 @@ def make_canvas() -> pg.GraphicsLayoutWidget:
 
 def make_plot(*, left: str | None = None, bottom: str | None = None) -> pg.PlotWidget:
     """A single-plot widget in the window's colours."""
-    plot = pg.PlotWidget(background=hex_color(PLOT_RGB))
-    _opaque(plot)
+    plot = PlotView(background=hex_color(PLOT_RGB))
     style_plot(plot.getPlotItem(), left=left, bottom=bottom)
     return plot

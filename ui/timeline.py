@@ -25,6 +25,7 @@ from .theme import (
     make_plot,
 )
 
+CONFIDENCE_POINTS = 2000   # most points drawn in the confidence line
 _PREDICTION_ROW = 0
 _TRUTH_ROW = 1
 
@@ -34,16 +35,22 @@ def strip_colors(
 ) -> np.ndarray:
     """``uint8 [N, 3]``: the class colour per step, blended to grey when uncertain and the
     background where there is no label (``-1``)."""
-    labels = np.asarray(labels, dtype=np.int64)
-    out = np.empty((len(labels), 3), dtype=np.uint8)
-    out[:] = NO_DATA_RGB
-    known = (labels >= 0) & (labels < len(colors))
-    out[known] = colors[labels[known]]
+    labels = np.asarray(labels, dtype=np.int64)  # indexes the table below, even if empty
+    k = len(colors)
+    # One lookup in a small table: [background, K class colours, K greyed class colours]
+    # (a strip has one entry per step of the history: up to its capacity, 5 times a second).
+    colors = np.asarray(colors, dtype=np.uint8).reshape(k, 3)
+    grey = np.asarray(UNCERTAIN_RGB, dtype=np.float32)
+    table = np.concatenate([
+        np.asarray(NO_DATA_RGB, dtype=np.uint8)[None],
+        colors,
+        (0.3 * colors.astype(np.float32) + 0.7 * grey).astype(np.uint8),
+    ])
+    known = (labels >= 0) & (labels < k)
+    index = np.where(known, labels + 1, 0)
     if uncertain is not None:
-        dim = known & np.asarray(uncertain, dtype=bool)
-        grey = np.asarray(UNCERTAIN_RGB, dtype=np.float32)
-        out[dim] = (0.3 * out[dim].astype(np.float32) + 0.7 * grey).astype(np.uint8)
-    return out
+        index += k * (known & np.asarray(uncertain, dtype=bool))
+    return table[index]
 
 
 def _unbroken(name: str) -> str:
@@ -77,7 +84,7 @@ class TimelineView(Panel):
         item.getAxis("left").setStyle(tickLength=0)
         self._strip = BlitImageItem(axisOrder="row-major")  # uint8 RGB: no levels
         item.addItem(self._strip)
-        self._confidence = pg.PlotDataItem(pen=pg.mkPen(*TEXT_RGB, 160, width=1))
+        self._confidence = pg.PlotCurveItem(pen=pg.mkPen(*TEXT_RGB, 160, width=1))
         item.addItem(self._confidence)
         self._cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(TEXT_RGB), width=1))
         self._selected = pg.InfiniteLine(angle=90, pen=pg.mkPen(hex_color(ACCENT_RGB), width=2))
@@ -141,8 +148,13 @@ class TimelineView(Panel):
             self._strip.setRect(QRectF(self._first_bin * dt_s, 0, n * dt_s, len(rows)))
         if confidence is not None:
             x = (self._first_bin + np.arange(n) + 0.5) * dt_s
-            # Drawn inside the prediction row: top edge = 100 %, bottom edge = 0 %.
-            self._confidence.setData(x, 1.0 - np.asarray(confidence, float), connect="finite")
+            y = 1.0 - np.asarray(confidence, float)  # in the row: top edge 100 %, bottom 0 %
+            group = -(-n // CONFIDENCE_POINTS)
+            if group > 1:  # a long history: means of runs of steps, a few per pixel
+                keep = n // group * group
+                x = x[n - keep:].reshape(-1, group).mean(axis=1)
+                y = y[n - keep:].reshape(-1, group).mean(axis=1)
+            self._confidence.setData(x, y, connect="finite")
         self._fit_x()
 
     def set_cursor(self, bin_index: int | None) -> None:

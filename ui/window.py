@@ -1,6 +1,7 @@
 """The main window: the panels in resizable splitters, the control bar, the message banner
 and the status bar, redrawn from the bridge's history at the bridge's tick rate (~30 Hz),
-whatever the event rate.
+whatever the event rate: the event view at every tick, the other parts of the window at
+the periods of ``SLOW_PART_PERIOD_S`` while the stream runs (all of them at once otherwise).
 
 Which step the panels show: the newest one while following the stream, or the selected one
 (a click on the timeline, ← / → while paused). A selected step shows its own frame, its gate

@@ -43,3 +43,23 @@ def test_uncertain_state_is_visible(panel):
 def test_wrong_class_count_is_a_clear_error(panel):
     with pytest.raises(ValueError, match="expected 11 class probabilities"):
         panel.show_step(np.ones(3), np.ones(3), 0, 1.0, False)
+
+
+def test_the_outline_follows_the_label_and_the_colours_stay(panel):
+    probs = np.full(11, 1 / 11, np.float32)
+    bars = panel._smoothed_bars
+
+    def outlined() -> list[int]:
+        return [i for i, pen in enumerate(bars.opts["pens"]) if pen is panel._label_pen]
+
+    panel.show_step(probs, probs, 3, 0.5, False)
+    assert outlined() == [3]
+    panel.show_step(probs, probs, 3, 0.5, False)   # same label: pens and brushes kept
+    assert outlined() == [3] and len(bars._brushes) == 11 and len(bars._pens) == 11
+    panel.show_step(probs, probs, 7, 0.5, False)
+    assert outlined() == [7]
+    panel.set_classes(("a", "b", "c"))             # fewer classes: new colours, no outline
+    assert outlined() == [] and len(bars._brushes) == 3
+    thirds = np.full(3, 1 / 3, np.float32)
+    panel.show_step(thirds, thirds, 1, 0.4, False)
+    assert outlined() == [1] and len(bars._pens) == 3

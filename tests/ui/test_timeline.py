@@ -20,6 +20,12 @@ def test_strip_colours_match_the_class_palette():
     np.testing.assert_allclose(out[3], grey, atol=1)               # uncertain: greyed
 
 
+def test_strip_colours_of_no_steps_or_a_plain_list():
+    colors = class_colors(11)
+    assert strip_colors(np.empty(0), None, colors).shape == (0, 3)    # an empty float array
+    np.testing.assert_array_equal(strip_colors([2, -1], None, colors)[0], colors[2])
+
+
 @pytest.fixture
 def timeline(themed_app, qtbot):
     view = TimelineView()
