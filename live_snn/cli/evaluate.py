@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True,
                    help="nmnist:PATH | dvsgesture:PATH | sim:seeds=A-B[,duration=S] | "
                         "files:A.aedat4[,B.aedat4]")
-    p.add_argument("--split", default="test", choices=["train", "test"],
-                   help="split of N-MNIST / DVS128 Gesture (default: test)")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"],
+                   help="split of N-MNIST / DVS128 Gesture (default: test; val: the samples "
+                        "that the data spec's holdout=N keeps out of train)")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--plot", type=Path, help="write the confusion + latency figure (PNG)")
     p.add_argument("--grace-ms", type=float, help="default: the checkpoint's")

@@ -24,12 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "and resumes with --resume.")
     p.add_argument("--data", required=True,
                    help="nmnist:PATH | dvsgesture:PATH | sim:seeds=A-B[,duration=S]")
-    p.add_argument("--val-data", help="validation data (default: the test split of --data; "
-                                      "required for sim, e.g. sim:seeds=10000-10005)")
+    p.add_argument("--val-data", help="validation data (default: the held-out part of --data "
+                                      "if it has holdout=N, else its test split; required for "
+                                      "sim, e.g. sim:seeds=10000-10005)")
     p.add_argument("--out", required=True, type=Path, help="run directory")
     p.add_argument("--preset", default="lite", choices=["lite", "paper", "nmnist"])
     p.add_argument("--attention", default="causal", choices=["causal", "window", "tim", "none"])
     p.add_argument("--encoder", default="plain", choices=["plain", "gac"])
+    p.add_argument("--channels", type=int, help="channels of every conv block (default: the "
+                                                 "preset's)")
+    p.add_argument("--hidden", type=int, help="width of the hidden FC layer (default: the "
+                                              "preset's)")
     p.add_argument("--dropout", type=float, help="dropout of the two FC layers (default: the "
                                                  "preset's, 0.5)")
     p.add_argument("--dt-ms", type=float, default=20.0, help="bin length (default 20 ms)")
@@ -59,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--onset-steps", type=int, default=3,
                    help="steps a label must hold to count as recognised")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--init-from", type=Path, metavar="CKPT",
+                   help="start from this checkpoint's weights (same network, binning and "
+                        "classes) with a new optimiser and schedule")
     p.add_argument("--max-steps-this-run", type=int,
                    help="stop (resumably) after this many steps, for time-limited jobs")
     p.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda if available")
@@ -92,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
     model_config = ModelConfig(preset=args.preset, attention=args.attention,
                                encoder=args.encoder, num_classes=len(spec.class_names),
                                T=args.window,
-                               **({} if args.dropout is None else {"dropout": args.dropout}))
+                               **{name: getattr(args, name)
+                                  for name in ("dropout", "channels", "hidden")
+                                  if getattr(args, name) is not None})
     dt_us = int(round(args.dt_ms * 1000))
     h, w = model_config.input_size
     binning = BinningConfig(dt_us=dt_us, sensor=spec.sensor, model=Resolution(w, h))
@@ -101,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         train_sessions = load_sessions(spec, binning, split="train", cache_dir=args.cache,
                                        workers=args.workers, seed=args.seed)
-        val_sessions = load_sessions(val_spec, binning,
-                                     split="test" if args.val_data is None else "train",
+        val_split = "train" if args.val_data else ("val" if spec.holdout else "test")
+        val_sessions = load_sessions(val_spec, binning, split=val_split,
                                      cache_dir=args.cache, workers=args.workers, seed=args.seed)
         if ctx.is_main:
             print(f"data: {len(train_sessions)} training sessions "
@@ -113,19 +123,27 @@ def run(args: argparse.Namespace) -> int:
                             max_shift=args.max_shift)
         torch.manual_seed(args.seed)
         model = build_model(model_config)
+        init_from = None
+        if args.init_from is not None:  # on --resume too: the resume state then replaces them
+            from live_snn.train.warm_start import init_from_checkpoint
+
+            init_from = init_from_checkpoint(model, args.init_from, binning, spec.class_names)
         predictor = PredictorConfig(ema_tau_steps=args.ema_tau, onset_steps=args.onset_steps,
                                     logit_scale=args.logit_scale)
         streaming = StreamingConfig(predictor=predictor, grace_bins=grace,
                                     stable_steps=args.onset_steps)
         training = {
             **spec.describe(),
-            "split": "official train" if spec.kind in ("nmnist", "dvsgesture") else None,
+            "split": ("official train" + (f" less {spec.holdout} held out" if spec.holdout else "")
+                      if spec.kind in ("nmnist", "dvsgesture") else None),
             "train_segments": sum(len(s.segments) for s in train_sessions),
             "validation": {**val_spec.describe(), "sessions": len(val_sessions),
-                           "split": "test" if args.val_data is None else "given"},
+                           "split": "given" if args.val_data else val_split},
             "sensor": str(spec.sensor),
             "command": " ".join(shlex.quote(a) for a in sys.argv),
         }
+        if init_from is not None:
+            training["init_from"] = init_from
         info = CheckpointInfo(
             binning=binning, class_names=spec.class_names, training=training,
             readout={"predictor": {"smoothing": "ema", "ema_tau_steps": args.ema_tau,

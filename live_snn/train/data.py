@@ -6,6 +6,8 @@ Specs (``--data`` / ``--val-data``):
 * ``nmnist:PATH`` — N-MNIST, original layout (``PATH/Train/<digit>/*.bin``, ``PATH/Test/...``).
   Each sample is binned on its own from t = 0 to a fixed length, then ``per_session`` samples
   in a seeded random order are laid end to end into one stream (a digit after a digit).
+  ``nmnist:PATH,holdout=N`` keeps N training samples (the same ones for every run) out of
+  training as split ``val``, so that epochs and settings are picked without the test set.
 * ``dvsgesture:PATH`` — DVS128 Gesture, IBM layout (``user*.aedat`` + ``*_labels.csv``,
   ``trials_to_train.txt`` / ``trials_to_test.txt``): each file is one session as recorded.
 * ``sim:seeds=0-63,duration=30`` — sessions of the gesture simulator, one per seed
@@ -55,6 +57,7 @@ class DataSpec:
     duration_s: float = 30.0
     per_session: int = 10            # N-MNIST samples per stream
     limit: int | None = None         # use only the first N samples / files (quick runs)
+    holdout: int = 0                 # N-MNIST training samples kept out as split "val"
 
     @property
     def sensor(self) -> Resolution:
@@ -79,6 +82,8 @@ class DataSpec:
             out["samples_per_stream"] = self.per_session
         if self.limit is not None:
             out["limit"] = self.limit
+        if self.holdout:
+            out["holdout"] = self.holdout
         return out
 
 
@@ -100,14 +105,20 @@ def parse_data_spec(text: str) -> DataSpec:
     if kind in ("nmnist", "dvsgesture"):
         path_text, _, opt_text = rest.partition(",")
         options = _options(text, opt_text) if opt_text else {}
-        unknown = sorted(set(options) - {"per_session", "limit"})
+        allowed = {"per_session", "limit"} | ({"holdout"} if kind == "nmnist" else set())
+        unknown = sorted(set(options) - allowed)
         if unknown:
-            raise DataSpecError(f"data spec {text!r}: unknown options {unknown}")
+            raise DataSpecError(f"data spec {text!r}: unknown options {unknown}; "
+                                f"{kind} takes {sorted(allowed)}")
         path = Path(path_text).expanduser()
         if not path.is_dir():
             raise DataSpecError(f"data spec {text!r}: {path} is not a directory")
+        holdout = int(options.get("holdout", 0))
+        if holdout < 0:
+            raise DataSpecError(f"data spec {text!r}: holdout must be >= 0, got {holdout}")
         return DataSpec(kind, path=path, per_session=int(options.get("per_session", 10)),
-                        limit=int(options["limit"]) if "limit" in options else None)
+                        limit=int(options["limit"]) if "limit" in options else None,
+                        holdout=holdout)
     if kind == "files":
         paths = tuple(Path(p).expanduser() for p in rest.split(",") if p)
         missing = [str(p) for p in paths if not p.is_file()]
@@ -264,7 +275,11 @@ def load_sessions(spec: DataSpec, binning: BinningConfig, *, split: str = "train
                   cache_dir: Path | None = None, workers: int = 1, seed: int = 0
                   ) -> list[LabelledSession]:
     """Every session of ``spec`` (``split`` = "train" | "test" for the data sets that have
-    an official split), binned with ``binning`` adapted to the data's sensor."""
+    an official split; "val" for the samples that ``holdout`` keeps out of "train"), binned
+    with ``binning`` adapted to the data's sensor."""
+    if split == "val" and not spec.holdout:
+        raise DataSpecError(f"split 'val' needs a held-out part: add holdout=N to the "
+                            f"{spec.kind} data spec")
     binning = with_sensor(binning, spec.sensor)
     if spec.kind == "sim":
         return load_sim(spec, binning, cache_dir=cache_dir, workers=workers)

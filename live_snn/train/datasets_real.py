@@ -24,6 +24,7 @@ from live_snn.train.data import (
 from live_snn.train.sessions import LabelledSession
 
 NMNIST_CLIP_US = 316_000  # N-MNIST samples last ~306-316 ms (three saccades)
+HOLDOUT_SEED = 20_240_601  # fixed: every run holds out the same samples, whatever its seed
 
 
 def read_all_events(path: Path) -> tuple[EventBatch, object]:
@@ -69,10 +70,17 @@ def load_nmnist(spec: DataSpec, binning: BinningConfig, *, split: str, seed: int
                 ) -> list[LabelledSession]:
     from live_snn.sources.nmnist import NmnistDataset
 
-    dataset = NmnistDataset(spec.path, split="Train" if split == "train" else "Test")
+    dataset = NmnistDataset(spec.path, split="Test" if split == "test" else "Train")
     n = len(dataset) if spec.limit is None else min(spec.limit, len(dataset))
+    indices = range(n)
+    if split in ("train", "val") and spec.holdout:
+        if spec.holdout >= n:
+            raise SourceError(f"holdout={spec.holdout} leaves no training sample of {n}")
+        held_out = np.random.default_rng(HOLDOUT_SEED).permutation(n)[:spec.holdout]
+        keep = np.isin(np.arange(n), held_out) == (split == "val")
+        indices = np.flatnonzero(keep).tolist()
     clips, labels = [], []
-    for i in range(n):  # one sample at a time; each sample is binned vectorised
+    for i in indices:  # one sample at a time; each sample is binned vectorised
         events, label = dataset[i]
         clips.append(nmnist_clip(events, binning))
         labels.append(int(label))

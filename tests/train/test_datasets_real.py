@@ -68,6 +68,35 @@ def test_nmnist_samples_are_laid_into_streams(nmnist_dir):
     assert sessions[0].frames.sum() > 0
 
 
+def test_nmnist_holdout_keeps_the_same_samples_out_of_training_for_any_seed(nmnist_dir):
+    binning = BinningConfig(dt_us=30_000, sensor=Resolution(34, 34), model=Resolution(34, 34))
+    spec = parse_data_spec(f"nmnist:{nmnist_dir},per_session=5,limit=40,holdout=10")
+
+    def clips(split, seed):
+        sessions = load_sessions(spec, binning, split=split, seed=seed)
+        return {s.frames[g.start:g.end].numpy().tobytes() for s in sessions for g in s.segments}
+
+    train, val = clips("train", 0), clips("val", 0)
+    assert len(train) == 30 and len(val) == 10
+    assert not train & val
+    assert clips("val", 7) == val and clips("train", 7) == train  # the run seed only reorders
+    everything = clips("train", 0) | clips("val", 0)
+    unsplit = parse_data_spec(f"nmnist:{nmnist_dir},per_session=5,limit=40")
+    assert everything == {s.frames[g.start:g.end].numpy().tobytes()
+                          for s in load_sessions(unsplit, binning, split="train")
+                          for g in s.segments}
+
+
+def test_a_val_split_needs_a_holdout_and_only_nmnist_has_one(nmnist_dir):
+    from live_snn.train.data import DataSpecError
+
+    binning = BinningConfig(dt_us=30_000, sensor=Resolution(34, 34), model=Resolution(34, 34))
+    with pytest.raises(DataSpecError, match="add holdout=N"):
+        load_sessions(parse_data_spec(f"nmnist:{nmnist_dir}"), binning, split="val")
+    with pytest.raises(DataSpecError, match="unknown options.*holdout"):
+        parse_data_spec(f"dvsgesture:{nmnist_dir},holdout=3")
+
+
 def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     (tmp_path / "data").mkdir()
     root = _gesture_folder(tmp_path / "data")
@@ -89,10 +118,26 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     assert report["segments"] == 2 and len(report["confusion"]) == 11
     assert (tmp_path / "r.png").stat().st_size > 1000
 
+    # A new run from those weights: recorded in its checkpoints; a resume keeps the record.
+    code = main(["train", "--data", data, "--preset", "lite", "--steps", "2",
+                 "--batch-size", "2", "--window", "6", "--burn-in", "2", "--dt-ms", "50",
+                 "--eval-every", "1", "--threads", "1", "--init-from",
+                 str(out / "last.safetensors"), "--max-steps-this-run", "1",
+                 "--out", str(tmp_path / "more")])
+    assert code == 0
+    assert main(["train", "--data", data, "--preset", "lite", "--steps", "2",
+                 "--batch-size", "2", "--window", "6", "--burn-in", "2", "--dt-ms", "50",
+                 "--eval-every", "1", "--threads", "1", "--init-from",
+                 str(out / "last.safetensors"), "--resume", "--out", str(tmp_path / "more")]) == 0
+    from live_snn.model import load_checkpoint
+    continued = load_checkpoint(tmp_path / "more" / "last.safetensors").training
+    assert continued["steps"] == 2
+    assert continued["init_from"]["steps"] == 2
+    assert continued["init_from"]["sha256"] == load_checkpoint(out / "last.safetensors").sha256
+
     calibrated = tmp_path / "calibrated.safetensors"
     assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
                  "--threads", "1", "--calibrate-out", str(calibrated)]) == 0
-    from live_snn.model import load_checkpoint
     readout = load_checkpoint(calibrated).readout
     assert readout["logit_scale"] > 0
     assert readout["calibration"]["nll_after"] <= readout["calibration"]["nll_before"]
