@@ -85,12 +85,16 @@ def render_histogram(values_ms: Sequence[float], title: str, width: int = 420,
 
 def render_report(confusion: np.ndarray, class_names: Sequence[str],
                   latencies_ms: Sequence[float], title: str) -> np.ndarray:
-    left = render_confusion(confusion, class_names, title)
+    left = render_confusion(confusion, class_names, "streaming confusion")
     right = render_histogram(latencies_ms, "onset latency")
-    height = max(left.shape[0], right.shape[0])
+    # The title gets a band of its own across both panels: in the confusion panel's own
+    # title line a long one ran into the histogram's.
+    band = 34
+    height = band + max(left.shape[0], right.shape[0])
     canvas = np.full((height, left.shape[1] + right.shape[1], 3), 255, np.uint8)
-    canvas[:left.shape[0], :left.shape[1]] = left
-    canvas[:right.shape[0], left.shape[1]:] = right
+    canvas[band:band + left.shape[0], :left.shape[1]] = left
+    canvas[band:band + right.shape[0], left.shape[1]:] = right
+    cv2.putText(canvas, title, (10, 24), FONT, 0.6, BLACK, 1, cv2.LINE_AA)
     return canvas
 
 
