@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rest-weight", type=float, default=0.1,
                    help="weight of the 'no gesture = even split' loss on unlabelled steps")
     p.add_argument("--max-shift", type=int, default=0, help="random translation, pixels")
+    p.add_argument("--time-reverse", type=float, default=0.0, metavar="P",
+                   help="play this fraction of training windows backwards (ON/OFF swapped, "
+                        "clockwise and counter-clockwise classes swapped): teaches time order")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=200, help="steps between validations")
     p.add_argument("--ema-tau", type=float, default=5.0, help="predictor EMA, steps")
@@ -120,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                   f"sessions, loaded in {time.perf_counter() - started:.1f} s")
         grace = int(round(args.grace_ms * 1000 / dt_us))
         window = WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
-                            max_shift=args.max_shift)
+                            max_shift=args.max_shift, time_reverse=args.time_reverse)
         torch.manual_seed(args.seed)
         model = build_model(model_config)
         init_from = None

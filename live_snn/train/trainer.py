@@ -29,6 +29,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
+from live_snn.classes import time_reversed_classes
 from live_snn.errors import CheckpointError
 from live_snn.train.distributed import DistContext, all_reduce_sum, barrier
 from live_snn.train.evaluate import StreamingConfig, StreamingResult, streaming_evaluation
@@ -111,7 +112,8 @@ class Trainer:
             self.model = nn.parallel.DistributedDataParallel(
                 self.module, device_ids=[ctx.local_rank] if ctx.device.type == "cuda" else None)
         self.sampler = WindowSampler(train_sessions, config.window, seed=config.seed,
-                                     rank=ctx.rank)
+                                     rank=ctx.rank,
+                                     reversed_class=time_reversed_classes(info.class_names))
         self.val_sessions = list(val_sessions)
         self.streaming = streaming
         self.info = info
@@ -286,6 +288,9 @@ class Trainer:
             raise CheckpointError(f"cannot resume: {path} has no live_snn_resume metadata")
         meta = json.loads(raw)
         saved = meta["config"]
+        # A run saved before a window option existed ran with that option's default.
+        saved["window"] = {**_jsonable(asdict(WindowSpec(length=1))), "length": None,
+                           **saved["window"]}
         for key in ("batch_size", "seed", "window"):
             if saved[key] != _jsonable(asdict(self.config))[key]:
                 raise CheckpointError(f"cannot resume from {path}: it was trained with {key}="

@@ -6,6 +6,13 @@ labelled step is a target, except the first ``grace`` bins of a segment (the ges
 barely started, no model can know it yet). Steps with no label are "rest" steps, which the
 loss may push towards an even split between classes (see :mod:`live_snn.train.loss`).
 
+Time-reversal augmentation (``time_reverse`` > 0): a drawn window is, with that probability,
+played backwards: frames in reverse order with ON and OFF swapped (a pixel that got brighter
+gets darker when time runs backwards), labels in reverse order and mapped through the data
+set's ``reversed_class`` table (a clockwise circle backwards is a counter-clockwise one),
+grace counted from the reversed segment's start (the original's end). Pairs of windows that
+are the same in space and differ only in time order make a network use time order.
+
 Offsets are drawn from a generator seeded with ``(seed, step, rank)``, so a run resumed at
 step s draws exactly the windows the uninterrupted run would have drawn, and every DDP rank
 draws different ones.
@@ -28,6 +35,7 @@ class WindowSpec:
     burn_in: int = 0     # leading steps without loss
     grace: int = 0       # bins after a segment start without loss
     max_shift: int = 0   # random translation of the whole window by up to this many pixels
+    time_reverse: float = 0.0  # probability that a window is played backwards
 
     def __post_init__(self) -> None:
         if self.length < 1:
@@ -36,6 +44,8 @@ class WindowSpec:
             raise ValueError(f"burn_in must be in [0, length={self.length}), got {self.burn_in}")
         if self.grace < 0 or self.max_shift < 0:
             raise ValueError(f"grace and max_shift must be >= 0, got {self.grace}, {self.max_shift}")
+        if not 0.0 <= self.time_reverse <= 1.0:
+            raise ValueError(f"time_reverse is a probability, got {self.time_reverse}")
 
     @property
     def loss_steps(self) -> int:
@@ -64,9 +74,13 @@ class WindowSampler:
         *,
         seed: int,
         rank: int = 0,
+        reversed_class: Sequence[int] | None = None,
     ):
         if not sessions:
             raise ValueError("no sessions to draw training windows from")
+        if spec.time_reverse > 0 and reversed_class is None:
+            raise ValueError("time_reverse needs the data set's reversed_class table (what "
+                             "each class becomes played backwards)")
         shapes = {s.frame_shape for s in sessions}
         if len(shapes) != 1:
             raise ValueError(f"sessions differ in frame shape: {sorted(shapes)}")
@@ -74,6 +88,10 @@ class WindowSampler:
         self.seed = int(seed)
         self.rank = int(rank)
         self.sessions = [_pad_front(s, spec.length) for s in sessions]
+        # Label -1 (rest) stays -1 under the table: index -1 is the appended -1.
+        self._reversed_class = (None if reversed_class is None else
+                                torch.tensor([*reversed_class, -1], dtype=torch.int64))
+        self._bins_to_end = [_bins_to_end(s) for s in self.sessions]
         valid = np.array([len(s) - spec.length + 1 for s in self.sessions], dtype=np.int64)
         self._first_offset = np.concatenate([[0], np.cumsum(valid)])
         self.total_bins = int(sum(len(s) for s in sessions))
@@ -93,20 +111,31 @@ class WindowSampler:
         which = np.searchsorted(self._first_offset, flat, side="right") - 1
         offsets = flat - self._first_offset[which]
         shifts = rng.integers(-self.spec.max_shift, self.spec.max_shift + 1, size=(batch_size, 2))
-        return self.gather(which, offsets, shifts)
+        # Drawn only when asked for, so runs without it keep their exact windows.
+        backwards = (rng.random(batch_size) < self.spec.time_reverse
+                     if self.spec.time_reverse > 0 else None)
+        return self.gather(which, offsets, shifts, backwards)
 
     def gather(self, which: np.ndarray, offsets: np.ndarray,
-               shifts: np.ndarray | None = None) -> WindowBatch:
+               shifts: np.ndarray | None = None,
+               backwards: np.ndarray | None = None) -> WindowBatch:
         spec = self.spec
+        if backwards is not None and backwards.any() and self._reversed_class is None:
+            raise ValueError("windows played backwards need the sampler's reversed_class")
         frames, labels, since = [], [], []
         for b, (si, off) in enumerate(zip(which, offsets, strict=True)):  # over the batch
             s = self.sessions[int(si)]
-            clip = s.frames[off:off + spec.length]
+            span = slice(off, off + spec.length)
+            clip, label, since_onset = s.frames[span], s.labels[span], s.since_onset[span]
+            if backwards is not None and backwards[b]:
+                clip = clip.flip(0)[:, [1, 0]]                    # [T, (ON, OFF)]
+                label = self._reversed_class[label.flip(0)]
+                since_onset = self._bins_to_end[int(si)][span].flip(0)
             if shifts is not None and (shifts[b] != 0).any():
                 clip = _shift(clip, int(shifts[b, 0]), int(shifts[b, 1]))
             frames.append(clip)
-            labels.append(s.labels[off:off + spec.length])
-            since.append(s.since_onset[off:off + spec.length])
+            labels.append(label)
+            since.append(since_onset)
         x = torch.stack(frames, dim=1).float()
         targets = torch.stack(labels, dim=1)
         since_onset = torch.stack(since, dim=1)
@@ -132,6 +161,15 @@ def _pad_front(session: LabelledSession, length: int) -> LabelledSession:
                        for s in session.segments),
         dt_us=session.dt_us,
     )
+
+
+def _bins_to_end(session: LabelledSession) -> torch.Tensor:
+    """For each labelled bin, how many bins its segment still has after it (-1 unlabelled):
+    the bins since the segment's start once the session is played backwards."""
+    to_end = torch.full((len(session),), -1, dtype=torch.int64)
+    for seg in session.segments:  # a session holds a handful of segments
+        to_end[seg.start:seg.end] = torch.arange(seg.end - seg.start - 1, -1, -1)
+    return to_end
 
 
 def _shift(clip: torch.Tensor, dx: int, dy: int) -> torch.Tensor:

@@ -76,3 +76,18 @@ def test_resume_refuses_a_different_batch_or_a_missing_run(tmp_path):
     other = _trainer(tmp_path, steps=4, seed=3)
     with pytest.raises(CheckpointError, match="seed"):
         other.fit(resume=True)
+
+
+def test_a_run_saved_before_a_window_option_existed_resumes_with_its_default(tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    _trainer(tmp_path, steps=4, eval_every=2).fit(max_steps_this_run=2)
+    path = tmp_path / "resume.safetensors"
+    with safe_open(str(path), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["live_snn_resume"])
+    del meta["config"]["window"]["time_reverse"]  # as written before the option existed
+    save_file(load_file(str(path)), str(path), metadata={"live_snn_resume": json.dumps(meta)})
+    resumed = _trainer(tmp_path, steps=4, eval_every=2)
+    resumed.fit(resume=True)
+    assert resumed.step == 4

@@ -71,3 +71,41 @@ def test_bad_specs_are_rejected():
         WindowSampler([_session(), concat_clips(
             "b", [torch.zeros((40, 2, 3, 3), dtype=torch.uint8)], [0], 1000)],
             WindowSpec(length=4), seed=0)
+
+
+def test_a_window_played_backwards_reverses_time_swaps_polarity_and_maps_labels():
+    # Clip i fills OFF with i + 1 and ON with 10 * (i + 1); classes 0 <-> 1 swap backwards.
+    clips = []
+    for i in range(3):
+        clip = torch.zeros((10, 2, 4, 4), dtype=torch.uint8)
+        clip[:, 0], clip[:, 1] = i + 1, 10 * (i + 1)
+        clip[:, :, 0, 0] = torch.arange(10, dtype=torch.uint8)[:, None]  # time stamp pixel
+        clips.append(clip)
+    session = concat_clips("s", clips, [0, 1, 2], 1000, gap_bins=2)
+    spec = WindowSpec(length=12, burn_in=0, grace=3, time_reverse=1.0)
+    sampler = WindowSampler([session], spec, seed=0, reversed_class=(1, 0, 2))
+    forwards = sampler.gather(np.array([0]), np.array([5]))
+    backwards = sampler.gather(np.array([0]), np.array([5]), backwards=np.array([True]))
+    assert torch.equal(backwards.frames[:, 0], forwards.frames.flip(0)[:, 0][:, [1, 0]])
+    # bins 5..16 forwards: clip 0 bins 5-9, gap, clip 1 bins 0-4; backwards: clip 1 bins 4..0
+    # (label 1 -> 0), gap, clip 0 bins 9..5 (label 0 -> 1)
+    assert backwards.targets[:, 0].tolist() == [0] * 5 + [-1, -1] + [1] * 5
+    assert backwards.frames[:5, 0, 0, 0, 0].tolist() == [4, 3, 2, 1, 0]
+    # grace counts from the start of each reversed segment, its original end: clip 1 bins
+    # 4..0 are 5..9 bins into it; clip 0 bins 9..5 are its first five (grace 3)
+    assert backwards.loss_mask[:, 0].tolist() == [True] * 5 + [False] * 5 + [True, True]
+    assert backwards.rest_mask[:, 0].tolist() == [False] * 5 + [True, True] + [False] * 5
+
+
+def test_time_reversal_is_drawn_per_window_and_needs_a_class_table():
+    spec = WindowSpec(length=8, burn_in=2, time_reverse=0.5)
+    with pytest.raises(ValueError, match="reversed_class"):
+        WindowSampler([_session()], spec, seed=0)
+    sampler = WindowSampler([_session()], spec, seed=0, reversed_class=(1, 0, 2, 3))
+    plain = WindowSampler([_session()], WindowSpec(length=8, burn_in=2), seed=0)
+    a, b = sampler.batch(step=4, batch_size=64), plain.batch(step=4, batch_size=64)
+    # same windows drawn; about half of them backwards (reversed: first frame = last frame)
+    flipped = [not torch.equal(a.frames[:, i], b.frames[:, i]) for i in range(64)]
+    assert 16 < sum(flipped) < 48
+    with pytest.raises(ValueError, match="probability"):
+        WindowSpec(length=8, time_reverse=1.5)
