@@ -122,8 +122,11 @@ def run(args: argparse.Namespace) -> int:
                   f"({sum(len(s) for s in train_sessions)} bins), {len(val_sessions)} validation "
                   f"sessions, loaded in {time.perf_counter() - started:.1f} s")
         grace = int(round(args.grace_ms * 1000 / dt_us))
-        window = WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
-                            max_shift=args.max_shift, time_reverse=args.time_reverse)
+        try:
+            window = WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
+                                max_shift=args.max_shift, time_reverse=args.time_reverse)
+        except ValueError as exc:
+            raise LiveSnnError(f"training windows: {exc}") from None
         torch.manual_seed(args.seed)
         model = build_model(model_config)
         init_from = None

@@ -88,10 +88,12 @@ class WindowSampler:
         self.seed = int(seed)
         self.rank = int(rank)
         self.sessions = [_pad_front(s, spec.length) for s in sessions]
-        # Label -1 (rest) stays -1 under the table: index -1 is the appended -1.
-        self._reversed_class = (None if reversed_class is None else
-                                torch.tensor([*reversed_class, -1], dtype=torch.int64))
-        self._bins_to_end = [_bins_to_end(s) for s in self.sessions]
+        self._reversed_class: torch.Tensor | None = None
+        self._bins_to_end: list[torch.Tensor] = []
+        if spec.time_reverse > 0:
+            # Label -1 (rest) stays -1 under the table: index -1 is the appended -1.
+            self._reversed_class = torch.tensor([*reversed_class, -1], dtype=torch.int64)
+            self._bins_to_end = [_bins_to_end(s) for s in self.sessions]
         valid = np.array([len(s) - spec.length + 1 for s in self.sessions], dtype=np.int64)
         self._first_offset = np.concatenate([[0], np.cumsum(valid)])
         self.total_bins = int(sum(len(s) for s in sessions))
@@ -121,7 +123,7 @@ class WindowSampler:
                backwards: np.ndarray | None = None) -> WindowBatch:
         spec = self.spec
         if backwards is not None and backwards.any() and self._reversed_class is None:
-            raise ValueError("windows played backwards need the sampler's reversed_class")
+            raise ValueError("windows played backwards need a spec with time_reverse > 0")
         frames, labels, since = [], [], []
         for b, (si, off) in enumerate(zip(which, offsets, strict=True)):  # over the batch
             s = self.sessions[int(si)]
