@@ -28,7 +28,8 @@ def init_from_checkpoint(model: TCJASNN, path: str | Path, binning: BinningConfi
                          class_names: Sequence[str]) -> dict[str, Any]:
     """Copy the weights of the checkpoint at ``path`` into ``model`` (built for the new run)
     after checking that it is the same network on the same binning and classes. Returns what
-    the new checkpoint records about its origin."""
+    the new checkpoint records about its origin: the whole chain, since the earlier
+    checkpoint's own origin (if it had one) is nested inside."""
     loaded = load_checkpoint(path)
     ignored = set(TRAINING_ONLY_FIELDS)
     if model.config.attention != "window":
@@ -49,4 +50,5 @@ def init_from_checkpoint(model: TCJASNN, path: str | Path, binning: BinningConfi
     model.load_state_dict(loaded.model.state_dict())
     return {"path": str(path), "sha256": loaded.sha256,
             "steps": loaded.training.get("steps"), "data": loaded.training.get("dataset"),
-            "seeds": loaded.training.get("seeds")}
+            "seeds": loaded.training.get("seeds"),
+            "init_from": loaded.training.get("init_from")}

@@ -33,6 +33,18 @@ def test_the_new_model_gets_the_checkpoint_weights_and_records_where_they_came_f
     assert len(origin["sha256"]) == 64 and origin["path"] == str(path)
 
 
+def test_a_chain_of_runs_records_every_stage_back_to_the_first(saved, tmp_path):
+    path, earlier = saved
+    first_origin = init_from_checkpoint(tiny_model(), path, tiny_binning(), CLASS_NAMES)
+    assert first_origin["init_from"] is None  # the saved run started from scratch
+    second = save_checkpoint(tmp_path / "second.safetensors", earlier, binning=tiny_binning(),
+                             class_names=CLASS_NAMES,
+                             training={"steps": 7, "init_from": first_origin})
+    origin = init_from_checkpoint(tiny_model(), second, tiny_binning(), CLASS_NAMES)
+    assert origin["steps"] == 7 and origin["path"] == str(second)
+    assert origin["init_from"]["steps"] == 40 and origin["init_from"]["path"] == str(path)
+
+
 def test_another_network_binning_or_class_list_is_refused_by_name(saved):
     path, _ = saved
     wider = build_model(replace(tiny_config(), channels=16))
