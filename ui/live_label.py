@@ -6,7 +6,7 @@ import math
 import time
 
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QStaticText
+from PySide6.QtGui import QColor, QPainter, QStaticText, QTextDocument
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .theme import DIM_TEXT_RGB, PANEL_RGB, TEXT_RGB
@@ -40,6 +40,7 @@ class LiveLabel(QWidget):
         self._rich = False
         self._text = text
         self._static: QStaticText | None = None   # laid-out rich text, made when painted
+        self._natural_width = 0                   # rich text's width on one line
         self._hint = QSize(0, 0)
         self._pending: str | None = None
         self._shown_at = -math.inf
@@ -95,14 +96,22 @@ class LiveLabel(QWidget):
         if self._static is None:
             static = QStaticText(self._text)
             static.setTextFormat(Qt.TextFormat.RichText)
+            # Rich QStaticText left to itself wraps at a width of its own (about 140 px):
+            # lay it out on one line as wide as it needs, wrapped only at the widget's edge.
+            document = QTextDocument()
+            document.setDefaultFont(self.font())
+            document.setHtml(self._text)
+            self._natural_width = math.ceil(document.idealWidth())
+            static.setTextWidth(min(self._natural_width, self.width())
+                                if self.width() > 1 else self._natural_width)
             static.prepare(font=self.font())
             self._static = static
         return self._static
 
     def _update_hint(self) -> None:
         if self._rich:
-            size = self._static_text().size()
-            width, height = math.ceil(size.width()), math.ceil(size.height())
+            height = math.ceil(self._static_text().size().height())
+            width = self._natural_width
         else:
             metrics = self.fontMetrics()
             lines = self._text.split("\n")
@@ -118,6 +127,12 @@ class LiveLabel(QWidget):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(min(self._hint.width(), 1), self._hint.height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self._rich and event.size().width() != event.oldSize().width():
+            self._static = None  # wrapped at the old width
+            self._update_hint()
+        super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if event.type() == event.Type.FontChange:

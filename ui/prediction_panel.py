@@ -151,11 +151,9 @@ class PredictionPanel(Panel):
         if 0 <= ground_truth < k:
             ok = ground_truth == label and not uncertain
             color = hex_color(MATCH_RGB if ok else MISMATCH_RGB)
-            mark = "✓" if ok else "✗"
-            detail += (
-                f" &nbsp;·&nbsp; truth <span style='color:{color}'>"
-                f"{self.class_names[ground_truth]} {mark}</span>"
-            )
+            # A right label is already named above: repeating it would wrap the line.
+            truth = "matches truth ✓" if ok else f"truth {self.class_names[ground_truth]} ✗"
+            detail += f" &nbsp;·&nbsp; <span style='color:{color}'>{truth}</span>"
         self.detail.setText(detail)
         self._step_label.setText(caption)
 

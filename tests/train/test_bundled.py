@@ -31,15 +31,34 @@ def test_default_model_records_what_it_was_trained_on():
     assert ckpt.binning.dt_us > 0 and "logit_scale" in ckpt.readout
 
 
-def test_default_model_recognises_a_bundled_recording_above_chance():
+def test_default_model_recognises_the_bundled_recordings_as_documented():
+    """docs/results.md: 8 of the 9 gestures in the three bundled sessions (far above the 1 in
+    11 of chance); one gesture of slack for another CPU's rounding."""
     ckpt = load_checkpoint(DEFAULT_MODEL)
-    path = sorted(RECORDINGS.glob("*.aedat4"))[0]
-    sessions = load_sessions(parse_data_spec(f"files:{path}"), ckpt.binning)
+    paths = ",".join(str(p) for p in sorted(RECORDINGS.glob("*.aedat4")))
+    sessions = load_sessions(parse_data_spec(f"files:{paths}"), ckpt.binning)
     streaming = default_streaming_config(ckpt.readout, ckpt.binning.dt_us)
     report = evaluate_sessions(ckpt.model, sessions, ckpt.class_names, streaming)
-    chance = 1 / len(ckpt.class_names)
-    assert report["segments"] >= 3
-    assert report["streaming_accuracy"] > 3 * chance, report["per_class_streaming_accuracy"]
+    assert report["segments"] == 9
+    assert report["streaming_accuracy"] >= 7 / 9, report["per_class_streaming_accuracy"]
+
+
+def _seed_range(spec: str) -> range:
+    first, _, last = spec.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+def test_default_model_never_saw_the_seeds_it_is_tested_on():
+    """The documented test seeds (50000-50009, 20000-20009) and the bundled recordings'
+    seed (30000) are outside its training and validation seeds, at every training stage."""
+    training = load_checkpoint(DEFAULT_MODEL).training
+    seen = set(_seed_range(training["seeds"])) | set(_seed_range(training["validation"]["seeds"]))
+    origin = training.get("init_from")
+    while origin:
+        seen |= set(_seed_range(origin["seeds"]))
+        origin = origin.get("init_from")
+    tested = set(range(50000, 50010)) | set(range(20000, 20010)) | {30000}
+    assert not seen & tested
 
 
 def test_bundled_nmnist_model_streams_the_real_test_digits_as_documented(nmnist_dir):

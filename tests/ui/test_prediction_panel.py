@@ -23,7 +23,8 @@ def test_label_confidence_and_bars(panel):
     panel.show_step(probs, smoothed, 3, 0.8, False, ground_truth=3, caption="bin 7")
     assert panel.label.text() == "right arm clockwise"
     assert hex_color(class_colors(11)[3]) in panel.label.styleSheet()
-    assert "80%" in panel.detail.text() and "✓" in panel.detail.text()
+    assert "80%" in panel.detail.text() and "matches truth ✓" in panel.detail.text()
+    assert "right arm clockwise" not in panel.detail.text()  # named once, in the label
     raw, smooth = panel.bar_values()
     np.testing.assert_array_equal(raw, probs)
     np.testing.assert_array_equal(smooth, smoothed)
@@ -36,7 +37,7 @@ def test_uncertain_state_is_visible(panel):
     panel.show_step(smoothed, smoothed, 0, 0.09, True, ground_truth=4)
     assert panel.label.text() == "uncertain"
     assert "best guess" in panel.detail.text() and "hand clap" in panel.detail.text()
-    assert "✗" in panel.detail.text()
+    assert "truth right arm counter-clockwise ✗" in panel.detail.text()
     assert panel._threshold.isVisible() and panel._threshold.value() == pytest.approx(0.4)
 
 
