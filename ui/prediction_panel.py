@@ -151,7 +151,7 @@ class PredictionPanel(Panel):
         if 0 <= ground_truth < k:
             ok = ground_truth == label and not uncertain
             color = hex_color(MATCH_RGB if ok else MISMATCH_RGB)
-            # A right label is already named above: repeating it would wrap the line.
+            # A right label is already named in large type above: once is enough.
             truth = "matches truth ✓" if ok else f"truth {self.class_names[ground_truth]} ✗"
             detail += f" &nbsp;·&nbsp; <span style='color:{color}'>{truth}</span>"
         self.detail.setText(detail)
