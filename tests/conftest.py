@@ -99,3 +99,43 @@ def tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# Small random-weights checkpoints (legitimate for pipeline tests: the engine and its sinks
+# must reproduce the model's own outputs exactly, whatever the weights).
+TINY_DT_US = 10_000
+TINY_CLASS_NAMES = tuple(f"class {k}" for k in range(11))
+# Random weights this much larger than PyTorch's default init make spikes reach the readout,
+# so that scores differ from bin to bin and comparisons cannot pass on all-zero outputs.
+TINY_WEIGHT_GAIN = 10.0
+
+
+def tiny_checkpoint(path: Path, *, attention: str = "causal", T: int = 8, seed: int = 0,
+                    sensor=(128, 128)) -> Path:
+    import torch
+
+    from live_snn.binning import BinningConfig
+    from live_snn.model import ModelConfig, build_model, save_checkpoint
+
+    torch.manual_seed(seed)
+    config = ModelConfig(preset="lite", input_size=(32, 32), channels=16, hidden=64,
+                         num_blocks=3, attention=attention, T=T)
+    model = build_model(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() > 1:
+                parameter.mul_(TINY_WEIGHT_GAIN)
+    binning = BinningConfig(dt_us=TINY_DT_US, sensor=sensor, model=(32, 32))
+    return save_checkpoint(path, model, binning=binning, class_names=TINY_CLASS_NAMES)
+
+
+@pytest.fixture(scope="session")
+def make_checkpoint():
+    """``make_checkpoint(path, attention=, T=, seed=, sensor=)`` -> a tiny checkpoint
+    (32x32 input, 16 channels, 3 blocks, 10 ms bins, 11 classes)."""
+    return tiny_checkpoint
+
+
+@pytest.fixture(scope="session")
+def causal_ckpt(tmp_path_factory) -> Path:
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "causal.safetensors")

@@ -110,7 +110,7 @@ def replicate(events: EventBatch, seconds: float, gap_us: int) -> tuple[EventBat
 
 
 def _write_aedat4(path: Path, events: EventBatch) -> Path:
-    from live_snn.sources.aedat4_writer import Aedat4Writer
+    from live_snn.sinks.aedat4_writer import Aedat4Writer
 
     with Aedat4Writer(path, events.resolution, "live_snn bench") as writer:
         writer.write(events)

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from live_snn.events import EventBatch, Resolution, events_checksum
-from live_snn.sim import GestureSimulator, SimConfig, write_aedat4
+from live_snn.sim import GestureSimulator, SimConfig
 from live_snn.sim.dvs import log_intensity
-from live_snn.sim.network_writer import to_dv_event_store
+from live_snn.sinks.network_writer import to_dv_event_store
+from live_snn.sinks.sim_session import write_aedat4
 
 TARGET_CPU_PER_SIM_S = 1.0
 

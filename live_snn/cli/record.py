@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from live_snn.recording import RecordingError, check_target, record
+    from live_snn.sinks.recording import RecordingError, check_target, record
     from live_snn.sources import open_source
 
     if args.duration is not None and args.duration <= 0:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     check_target(args.out, args.force)  # before opening a camera or connecting
     sidecar = None
     if args.predictions:
-        from live_snn.engine.sidecar import check_sidecar_target
+        from live_snn.sinks.sidecar import check_sidecar_target
 
         check_sidecar_target(args.out, args.force)
     with open_source(args.source, speed=args.speed) as source:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _start_predictions(source, args: argparse.Namespace):
     from live_snn.engine.engine import EngineConfig
-    from live_snn.engine.sidecar import PredictionSidecar
+    from live_snn.sinks.sidecar import PredictionSidecar
 
     return PredictionSidecar(source, args.out, model=args.model,
                              config=EngineConfig(device=args.device))

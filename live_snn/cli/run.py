@@ -118,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from live_snn.engine.engine import Engine
-    from live_snn.engine.jsonl import PredictionWriter
+    from live_snn.sinks.jsonl import PredictionWriter
 
     if args.duration is not None and args.duration <= 0:
         raise LiveSnnError(f"--duration must be positive, got {args.duration}")

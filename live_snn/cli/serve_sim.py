@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from live_snn.sim import SimConfig
-    from live_snn.sim.serve import parse_serve_address, serve_simulator
+    from live_snn.sinks.serve import parse_serve_address, serve_simulator
     from live_snn.sources.sim import SimulatorSource
 
     if not args.speed > 0:

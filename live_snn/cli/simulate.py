@@ -48,7 +48,8 @@ def session_name(prefix: str, seed: int, index: int) -> str:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from live_snn.sim import GestureSimulator, SimConfig, write_session
+    from live_snn.sim import GestureSimulator, SimConfig
+    from live_snn.sinks.sim_session import write_session
 
     if args.sessions < 1:
         raise LiveSnnError(f"--sessions must be at least 1, got {args.sessions}")

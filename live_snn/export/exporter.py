@@ -27,12 +27,12 @@ from tqdm import tqdm
 
 import live_snn
 from live_snn.engine.engine import DEFAULT_MODEL_PATH, Engine, EngineConfig
-from live_snn.engine.jsonl import session_header
 from live_snn.engine.prediction import Prediction, SessionInfo
 from live_snn.errors import CheckpointError, LiveSnnError
 from live_snn.export.npz import PredictionArrays, write_npz
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
 from live_snn.export.video import CODECS_BY_SUFFIX, VideoWriter
+from live_snn.sinks.jsonl import session_header
 from live_snn.sources.base import EventSource
 
 VIEWS = ("model", "sensor")

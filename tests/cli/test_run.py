@@ -9,9 +9,9 @@ import torch
 from live_snn.binning import BinningConfig
 from live_snn.cli import main
 from live_snn.engine import engine as engine_module
-from live_snn.engine.jsonl import read_predictions
 from live_snn.events import EventBatch
 from live_snn.model import ModelConfig, build_model, save_checkpoint
+from live_snn.sinks.jsonl import read_predictions
 
 DT = 10_000
 RECORDING = "dvsgesture_sample_02.aedat4"

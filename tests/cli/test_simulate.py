@@ -6,7 +6,7 @@ import numpy as np
 
 from live_snn.cli import main
 from live_snn.events import EventBatch, events_checksum
-from live_snn.sim import read_labels_csv
+from live_snn.labels import read_labels_csv
 
 
 def _read_events(path):

@@ -1,6 +1,5 @@
-"""Fixtures for the engine tests: small random-weights checkpoints (legitimate here: the
-pipeline must reproduce the model's own outputs exactly, whatever the weights) and real
-recordings read whole for the offline reference."""
+"""Fixtures for the engine tests: a window-mode tiny checkpoint (the causal one and the maker
+are in tests/conftest.py) and real recordings read whole for the offline reference."""
 
 from __future__ import annotations
 
@@ -10,29 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from live_snn.binning import BinningConfig
 from live_snn.events import EventBatch
-from live_snn.model import ModelConfig, build_model, save_checkpoint
-
-DT_US = 10_000
-CLASS_NAMES = tuple(f"class {k}" for k in range(11))
-# Random weights this much larger than PyTorch's default init make spikes reach the readout,
-# so that scores differ from bin to bin and comparisons cannot pass on all-zero outputs.
-WEIGHT_GAIN = 10.0
-
-
-def tiny_checkpoint(path: Path, *, attention: str = "causal", T: int = 8, seed: int = 0,
-                    sensor=(128, 128)) -> Path:
-    torch.manual_seed(seed)
-    config = ModelConfig(preset="lite", input_size=(32, 32), channels=16, hidden=64,
-                         num_blocks=3, attention=attention, T=T)
-    model = build_model(config).eval()
-    with torch.no_grad():
-        for parameter in model.parameters():
-            if parameter.dim() > 1:
-                parameter.mul_(WEIGHT_GAIN)
-    binning = BinningConfig(dt_us=DT_US, sensor=sensor, model=(32, 32))
-    return save_checkpoint(path, model, binning=binning, class_names=CLASS_NAMES)
 
 
 @pytest.fixture(autouse=True)
@@ -46,13 +23,8 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="session")
-def causal_ckpt(tmp_path_factory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "causal.safetensors")
-
-
-@pytest.fixture(scope="session")
-def window_ckpt(tmp_path_factory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "window.safetensors",
+def window_ckpt(tmp_path_factory, make_checkpoint) -> Path:
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "window.safetensors",
                            attention="window", T=4)
 
 
@@ -86,9 +58,4 @@ def offline_scores():
     """``offline_scores(ckpt_path, frames [N, 2, H, W]) -> [N, K]``: the model called
     directly on offline-binned frames, from a zero state."""
     return _offline_scores
-
-
-@pytest.fixture(scope="session")
-def make_checkpoint():
-    return tiny_checkpoint
 

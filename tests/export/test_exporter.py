@@ -15,13 +15,13 @@ import pytest
 
 from live_snn.binning import BinningConfig, bin_events
 from live_snn.cli import main
-from live_snn.engine.jsonl import read_predictions
 from live_snn.errors import LiveSnnError
 from live_snn.events import EventBatch, LabelSegment, LabelTrack
 from live_snn.export import exporter
 from live_snn.export.npz import read_npz
 from live_snn.export.palette import MATCH_RGB, MISMATCH_RGB, bgr
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
+from live_snn.sinks.jsonl import read_predictions
 
 from .conftest import CLASS_NAMES, DT_US, T_STEPS
 

@@ -249,7 +249,7 @@ def test_close_from_another_thread_ends_iteration_quietly(recordings_dir):
 def test_time_going_back_between_packets_is_a_clear_error(tmp_path):
     """dv-processing's time-range read (used for seeking) refuses such a file; the error
     says why instead of reporting a crashed decoder."""
-    from live_snn.sources.aedat4_writer import EVENTS_PER_PACKET, Aedat4Writer
+    from live_snn.sinks.aedat4_writer import EVENTS_PER_PACKET, Aedat4Writer
 
     n = 3 * EVENTS_PER_PACKET
     t = 1_000_000 + 100 * np.arange(n, dtype=np.int64)

@@ -12,7 +12,7 @@ from live_snn.errors import LiveSnnError
 from live_snn.events import EventBatch
 from live_snn.labels import write_labels_csv
 from live_snn.sim.simulator import SimSession
-from live_snn.sources.aedat4_writer import Aedat4Writer
+from live_snn.sinks.aedat4_writer import Aedat4Writer
 
 CAMERA_NAME = "DVS128Sim"
 

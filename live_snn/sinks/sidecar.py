@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from live_snn.engine.engine import Engine, EngineConfig
-from live_snn.engine.jsonl import PredictionWriter
 from live_snn.engine.prediction import EngineStats
 from live_snn.errors import LiveSnnError, StreamDroppedError
 from live_snn.events import EventBatch, LabelTrack, Resolution
+from live_snn.sinks.jsonl import PredictionWriter
 from live_snn.sources.base import EventSource
 
 HEARTBEAT_S = 0.05

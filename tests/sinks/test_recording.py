@@ -8,7 +8,7 @@ import pytest
 
 from live_snn.cli import main
 from live_snn.events import EventBatch, events_checksum
-from live_snn.recording import RecordingError, StreamingChecksum, record
+from live_snn.sinks.recording import RecordingError, StreamingChecksum, record
 from live_snn.sources import open_source
 from live_snn.sources.aedat4 import Aedat4Source
 from live_snn.sources.memory import MemorySource

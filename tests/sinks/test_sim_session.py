@@ -9,13 +9,9 @@ import pytest
 from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.errors import CorruptFileError, LiveSnnError
 from live_snn.events import EventBatch, LabelSegment, LabelTrack, events_checksum
-from live_snn.sim import (
-    GestureSimulator,
-    SimConfig,
-    read_labels_csv,
-    write_labels_csv,
-    write_session,
-)
+from live_snn.labels import read_labels_csv, write_labels_csv
+from live_snn.sim import GestureSimulator, SimConfig
+from live_snn.sinks.sim_session import write_session
 
 
 @pytest.fixture(scope="module")

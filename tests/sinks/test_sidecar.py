@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from live_snn.cli import main
-from live_snn.engine.jsonl import read_predictions
-from live_snn.engine.sidecar import sidecar_path
+from live_snn.sinks.jsonl import read_predictions
+from live_snn.sinks.sidecar import sidecar_path
 
 
-def test_record_with_predictions_then_replay_and_compare(gesture_path, causal_ckpt, tmp_path,
+def test_record_with_predictions_then_replay_and_compare(gesture_sample, causal_ckpt, tmp_path,
                                                           capsys):
     out = tmp_path / "session.aedat4"
-    code = main(["record", str(gesture_path), str(out), "--predictions",
+    code = main(["record", str(gesture_sample), str(out), "--predictions",
                  "--model", str(causal_ckpt), "--device", "cpu"])
     printed = capsys.readouterr().out
     assert code == 0, printed
@@ -36,10 +36,10 @@ def test_record_with_predictions_then_replay_and_compare(gesture_path, causal_ck
         assert {k: live[k] for k in keys} == {k: replayed[k] for k in keys}
 
 
-def test_existing_sidecar_is_not_overwritten(gesture_path, causal_ckpt, tmp_path, capsys):
+def test_existing_sidecar_is_not_overwritten(gesture_sample, causal_ckpt, tmp_path, capsys):
     out = tmp_path / "session.aedat4"
     sidecar_path(out).write_text("keep me\n")
-    code = main(["record", str(gesture_path), str(out), "--predictions",
+    code = main(["record", str(gesture_sample), str(out), "--predictions",
                  "--model", str(causal_ckpt)])
     assert code == 2 and "use --force" in capsys.readouterr().err
     assert sidecar_path(out).read_text() == "keep me\n" and not out.exists()

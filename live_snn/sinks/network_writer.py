@@ -8,7 +8,7 @@ child process the writer is never destroyed: when told to stop, the child flushe
 for clients to leave, reports, and ends with ``os._exit`` (the kernel closes the sockets).
 The parent never holds a writer, so serving is safe inside any program (tests, GUI).
 
-The child is ``python -m live_snn.sim.network_writer CONFIG_JSON``: batches arrive on its
+The child is ``python -m live_snn.sinks.network_writer CONFIG_JSON``: batches arrive on its
 stdin as length-prefixed raw :data:`~live_snn.events.EVENT_DTYPE` records (length 0 =
 stop), and it answers on stdout with one JSON line when ready and one when done.
 """
@@ -130,7 +130,7 @@ class NetworkWriterProcess:
         config = dict(resolution=list(resolution), host=host, port=port, socket_path=socket_path,
                       camera_name=camera_name, linger_s=linger_s)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "live_snn.sim.network_writer", json.dumps(config)],
+            [sys.executable, "-m", "live_snn.sinks.network_writer", json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C in a terminal reaches the parent only

@@ -1,7 +1,7 @@
 """Serve the live simulator over the DV network protocol (``dv.io.NetworkWriter``), so that
 anything reading a DV event stream (``live-snn run tcp://...``, DV's own tools) can be
 exercised without a camera. The writer itself runs in a child process (see
-:mod:`live_snn.sim.network_writer` for the dv-processing deadlock that avoids).
+:mod:`live_snn.sinks.network_writer` for the dv-processing deadlock that avoids).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from live_snn.errors import SourceError
-from live_snn.sim.network_writer import NetworkWriterProcess
-from live_snn.sim.recording import CAMERA_NAME
+from live_snn.sinks.network_writer import NetworkWriterProcess
+from live_snn.sinks.sim_session import CAMERA_NAME
 from live_snn.sources.sim import SimulatorSource
 
 

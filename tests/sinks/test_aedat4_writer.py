@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from live_snn.events import EventBatch, Resolution, events_checksum
+from live_snn.sinks.aedat4_writer import EVENTS_PER_PACKET, Aedat4Writer
 from live_snn.sources.aedat4 import Aedat4Source
-from live_snn.sources.aedat4_writer import EVENTS_PER_PACKET, Aedat4Writer
 
 dv = pytest.importorskip("dv_processing")
 

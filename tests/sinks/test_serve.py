@@ -16,8 +16,8 @@ import pytest
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch
 from live_snn.sim import GestureSimulator, SimConfig
-from live_snn.sim.network_writer import to_dv_event_store
-from live_snn.sim.serve import ServeAddress, parse_serve_address
+from live_snn.sinks.network_writer import to_dv_event_store
+from live_snn.sinks.serve import ServeAddress, parse_serve_address
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_serving_over_a_unix_socket_delivers_the_simulated_stream(tmp_path):
         import numpy as np
         import dv_processing as dv
         from live_snn.sim import SimConfig
-        from live_snn.sim.serve import parse_serve_address, serve_simulator
+        from live_snn.sinks.serve import parse_serve_address, serve_simulator
         from live_snn.sources.sim import SimulatorSource
 
         source = SimulatorSource(SimConfig(seed=6), speed=1.0)

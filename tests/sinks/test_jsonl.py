@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from live_snn.binning import BinningConfig
-from live_snn.engine.jsonl import PredictionWriter, prediction_record, read_predictions
 from live_snn.engine.prediction import Prediction, SessionInfo
 from live_snn.errors import LiveSnnError
 from live_snn.events import Resolution
+from live_snn.sinks.jsonl import PredictionWriter, prediction_record, read_predictions
 
 
 def session() -> SessionInfo:

@@ -79,7 +79,7 @@ def record(
     stream or Ctrl-C ends the recording; the events received until then are kept.
     ``on_batch`` sees every batch written (e.g. to log predictions beside the file).
     """
-    from live_snn.sources.aedat4_writer import Aedat4Writer
+    from live_snn.sinks.aedat4_writer import Aedat4Writer
 
     out_path = Path(out_path)
     check_target(out_path, force)
