@@ -22,6 +22,7 @@ as much as binning the events (see the binning section of docs/benchmarks.md).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 from dataclasses import dataclass
@@ -176,6 +177,15 @@ class BinningConfig:
 
     def mapping(self) -> SpatialMapping:
         return _resolve_mapping(self.sensor, self.model, self.crop, self.downscale)
+
+    def for_sensor(self, sensor: Resolution) -> BinningConfig:
+        """This binning for events of another sensor: same dt and model resolution; the crop
+        and downscale carry over only for the same sensor, else they are chosen for it
+        (centred crop, largest integer downscale). Raises :class:`BinningError` when the
+        sensor cannot be mapped onto the model."""
+        if sensor == self.sensor:
+            return self
+        return dataclasses.replace(self, sensor=sensor, crop=None, downscale=None)
 
     @property
     def frame_shape(self) -> tuple[int, int, int]:

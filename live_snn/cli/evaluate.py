@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from live_snn.model import load_checkpoint
-    from live_snn.train.data import load_sessions, parse_data_spec
+    from live_snn.train.data_spec import parse_data_spec
+    from live_snn.train.loaders import load_sessions
     from live_snn.train.plot import write_report_png
     from live_snn.train.report import default_streaming_config, evaluate_sessions
 

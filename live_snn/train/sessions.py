@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from live_snn.events import LabelTrack
+from live_snn.binning import BinningConfig, bin_events
+from live_snn.events import EventBatch, LabelTrack
 
 COUNT_CLIP = 255  # frames are stored as uint8; a pixel rarely sees more events in one bin
 
@@ -119,6 +120,13 @@ def session_from_frames(
         segments=segments,
         dt_us=dt_us,
     )
+
+
+def bin_session(name: str, events: EventBatch, track: LabelTrack | None,
+                binning: BinningConfig, *, t0_us: int, t_end_us: int) -> LabelledSession:
+    """A recording binned by the live binner over ``[t0_us, t_end_us)``, labelled by ``track``."""
+    binned = bin_events(events, binning, t0_us=t0_us, t_end_us=t_end_us)
+    return session_from_frames(name, binned.frames, binned.t_start, track, binning.dt_us)
 
 
 def concat_clips(

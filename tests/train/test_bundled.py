@@ -4,7 +4,8 @@ from pathlib import Path
 
 from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.model import load_checkpoint
-from live_snn.train.data import load_sessions, parse_data_spec
+from live_snn.train.data_spec import parse_data_spec
+from live_snn.train.loaders import load_sessions
 from live_snn.train.report import default_streaming_config, evaluate_sessions
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ import pytest
 from live_snn.binning import BinningConfig
 from live_snn.cli import main
 from live_snn.events import Resolution
-from live_snn.train.data import load_sessions, parse_data_spec
+from live_snn.train.data_spec import parse_data_spec
+from live_snn.train.loaders import load_sessions
 from live_snn.train.sessions import Segment
 
 _WRITER = Path(__file__).resolve().parents[1] / "sources" / "aedat31_writer.py"
@@ -88,7 +89,7 @@ def test_nmnist_holdout_keeps_the_same_samples_out_of_training_for_any_seed(nmni
 
 
 def test_a_val_split_needs_a_holdout_and_only_nmnist_has_one(nmnist_dir):
-    from live_snn.train.data import DataSpecError
+    from live_snn.train.data_spec import DataSpecError
 
     binning = BinningConfig(dt_us=30_000, sensor=Resolution(34, 34), model=Resolution(34, 34))
     with pytest.raises(DataSpecError, match="add holdout=N"):
@@ -144,7 +145,7 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
 
 
 def test_bad_data_specs_name_the_problem(tmp_path):
-    from live_snn.train.data import DataSpecError
+    from live_snn.train.data_spec import DataSpecError
 
     with pytest.raises(DataSpecError, match="no kind"):
         parse_data_spec("somewhere")
