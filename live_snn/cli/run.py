@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from live_snn.errors import LiveSnnError
+from live_snn.pacing import check_speed
 
 LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
 PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so often
@@ -20,13 +21,7 @@ PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so
 def parse_speed(text: str) -> float | None:
     if text == "max":
         return None
-    try:
-        speed = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"speed must be a number or 'max', got {text!r}") from None
-    if not (math.isfinite(speed) and speed > 0):
-        raise argparse.ArgumentTypeError(f"speed must be > 0, got {text!r}")
-    return speed
+    return check_speed(text, fastest="'max'", error=argparse.ArgumentTypeError)
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) -> None:

@@ -7,6 +7,7 @@ import argparse
 from dataclasses import replace
 
 from live_snn.errors import LiveSnnError
+from live_snn.pacing import check_speed
 from live_snn.sim.options import gesture_choices, parse_gesture_classes, parse_resolution
 
 
@@ -39,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from live_snn.sinks.serve import parse_serve_address, serve_simulator
     from live_snn.sources.sim import SimulatorSource
 
-    if not args.speed > 0:
-        raise LiveSnnError(f"--speed must be > 0, got {args.speed}")
+    check_speed(args.speed, what="--speed", fastest=None)
     if args.duration is not None and not args.duration > 0:
         raise LiveSnnError(f"--duration must be > 0, got {args.duration}")
     if not args.chunk_ms > 0:

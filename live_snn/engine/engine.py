@@ -55,6 +55,7 @@ from live_snn.errors import (
     StreamDroppedError,
 )
 from live_snn.events import EventBatch, Resolution
+from live_snn.pacing import Pacer, check_speed
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,7 @@ class EngineConfig:
     cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
 
     def __post_init__(self) -> None:
-        if self.speed is not None and not (math.isfinite(self.speed) and self.speed > 0):
-            raise ValueError(f"speed must be a positive factor or None (max), got {self.speed}")
+        check_speed(self.speed, error=ValueError)
         if self.backpressure not in BACKPRESSURE_POLICIES:
             raise ValueError(
                 f"backpressure must be one of {BACKPRESSURE_POLICIES}, got {self.backpressure!r}"
@@ -438,7 +438,7 @@ class Engine:
         self._skipped_since = 0
         self._source_error: BaseException | None = None
         self._finished = False
-        self._anchor: tuple[int, float] | None = None
+        self._pacer = self._new_pacer()
         if self._feed is None or self._feed.source is not source:
             if not self._live:  # a live feed starts on the engine thread (see _loop)
                 self._feed = ReplayFeed(source, self._binning, on_batch=self._on_batch,
@@ -551,7 +551,7 @@ class Engine:
                 if self._feed.ended:
                     self._end_of_stream()
                 continue
-            paced = self._mode == "running" and not self._live and self.config.speed is not None
+            paced = self._mode == "running" and not self._live and self._pacer is not None
             if paced and not self._pace(closed):
                 self._feed.put_back(closed)
                 continue
@@ -590,7 +590,7 @@ class Engine:
                 self._manual_reset()
             elif name == "speed":
                 self.config = dataclasses.replace(self.config, speed=arg)
-                self._anchor = None
+                self._pacer = self._new_pacer()
             elif name == "stop":
                 self._stop_requested = True
 
@@ -598,7 +598,7 @@ class Engine:
         if mode == self._mode:
             return
         self._mode = mode
-        self._anchor = None
+        self._restart_pacing()
         self._steps_requested = 0
         if not self._finished:
             self.counters.set_state(mode)
@@ -699,23 +699,27 @@ class Engine:
         self._ended.set()
 
     # ---- pacing, seek, reset ------------------------------------------------------------
+    def _new_pacer(self) -> Pacer | None:
+        """Replay at ``speed`` × real time on the latency clocks' clock; None: as fast as
+        possible."""
+        speed = self.config.speed
+        return None if speed is None else Pacer(speed, clock=time.perf_counter)
+
+    def _restart_pacing(self) -> None:
+        """The replay clock re-anchors at the next bin (after a pause, a seek, a new source)."""
+        if self._pacer is not None:
+            self._pacer.restart()
+
     def _pace(self, closed: ClosedBin) -> bool:
         """Wait until the bin's end is due at ``speed`` × real time; False if a command
         arrived meanwhile (the bin is then put back)."""
-        now = time.perf_counter()
-        if self._anchor is None:
-            self._anchor = (closed.frame.t_start, now)
-        t_anchor, wall_anchor = self._anchor
-        release = wall_anchor + (closed.frame.t_end - t_anchor) / 1e6 / self.config.speed
-        while True:
-            remaining = release - time.perf_counter()
-            if remaining <= 0:
-                closed.release = release
-                return True
-            self._wake.wait(min(remaining, 0.05))
+        release = self._pacer.due(closed.frame.t_end, start_us=closed.frame.t_start)
+        while not self._pacer.wait(release, self._wake, slice_s=0.05):
             if not self._commands.empty():
                 return False
             self._wake.clear()
+        closed.release = release
+        return True
 
     def _seek(self, t_us: int) -> None:
         feed: ReplayFeed = self._feed
@@ -743,7 +747,7 @@ class Engine:
         self._source_error = None
         self._finished = False
         self._ended.clear()
-        self._anchor = None
+        self._restart_pacing()
         self.counters.set_state(self._mode)
         self._emit_status(EngineEvent(
             "seeked", f"bin {target} (restored bin {first}, fast-forwarded {target - first})",

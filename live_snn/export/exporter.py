@@ -32,6 +32,7 @@ from live_snn.errors import CheckpointError, LiveSnnError
 from live_snn.export.npz import PredictionArrays, write_npz
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
 from live_snn.export.video import CODECS_BY_SUFFIX, VideoWriter
+from live_snn.pacing import check_speed
 from live_snn.sinks.jsonl import session_header
 from live_snn.sources.base import EventSource
 
@@ -80,8 +81,7 @@ class ExportConfig:
                                    f"of seconds >= 0, got {value}")
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise LiveSnnError(f"--to ({self.end_s} s) must come after --from ({self.start_s} s)")
-        if not (math.isfinite(self.playback_speed) and self.playback_speed > 0):
-            raise LiveSnnError(f"playback speed must be > 0, got {self.playback_speed}")
+        check_speed(self.playback_speed, what="playback speed", fastest=None)
         if self.view not in VIEWS:
             raise LiveSnnError(f"view must be one of {VIEWS}, got {self.view!r}")
 

@@ -6,7 +6,7 @@ recordings are :class:`SeekableSource`. :func:`open_source` opens one from a str
 
 from live_snn.sources.base import EventSource, SeekableSource
 from live_snn.sources.memory import MemorySource
-from live_snn.sources.pacing import PacedSource
+from live_snn.sources.paced import PacedSource
 from live_snn.sources.spec import open_source
 
 __all__ = ["EventSource", "MemorySource", "PacedSource", "SeekableSource", "open_source"]

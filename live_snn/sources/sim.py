@@ -7,7 +7,6 @@ so far, so the GUI and the headless runner can show ground truth next to predict
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +15,7 @@ from dataclasses import replace
 from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.errors import LiveSnnError, SourceError
 from live_snn.events import EventBatch, LabelTrack
+from live_snn.pacing import Pacer, check_speed
 from live_snn.sim.config import SimConfig
 from live_snn.sim.options import parse_gesture_classes, parse_resolution
 from live_snn.sim.simulator import GestureSimulator, SimStream
@@ -56,11 +56,9 @@ class SimulatorSource(EventSource):
         session: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if speed is not None and not speed > 0:
-            raise SourceError(f"simulator speed must be > 0 (or None for as fast as possible), got {speed}")
+        self.speed = check_speed(speed, what="simulator speed", error=SourceError)
         self.config = config or SimConfig()
         self.resolution = self.config.resolution
-        self.speed = speed
         self._clock = clock
         self._closed = threading.Event()
         try:
@@ -127,8 +125,8 @@ class SimulatorSource(EventSource):
             raise SourceError(f"simulator spec {spec!r}: {exc}") from exc
         speed_text = options.get("speed", "1").lower()
         speed = None if speed_text in ("max", "inf", "0") else number("speed", float, 1.0)
-        if speed is not None and not (speed > 0 and math.isfinite(speed)):
-            raise SourceError(f"simulator spec {spec!r}: speed must be > 0 or 'max', got {speed_text!r}")
+        check_speed(speed, what=f"simulator spec {spec!r}: speed", fastest="'max'",
+                    error=SourceError)
         chunk_ms = number("chunk_ms", float, 10.0)
         if not chunk_ms > 0:
             raise SourceError(f"simulator spec {spec!r}: chunk_ms must be > 0, got {chunk_ms}")
@@ -155,16 +153,17 @@ class SimulatorSource(EventSource):
         return self._stream.time_us
 
     def __iter__(self) -> Iterator[EventBatch]:
-        start_wall = self._clock()
-        start_sim = self._stream.time_us
+        pacer = None if self.speed is None else Pacer(self.speed, clock=self._clock)
+        if pacer is not None:
+            pacer.start_at(self._stream.time_us)
         for batch in self._stream:
             if self._closed.is_set():
                 return
-            if self.speed is not None:
-                due = start_wall + (self._stream.time_us - start_sim) / 1e6 / self.speed
-                delay = due - self._clock()
-                # Waiting on the close flag: close() from another thread ends the wait at once.
-                if delay > 0 and self._closed.wait(delay):
+            if pacer is not None:
+                # A batch is due when the simulated time it ends at is. Waiting on the close
+                # flag: close() from another thread ends the wait at once.
+                pacer.wait(pacer.due(self._stream.time_us), self._closed)
+                if self._closed.is_set():
                     return
             yield batch
 

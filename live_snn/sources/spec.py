@@ -6,7 +6,7 @@ from pathlib import Path
 
 from live_snn.errors import SourceError
 from live_snn.sources.base import EventSource, SeekableSource
-from live_snn.sources.pacing import PacedSource, check_speed
+from live_snn.sources.paced import PacedSource, check_replay_speed
 
 ACCEPTED_FORMS = (
     "a recording (FILE.aedat4, a DVS128 Gesture FILE.aedat, an N-MNIST FILE.bin), "
@@ -20,7 +20,7 @@ def open_source(
 ) -> EventSource:
     """Open the source ``spec`` names. Recorded files start at ``start_us`` (first event
     at or after it) and are paced at ``speed`` x real time (None: as fast as possible)."""
-    speed = check_speed(speed)
+    speed = check_replay_speed(speed)
     spec = spec.strip()
     source = _open_live(spec)
     if source is not None:

@@ -10,7 +10,7 @@ from live_snn.errors import SourceError
 from live_snn.events import EventBatch
 from live_snn.sources.aedat4 import Aedat4Source
 from live_snn.sources.memory import MemorySource
-from live_snn.sources.pacing import PacedSource, split_by_time
+from live_snn.sources.paced import PacedSource, split_by_time
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,10 @@ import numpy as np
 
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch
+from live_snn.pacing import Pacer, check_speed
 from live_snn.sources.base import SeekableSource
 
+# Replay speeds a recording is paced at (a player's range; the engine paces any speed > 0).
 MIN_SPEED, MAX_SPEED = 0.1, 16.0
 # Paced batches span at most this much event time, so playback is smooth at any speed.
 DEFAULT_MAX_BATCH_US = 5_000
@@ -20,15 +22,10 @@ DEFAULT_MAX_BATCH_US = 5_000
 DEFAULT_MAX_LAG_S = 0.25
 
 
-def check_speed(speed: float | None) -> float | None:
-    if speed is None:
-        return None
-    if not MIN_SPEED <= float(speed) <= MAX_SPEED:
-        raise SourceError(
-            f"replay speed {speed} is out of range: expected {MIN_SPEED} to {MAX_SPEED} "
-            f"(times real time), or none for as fast as possible"
-        )
-    return float(speed)
+def check_replay_speed(speed: float | None) -> float | None:
+    """A replay speed in the paced range, or None (as fast as possible)."""
+    return check_speed(speed, what="replay speed", lowest=MIN_SPEED, highest=MAX_SPEED,
+                       error=SourceError)
 
 
 class PacedSource(SeekableSource):
@@ -49,12 +46,11 @@ class PacedSource(SeekableSource):
         if not isinstance(source, SeekableSource):
             raise SourceError(f"only recorded sources can be paced, not {source.description}")
         self.source = source
-        self.speed = check_speed(speed)
+        self.speed = check_replay_speed(speed)
         self.max_batch_us = int(max_batch_us)
-        self.max_lag_s = float(max_lag_s)
-        self._clock = clock
+        self._pacer = None if self.speed is None else Pacer(
+            self.speed, clock=clock, max_lag_s=float(max_lag_s))
         self._wake = threading.Event()
-        self._anchor: tuple[int, float] | None = None  # (event time, wall time) of the schedule
         self._seeks = 0
         self.resolution = source.resolution
         self.labels = source.labels
@@ -71,16 +67,18 @@ class PacedSource(SeekableSource):
 
     def seek(self, t_us: int) -> None:
         self.source.seek(t_us)
-        self._anchor = None
+        self.restart_schedule()
         self._seeks += 1  # the rest of a batch split before the seek is dropped
 
     def restart_schedule(self) -> None:
         """Pace from the next batch on as if playback started now (e.g. after a pause)."""
-        self._anchor = None
+        if self._pacer is not None:
+            self._pacer.restart()
 
     def __iter__(self) -> Iterator[EventBatch]:
+        pacer = self._pacer
         for batch in self.source:
-            if self.speed is None:
+            if pacer is None:
                 yield batch
                 continue
             seeks = self._seeks
@@ -89,19 +87,9 @@ class PacedSource(SeekableSource):
                     return
                 if self._seeks != seeks:
                     break
-                self._wait_for(part.t_first, int(part.t_last))
+                # A batch is due when its last event is; close() cuts the wait short.
+                pacer.wait(pacer.due(int(part.t_last), start_us=part.t_first), self._wake)
                 yield part
-
-    def _wait_for(self, t_first: int, t_last: int) -> None:
-        now = self._clock()
-        if self._anchor is None:
-            self._anchor = (t_first, now)
-        t_anchor, wall_anchor = self._anchor
-        due = wall_anchor + (t_last - t_anchor) / 1e6 / self.speed
-        if now - due > self.max_lag_s:
-            self._anchor = (t_last, now)
-        elif due > now:
-            self._wake.wait(due - now)
 
     def close(self) -> None:
         self._wake.set()
