@@ -6,14 +6,11 @@ model's device."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from live_snn.binning import BinningConfig, SpatialMapping, bins_in
 from live_snn.events import Resolution
-
-if TYPE_CHECKING:
-    from live_snn.binning import BinningConfig, SpatialMapping
 
 # Stages timed per bin, in the order data flows through them (wall clock, ms).
 #   event_to_bin:      the bin's newest event arrived -> the binner closed the bin (live: when
@@ -159,5 +156,4 @@ class SessionInfo:
         """Bins a full replay yields (ceil(duration / dt)), None for live sources."""
         if self.start_us is None or self.end_us is None:
             return None
-        duration = self.end_us - self.start_us + 1
-        return -(-duration // self.dt_us)
+        return bins_in(self.end_us - self.start_us + 1, self.dt_us)

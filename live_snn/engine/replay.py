@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from live_snn.binning import BinnerStats, BinningConfig
+from live_snn.binning import BinnerStats, BinningConfig, bins_in
 from live_snn.engine.feeds import ClosedBin, FrameCutter
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch
@@ -28,7 +28,6 @@ class ReplayFeed:
         self.binning = binning
         self.start_us = int(source.start_us)
         self.end_us = int(source.end_us)
-        self.num_bins = -(-(self.end_us - self.start_us + 1) // binning.dt_us)
         self._on_batch = on_batch
         self._keep_sensor_frames = keep_sensor_frames
         self._chunk_bins = chunk_bins
@@ -54,8 +53,12 @@ class ReplayFeed:
     def rebin(self, binning: BinningConfig) -> None:
         """Bin for another model (another dt or resolution) from the recording's start."""
         self.binning = binning
-        self.num_bins = -(-(self.end_us - self.start_us + 1) // binning.dt_us)
         self.restart_at(0)
+
+    @property
+    def num_bins(self) -> int:
+        """Bins a full replay yields: those that cover first to last event."""
+        return bins_in(self.end_us - self.start_us + 1, self.binning.dt_us)
 
     def bin_of(self, t_us: int) -> int:
         """The bin holding ``t_us``, clamped to the recording."""

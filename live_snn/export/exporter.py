@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 import live_snn
+from live_snn.binning import bins_in
 from live_snn.engine.engine import DEFAULT_MODEL_PATH, Engine, EngineConfig
 from live_snn.engine.prediction import Prediction, SessionInfo
 from live_snn.errors import CheckpointError, LiveSnnError
@@ -144,7 +145,7 @@ def bins_to_export(info: SessionInfo, start_s: float | None, end_s: float | None
         first = t0 // dt
     stop = total
     if end_s is not None:
-        stop = min(total, -(-round(end_s * 1e6) // dt))
+        stop = min(total, bins_in(round(end_s * 1e6), dt))
     if stop <= first:
         raise LiveSnnError(f"--from {start_s or 0} s --to {end_s} s selects no bin of "
                            f"{info.source_description} (bins of {dt / 1000:g} ms)")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from live_snn.binning import BinningConfig, bin_events
+from live_snn.binning import BinningConfig, bin_events, bins_in
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch
 from live_snn.train.data_spec import DataSpec
@@ -21,7 +21,7 @@ HOLDOUT_SEED = 20_240_601  # fixed: every run holds out the same samples, whatev
 def nmnist_clip(events: EventBatch, binning: BinningConfig) -> torch.Tensor:
     """One N-MNIST sample -> uint8 frames from t = 0, all of one length: the whole bins
     that cover :data:`NMNIST_CLIP_US` (a later event, rare, is cut)."""
-    t_end = -(-NMNIST_CLIP_US // binning.dt_us) * binning.dt_us
+    t_end = bins_in(NMNIST_CLIP_US, binning.dt_us) * binning.dt_us
     events = events.slice_time(0, t_end)
     binned = bin_events(events, binning, t0_us=0, t_end_us=t_end)
     return torch.from_numpy(np.minimum(binned.frames, 255).astype(np.uint8))

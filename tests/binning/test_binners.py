@@ -124,9 +124,9 @@ def test_streaming_in_random_batches_equals_offline(recordings, name):
 def test_streaming_frames_are_right_whatever_the_block_size(recordings, monkeypatch, block_bytes):
     # The streaming binner carves frames out of shared blocks; with one-frame blocks (and
     # small ones) every push crosses a block boundary, however many bins it spans.
-    import live_snn.binning as binning
+    import live_snn.binning.rows as rows
 
-    monkeypatch.setattr(binning, "_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(rows, "_BLOCK_BYTES", block_bytes)
     events = recordings["davis346_mixed_streams.aedat4"]  # crop + downscale: drops events
     config = _config(events, 64, dt_us=2_000)
     rec = bin_events(events, config)
@@ -312,57 +312,3 @@ def test_resolution_mismatch_is_refused(recordings):
     config = BinningConfig(10_000, Resolution(346, 260), Resolution(64, 64))
     with pytest.raises(BinningError, match="128x128.*346x260"):
         Binner(config).push(events)
-
-
-@pytest.mark.parametrize(
-    ("sensor", "model", "crop", "factor"),
-    [
-        ((346, 260), 128, (45, 2, 256, 256), 2),
-        ((346, 260), 64, (45, 2, 256, 256), 4),
-        ((320, 240), 128, (96, 56, 128, 128), 1),
-        ((320, 240), 64, (64, 24, 192, 192), 3),
-        ((640, 480), 128, (128, 48, 384, 384), 3),
-        ((640, 480), 64, (96, 16, 448, 448), 7),
-        ((128, 128), 128, (0, 0, 128, 128), 1),
-        ((128, 128), 64, (0, 0, 128, 128), 2),
-    ],
-)
-def test_auto_mapping(sensor, model, crop, factor):
-    mapping = BinningConfig(10_000, Resolution.of(sensor), Resolution(model, model)).mapping()
-    assert mapping.crop == crop and mapping.factor == factor
-    assert mapping.width == model * factor
-    text = mapping.describe()
-    assert f"{sensor[0]}x{sensor[1]} sensor" in text and f"{model}x{model} model" in text
-    if factor > 1:
-        assert f"÷{factor}" in text
-    if crop[2:] != sensor:
-        assert f"centre crop {crop[2]}x{crop[3]} at ({crop[0]},{crop[1]})" in text
-
-
-def test_explicit_mapping_and_its_errors():
-    sensor, model = Resolution(346, 260), Resolution(64, 64)
-    mapping = BinningConfig(1000, sensor, model, crop=(0, 0, 128, 128)).mapping()
-    assert mapping.factor == 2 and "crop 128x128 at (0,0)" in mapping.describe()
-    assert BinningConfig(1000, sensor, model, downscale=2).mapping().crop == (109, 66, 128, 128)
-
-    with pytest.raises(BinningError, match="does not fit"):
-        BinningConfig(1000, sensor, model, crop=(300, 0, 128, 128))
-    with pytest.raises(BinningError, match="integer downscale"):
-        BinningConfig(1000, sensor, model, crop=(0, 0, 130, 130))
-    with pytest.raises(BinningError, match="larger than the 346x260 sensor"):
-        BinningConfig(1000, sensor, model, downscale=5)
-    with pytest.raises(BinningError, match="smaller than the 128x128 model"):
-        BinningConfig(1000, Resolution(34, 34), Resolution(128, 128))
-    with pytest.raises(BinningError, match="dt_us"):
-        BinningConfig(0, sensor, model)
-    with pytest.raises(BinningError, match="dt_us"):
-        BinningConfig(2.5, sensor, model)
-
-
-def test_config_round_trips_through_a_dict():
-    config = BinningConfig(
-        5000, Resolution(346, 260), Resolution(64, 64), crop=(45, 2, 256, 256), downscale=4
-    )
-    assert BinningConfig.from_dict(config.as_dict()) == config
-    with pytest.raises(BinningError, match="dt_us"):
-        BinningConfig.from_dict({"sensor": [346, 260], "model": [64, 64]})
