@@ -99,7 +99,7 @@ def densest_recording(folder: Path) -> tuple[Path, float]:
 
 
 def _model_path(requested: Path | None, workdir: Path) -> tuple[Path, str]:
-    from live_snn.engine.engine import DEFAULT_MODEL_PATH
+    from live_snn.engine.session import DEFAULT_MODEL_PATH
 
     if requested is not None:
         return requested, requested.name
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
             or os.environ.get("QT_QPA_PLATFORM")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from live_snn.bench.report import machine_description, write_section
-    from live_snn.engine.engine import EngineConfig
+    from live_snn.engine.config import EngineConfig
 
     if args.recording is not None:
         recording, rate = args.recording, None

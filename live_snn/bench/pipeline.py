@@ -133,7 +133,8 @@ def _checkpoint(folder: Path, preset: str, attention: str, dt_us: int, sensor) -
 
 
 def _replay(recording: Path, checkpoint: Path, device: str) -> object:
-    from live_snn.engine.engine import Engine, EngineConfig
+    from live_snn.engine.config import EngineConfig
+    from live_snn.engine.engine import Engine
 
     engine = Engine(EngineConfig(device=device, speed=None, record_taps=True))
     try:

@@ -74,7 +74,7 @@ def resolve_defaults(source: str | None, model: str | None) -> tuple[str | None,
             notes.append(f"no recording given and none found in {BUNDLED_RECORDINGS}: open one "
                          "from the Open menu")
     if model is None:
-        from live_snn.engine.engine import DEFAULT_MODEL_PATH
+        from live_snn.engine.session import DEFAULT_MODEL_PATH
 
         if DEFAULT_MODEL_PATH.is_file():
             model = str(DEFAULT_MODEL_PATH)

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start_predictions(source, args: argparse.Namespace):
-    from live_snn.engine.engine import EngineConfig
+    from live_snn.engine.config import EngineConfig
     from live_snn.sinks.sidecar import PredictionSidecar
 
     return PredictionSidecar(source, args.out, model=args.model,

@@ -59,7 +59,7 @@ _OPTION_OF_FIELD = {
 
 
 def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
-    from live_snn.engine.engine import EngineConfig
+    from live_snn.engine.config import EngineConfig
 
     options = dict(
         device=args.device,

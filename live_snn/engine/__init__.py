@@ -2,16 +2,16 @@
 on its own thread and emits one :class:`Prediction` per bin (see docs/architecture.md).
 
 Names are loaded on first use, so that importing the light records
-(``live_snn.engine.prediction``, ``live_snn.engine.predictor``) does not import torch."""
+(``live_snn.engine.records``, ``live_snn.engine.predictor``) does not import torch."""
 
 from __future__ import annotations
 
 import importlib
 
 _EXPORTS = {
-    "Engine": "engine", "EngineConfig": "engine", "EngineEvent": "engine",
-    "LATENCY_STAGES": "prediction", "EngineStats": "prediction", "LatencySummary": "prediction",
-    "Prediction": "prediction", "SessionInfo": "prediction",
+    "Engine": "engine", "EngineConfig": "config", "EngineEvent": "config",
+    "LATENCY_STAGES": "records", "EngineStats": "records", "LatencySummary": "records",
+    "Prediction": "records", "SessionInfo": "records",
     "Predictor": "predictor", "PredictorConfig": "predictor",
 }
 

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from live_snn.binning import BinnerStats, BinningConfig, bins_in
-from live_snn.engine.feeds import ClosedBin, FrameCutter
+from live_snn.engine.frame_cutter import ClosedBin, FrameCutter
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch
 

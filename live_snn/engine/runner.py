@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from live_snn.engine.ring_buffer import RingBuffer
 from live_snn.errors import LiveSnnError
 from live_snn.model import LoadedCheckpoint, ModelState
-from live_snn.ring_buffer import RingBuffer
 
 
 def resolve_device(device: str) -> torch.device:

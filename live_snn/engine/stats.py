@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from live_snn.engine.prediction import LATENCY_STAGES, EngineStats, LatencySummary
+from live_snn.engine.records import LATENCY_STAGES, EngineStats, LatencySummary
 
 
 class LatencyRing:

@@ -27,9 +27,11 @@ from tqdm import tqdm
 
 import live_snn
 from live_snn.binning import bins_in
-from live_snn.engine.engine import DEFAULT_MODEL_PATH, Engine, EngineConfig
-from live_snn.engine.prediction import Prediction, SessionInfo
-from live_snn.errors import CheckpointError, LiveSnnError
+from live_snn.engine.config import EngineConfig
+from live_snn.engine.engine import Engine
+from live_snn.engine.records import Prediction, SessionInfo
+from live_snn.engine.session import default_model_path
+from live_snn.errors import LiveSnnError
 from live_snn.export.npz import PredictionArrays, write_npz
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
 from live_snn.export.video import CODECS_BY_SUFFIX, VideoWriter
@@ -162,17 +164,6 @@ def choose_gate_layer(info: SessionInfo, wanted: str | None) -> str | None:
     return wanted
 
 
-def resolve_model_path(model: str | Path | None) -> Path:
-    if model is not None:
-        return Path(model)
-    if not DEFAULT_MODEL_PATH.is_file():
-        raise CheckpointError(
-            f"no model given and no bundled model found (looked for {DEFAULT_MODEL_PATH}); "
-            "pass a checkpoint with --model"
-        )
-    return DEFAULT_MODEL_PATH
-
-
 class _VideoSink:
     """Prediction -> rendered frame -> video file; keeps the gate history of the strip."""
 
@@ -223,7 +214,7 @@ def export(config: ExportConfig) -> ExportResult:
     for path, what in ((config.video, "video"), (config.data, "data")):
         if path is not None:
             check_writable(path, what)
-    model_path = resolve_model_path(config.model)
+    model_path = default_model_path() if config.model is None else Path(config.model)
     from live_snn.model import load_checkpoint
 
     engine_config = dataclasses.replace(config.engine, speed=None, record_taps=True,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from live_snn.engine.prediction import ATTENTION_PARTS, Prediction
+from live_snn.engine.records import ATTENTION_PARTS, Prediction
 
 FORMAT_NAME = "live_snn.export"
 FORMAT_VERSION = 1

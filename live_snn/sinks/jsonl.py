@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from live_snn.engine.prediction import Prediction, SessionInfo
+from live_snn.engine.records import Prediction, SessionInfo
 from live_snn.errors import LiveSnnError
 
 FORMAT = "live_snn.predictions/1"
@@ -41,7 +41,6 @@ def _rounded(values: np.ndarray) -> list[float]:
 
 def session_header(info: SessionInfo, **extra: Any) -> dict:
     """Line 1 of every predictions file: enough to replay the session and compare later."""
-    mapping = info.mapping
     header = {
         "type": "session",
         "format": FORMAT,
@@ -54,7 +53,7 @@ def session_header(info: SessionInfo, **extra: Any) -> dict:
         "class_names": list(info.class_names),
         "num_bins": info.num_bins,
         "binning": info.binning.as_dict(),
-        "mapping": mapping.describe() if hasattr(mapping, "describe") else str(mapping),
+        "mapping": info.mapping.describe(),
         "device": info.device,
         "dt_us": info.dt_us,
         "window_steps": info.window_steps,

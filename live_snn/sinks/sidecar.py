@@ -16,8 +16,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from live_snn.engine.engine import Engine, EngineConfig
-from live_snn.engine.prediction import EngineStats
+from live_snn.engine.config import EngineConfig
+from live_snn.engine.engine import Engine
+from live_snn.engine.records import EngineStats
 from live_snn.errors import LiveSnnError, StreamDroppedError
 from live_snn.events import EventBatch, LabelTrack, Resolution
 from live_snn.sinks.jsonl import PredictionWriter

@@ -8,7 +8,7 @@ import torch
 
 from live_snn.binning import BinningConfig
 from live_snn.cli import main
-from live_snn.engine import engine as engine_module
+from live_snn.engine import session as engine_session
 from live_snn.events import EventBatch
 from live_snn.model import ModelConfig, build_model, save_checkpoint
 from live_snn.sinks.jsonl import read_predictions
@@ -81,7 +81,7 @@ def test_run_writes_one_jsonl_record_per_bin_and_a_summary(recording, checkpoint
 
 
 def test_run_without_a_model_and_without_the_bundled_one(recording, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(engine_module, "DEFAULT_MODEL_PATH", tmp_path / "absent.safetensors")
+    monkeypatch.setattr(engine_session, "DEFAULT_MODEL_PATH", tmp_path / "absent.safetensors")
     code = main(["run", str(recording[0]), "--device", "cpu", "--speed", "max"])
     err = capsys.readouterr().err
     assert code == 2

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from live_snn.binning import BinningConfig, bin_events
-from live_snn.engine.engine import Engine, EngineConfig, EngineEvent
-from live_snn.engine.prediction import Prediction
+from live_snn.engine.config import EngineConfig, EngineEvent
+from live_snn.engine.engine import Engine
 from live_snn.engine.predictor import Predictor
+from live_snn.engine.records import Prediction
 from live_snn.errors import CheckpointMismatchError, LiveSnnError, StreamDroppedError
 from live_snn.events import EventBatch
 from live_snn.sources.aedat4 import Aedat4Source

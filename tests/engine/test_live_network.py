@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from live_snn.engine.engine import Engine, EngineConfig
+from live_snn.engine.config import EngineConfig
+from live_snn.engine.engine import Engine
 from live_snn.errors import StreamDroppedError
 from live_snn.events import EventBatch, events_checksum
 

@@ -15,6 +15,7 @@ import pytest
 
 from live_snn.binning import BinningConfig, bin_events
 from live_snn.cli import main
+from live_snn.engine import session as engine_session
 from live_snn.errors import LiveSnnError
 from live_snn.events import EventBatch, LabelSegment, LabelTrack
 from live_snn.export import exporter
@@ -237,7 +238,7 @@ def test_sensor_view_draws_the_full_sensor(tmp_path, gesture_recording, export_c
 
 def test_ground_truth_of_a_labelled_source_reaches_the_data_and_the_video(
         tmp_path, gesture_events, export_ckpt):
-    from live_snn.engine.engine import EngineConfig
+    from live_snn.engine.config import EngineConfig
     from live_snn.sources.memory import MemorySource
 
     start = int(gesture_events.t[0])
@@ -328,7 +329,7 @@ def test_bad_requests_get_a_specific_error(tmp_path, capsys, gesture_recording, 
 
 def test_without_model_and_without_the_bundled_one_the_error_says_so(tmp_path, monkeypatch,
                                                                       gesture_recording):
-    monkeypatch.setattr(exporter, "DEFAULT_MODEL_PATH", tmp_path / "default_lite.safetensors")
+    monkeypatch.setattr(engine_session, "DEFAULT_MODEL_PATH", tmp_path / "default_lite.safetensors")
     with pytest.raises(LiveSnnError, match=r"no model given and no bundled model.*--model"):
         exporter.export(exporter.ExportConfig(source=str(gesture_recording),
                                               data=tmp_path / "x.npz", progress=False))

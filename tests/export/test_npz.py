@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from live_snn.engine.prediction import Prediction
+from live_snn.engine.records import Prediction
 from live_snn.export.npz import PredictionArrays, read_npz, write_npz
 
 CLASSES = ("a", "b", "c")

@@ -9,9 +9,9 @@ import math
 import pytest
 import torch
 
+from live_snn.engine.ring_buffer import RingBuffer
 from live_snn.model import ModelConfig, build_model
 from live_snn.model.attention import TCJACausal, TCJAWindow
-from live_snn.ring_buffer import RingBuffer
 
 
 def fixed_weights(shape: tuple[int, ...], scale: float) -> torch.Tensor:

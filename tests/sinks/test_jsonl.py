@@ -7,20 +7,18 @@ import numpy as np
 import pytest
 
 from live_snn.binning import BinningConfig
-from live_snn.engine.prediction import Prediction, SessionInfo
+from live_snn.engine.records import Prediction, SessionInfo
 from live_snn.errors import LiveSnnError
-from live_snn.events import Resolution
 from live_snn.sinks.jsonl import PredictionWriter, prediction_record, read_predictions
 
 
 def session() -> SessionInfo:
     binning = BinningConfig(dt_us=10_000, sensor=(346, 260), model=(64, 64))
     return SessionInfo(
-        source_description="test", is_live=False, seekable=True, sensor=Resolution(346, 260),
-        model_resolution=Resolution(64, 64), mapping=binning.mapping(), binning=binning,
+        source_description="test", is_live=False, seekable=True, binning=binning,
         start_us=1_000, end_us=50_999, class_names=("a", "b", "c"),
         attention_channels={"blocks.3.attention": 4}, spiking_layers=("lif_out",),
-        window_steps=20, streams_by_step=True, device="cpu", dt_us=10_000, has_labels=False,
+        window_steps=20, streams_by_step=True, device="cpu", has_labels=False,
         model_sha256="ab" * 32,
     )
 

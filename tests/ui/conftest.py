@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from live_snn.classes import DVS_GESTURE_CLASSES
-from live_snn.engine.prediction import Prediction
+from live_snn.engine.records import Prediction
 
 LAYERS = {"blocks.3.tcja": 6, "blocks.4.tcja": 5}
 SPIKING = ("blocks.0.lif", "blocks.1.lif", "lif_out")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 
-from live_snn.engine.prediction import EngineStats, LatencySummary
+from live_snn.engine.records import EngineStats, LatencySummary
 from live_snn_ui.status_bar import StatusBar
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from live_snn.engine.engine import EngineConfig
+from live_snn.engine.config import EngineConfig
 from live_snn_ui.engine_bridge import EngineBridge
 from live_snn_ui.event_view import render_events
 from live_snn_ui.window import MainWindow

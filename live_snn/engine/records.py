@@ -1,7 +1,8 @@
-"""What the engine hands to its consumers: one :class:`Prediction` per bin, and live
-:class:`EngineStats`. Plain records (NumPy arrays, floats, dicts), no torch tensors and no
-Qt, so the GUI, the CLI, JSONL writers and tests can all hold them without touching the
-model's device."""
+"""The records the engine hands to its consumers: one :class:`Prediction` per bin, live
+:class:`EngineStats` (with a :class:`LatencySummary` per stage) and the :class:`SessionInfo`
+of the running session. Plain records (NumPy arrays, floats, dicts), no torch tensors and no
+Qt, so the GUI, the CLI, the sinks and tests can all hold them without touching the model's
+device."""
 
 from __future__ import annotations
 
@@ -130,10 +131,8 @@ class SessionInfo:
     source_description: str
     is_live: bool
     seekable: bool
-    sensor: Resolution                         # from the source
-    model_resolution: Resolution               # from the checkpoint
-    mapping: SpatialMapping                    # crop box in sensor px + downscale factor
-    binning: BinningConfig                     # the runtime binning (checkpoint dt + source sensor)
+    binning: BinningConfig                     # the runtime binning: checkpoint dt and model
+    #                                            resolution, the source's sensor, the mapping
     start_us: int | None                       # first / last event time when seekable
     end_us: int | None
     class_names: tuple[str, ...]
@@ -142,10 +141,28 @@ class SessionInfo:
     window_steps: int                          # T of the model (window mode re-runs T frames)
     streams_by_step: bool
     device: str                                # "cpu" / "cuda:0"
-    dt_us: int
     has_labels: bool                           # the source carries a ground-truth label track
     model_sha256: str
     model_path: str | None = None
+
+    @property
+    def sensor(self) -> Resolution:
+        """The source's sensor."""
+        return self.binning.sensor
+
+    @property
+    def model_resolution(self) -> Resolution:
+        """The model's input, from the checkpoint."""
+        return self.binning.model
+
+    @property
+    def mapping(self) -> SpatialMapping:
+        """Crop box in sensor pixels and downscale factor."""
+        return self.binning.mapping()
+
+    @property
+    def dt_us(self) -> int:
+        return self.binning.dt_us
 
     @property
     def attention_layers(self) -> list[str]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from live_snn.ring_buffer import RingBuffer
+from live_snn.engine.ring_buffer import RingBuffer
 
 SHAPE = (2, 8, 6)
 
@@ -106,7 +106,7 @@ def test_read_only_frames_are_copied_without_a_warning():
 
     code = (
         "import numpy as np\n"
-        "from live_snn.ring_buffer import RingBuffer\n"
+        "from live_snn.engine.ring_buffer import RingBuffer\n"
         "frame = np.full((2, 3, 4), 7, np.float32)\n"
         "frame.flags.writeable = False\n"
         "ring = RingBuffer(2, (2, 3, 4))\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from live_snn.binning import BinningConfig, bin_events
-from live_snn.engine.feeds import FrameCutter
+from live_snn.engine.frame_cutter import FrameCutter
 from live_snn.events import EventBatch
 
 DT = 10_000

@@ -1,0 +1,77 @@
+"""What an engine is told (:class:`EngineConfig`) and what it tells besides predictions
+(:class:`EngineEvent`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from live_snn.engine.predictor import PredictorConfig
+from live_snn.pacing import check_speed
+
+BACKPRESSURE_POLICIES = ("skip-oldest", "process-all")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    device: str = "auto"                     # "auto" | "cpu" | "cuda[:N]"
+    speed: float | None = None               # files: None = as fast as possible, x = x × real time
+    smoothing: str = "ema"                   # "ema" | "mean"
+    ema_tau_steps: float = 5.0
+    mean_window: int = 10
+    onset_steps: int = 3                     # M
+    uncertain_below: float = 0.0
+    snapshot_every: int = 100                # bins between state snapshots during replay
+    snapshot_budget_mb: float = 256.0        # snapshots thin out beyond this
+    reset_on_silence_ms: float | None = None  # reset the model after this long without events
+    reset_on_source_change: bool = True
+    backpressure: str = "skip-oldest"        # live sources: "skip-oldest" | "process-all"
+    max_pending_bins: int = 4                # closed bins allowed to wait for the model
+    keep_sensor_frames: bool = False         # Prediction.sensor_frame (the GUI's event view)
+    record_taps: bool = True                 # attention + spike rates in each Prediction
+    keep_latest: int = 256                   # predictions kept for latest()
+    latency_window: int = 8192               # recent samples behind the percentiles
+    live_silence_margin_ms: float | None = 50.0  # live: close empty bins on the source clock,
+    #                                          this far behind it; None: on events only
+    live_queue_batches: int = 256            # live: batches buffered between reader and engine
+    reconnect_attempts: int = 3              # network streams: tries after a drop
+    reconnect_delay_s: float = 0.5           # wait before the first try; doubles each time
+    reconnect_max_delay_s: float = 4.0       # ...up to this
+    chunk_bins: int = 64                     # most bins materialised from one batch at once
+    cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
+
+    def __post_init__(self) -> None:
+        check_speed(self.speed, error=ValueError)
+        if self.backpressure not in BACKPRESSURE_POLICIES:
+            raise ValueError(
+                f"backpressure must be one of {BACKPRESSURE_POLICIES}, got {self.backpressure!r}"
+            )
+        for name in ("max_pending_bins", "snapshot_every", "keep_latest", "latency_window",
+                     "live_queue_batches", "chunk_bins"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.reset_on_silence_ms is not None and self.reset_on_silence_ms <= 0:
+            raise ValueError(f"reset_on_silence_ms must be > 0 or None, got {self.reset_on_silence_ms}")
+        if self.reconnect_attempts < 0:
+            raise ValueError(f"reconnect_attempts must be >= 0, got {self.reconnect_attempts}")
+        self.predictor_config(1.0)  # validates the smoothing fields now
+
+    def predictor_config(self, logit_scale: float) -> PredictorConfig:
+        return PredictorConfig(
+            smoothing=self.smoothing,
+            ema_tau_steps=self.ema_tau_steps,
+            mean_window=self.mean_window,
+            onset_steps=self.onset_steps,
+            uncertain_below=self.uncertain_below,
+            logit_scale=logit_scale,
+        )
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """Something the user should know about, besides predictions: ``kind`` is one of
+    started, paused, resumed, seeked, reset, finished, stream_dropped, reconnecting,
+    reconnected, failed, stopped, source_changed, model_changed."""
+
+    kind: str
+    message: str
+    bin: int | None = None

@@ -1,0 +1,209 @@
+"""Session set-up: the source and the model of a run, and what is built from both before a
+bin is processed — the runtime binning, the feed that turns the source into closed bins, the
+replay's snapshot store, and the :class:`~live_snn.engine.records.SessionInfo` consumers
+read. The run loop (:mod:`live_snn.engine.run_loop`) only uses what is set up here."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from live_snn.binning import BinningConfig
+from live_snn.engine.config import EngineConfig
+from live_snn.engine.frame_cutter import ClosedBin
+from live_snn.engine.live import LiveFeed
+from live_snn.engine.predictor import Predictor
+from live_snn.engine.records import SessionInfo
+from live_snn.engine.replay import ReplayFeed
+from live_snn.engine.runner import ModelRunner
+from live_snn.engine.snapshots import SnapshotStore
+from live_snn.errors import BinningError, CheckpointError, CheckpointMismatchError
+from live_snn.events import EventBatch, Resolution
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "default_lite.safetensors"
+
+
+def default_model_path() -> Path:
+    """The bundled model, used when no checkpoint is given; a clear error when it is missing."""
+    if not DEFAULT_MODEL_PATH.is_file():
+        raise CheckpointError(
+            f"no model given and no bundled model found (looked for {DEFAULT_MODEL_PATH}); "
+            "pass a checkpoint with --model"
+        )
+    return DEFAULT_MODEL_PATH
+
+
+def runtime_binning(trained: BinningConfig, sensor: Resolution, *, live: bool) -> BinningConfig:
+    """The binning to run a checkpoint on a source: dt and model resolution from training,
+    sensor resolution from the source. The training crop / downscale carry over only for the
+    same sensor; on another sensor the mapping is chosen automatically (centred crop, largest
+    integer downscale). Live sources drop late (time-reversed) events instead of failing."""
+    try:
+        binning = trained.for_sensor(sensor)
+    except BinningError as exc:
+        raise CheckpointMismatchError(
+            f"the model expects {trained.model} frames (trained on a {trained.sensor} sensor) "
+            f"but the source is a {sensor} sensor that cannot be mapped onto it: {exc}"
+        ) from None
+    if live and not binning.tolerate_time_reversal:
+        binning = dataclasses.replace(binning, tolerate_time_reversal=True)
+    return binning
+
+
+def is_network_spec(spec: str) -> bool:
+    """tcp://host:port, unix:/path, or the path of an existing Unix socket."""
+    if spec.startswith(("tcp://", "unix:")):
+        return True
+    try:
+        return stat.S_ISSOCK(os.stat(spec).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+class Session:
+    """The source and the model of one engine, and everything built from both once both are
+    there (:meth:`prepare`). Touched by the engine thread only, or before it starts.
+
+    ``on_batch`` sees every batch read from the source; ``on_skip`` every bin that a live
+    feed's backpressure drops."""
+
+    def __init__(self, config: EngineConfig, device: torch.device, *,
+                 on_batch: Callable[[EventBatch], None],
+                 on_skip: Callable[[ClosedBin], None]):
+        self.config = config
+        self.device = device
+        self._on_batch = on_batch
+        self._on_skip = on_skip
+        self.source = None
+        self.spec: str | None = None
+        self.source_closed = False
+        self.live = False
+        self.seekable = False
+        self.reconnectable = False
+        self.checkpoint = None
+        self.runner: ModelRunner | None = None
+        self.predictor: Predictor | None = None
+        self.binning: BinningConfig | None = None
+        self.info: SessionInfo | None = None
+        self.feed: ReplayFeed | LiveFeed | None = None
+        self.store: SnapshotStore | None = None
+        self.silence_bins: int | None = None     # empty bins before a reset on silence
+
+    def missing(self) -> list[str]:
+        """What the session still needs before it can run."""
+        return [what for what, have in (("a source", self.source), ("a model", self.checkpoint))
+                if have is None]
+
+    def check_source(self, source) -> None:
+        """Refuse ``source`` (before letting go of the current one) if the model cannot run
+        on it."""
+        if self.checkpoint is not None:
+            runtime_binning(self.checkpoint.binning, Resolution.of(source.resolution),
+                            live=bool(source.is_live))
+
+    def check_model(self, checkpoint) -> None:
+        """Refuse ``checkpoint`` (before letting go of the current model) if it cannot run on
+        the source."""
+        if self.source is not None:
+            runtime_binning(checkpoint.binning, Resolution.of(self.source.resolution),
+                            live=self.live)
+
+    def use_source(self, source, spec: str | None) -> None:
+        """Take ``source`` (opened from ``spec``, if any) in place of the current one."""
+        self.close_feed()
+        self.source, self.spec = source, spec
+        self.source_closed = False
+        self.live = bool(source.is_live)
+        self.seekable = not self.live and hasattr(source, "seek")
+        # Decided now: a Unix socket file may be gone by the time the stream drops.
+        self.reconnectable = spec is not None and is_network_spec(spec)
+
+    def use_model(self, checkpoint) -> None:
+        self.checkpoint = checkpoint
+        self.runner = ModelRunner(checkpoint, self.device, cuda_graph=self.config.cuda_graphs)
+        self.predictor = Predictor(
+            self.config.predictor_config(checkpoint.logit_scale), self.runner.num_classes
+        )
+
+    def prepare(self, *, reset_state: bool, new_model: bool,
+                retire_binner: Callable[[], None]) -> bool:
+        """(Re)build everything that depends on both the source and the model; False while
+        one of them is missing. ``retire_binner`` is called before a live feed rebins for a
+        new model (its binner's drop counts are kept)."""
+        if self.source is None or self.checkpoint is None:
+            return False
+        self.binning = runtime_binning(self.checkpoint.binning,
+                                       Resolution.of(self.source.resolution), live=self.live)
+        if reset_state:
+            self.runner.reset()
+            self.predictor.reset()
+        self.store = SnapshotStore(self.config.snapshot_every,
+                                   int(self.config.snapshot_budget_mb * 2**20))
+        silence = self.config.reset_on_silence_ms
+        self.silence_bins = (None if silence is None
+                             else max(1, math.ceil(silence * 1e3 / self.binning.dt_us)))
+        if self.feed is None or self.feed.source is not self.source:
+            if not self.live:  # a live feed starts on the engine thread (open_live_feed)
+                self.feed = ReplayFeed(self.source, self.binning, on_batch=self._on_batch,
+                                       keep_sensor_frames=self.config.keep_sensor_frames,
+                                       chunk_bins=self.config.chunk_bins)
+        elif new_model:
+            # Same source, another model: a recording replays from its start; a live stream
+            # goes on, binned for the new model from the next batch.
+            retire_binner()
+            self.feed.rebin(self.binning)
+        self.info = self.describe()
+        return True
+
+    def describe(self) -> SessionInfo:
+        source, checkpoint, runner = self.source, self.checkpoint, self.runner
+        replay = None if self.live else self.feed
+        model = checkpoint.model
+        return SessionInfo(
+            source_description=source.description,
+            is_live=self.live,
+            seekable=self.seekable,
+            binning=self.binning,
+            start_us=None if replay is None else replay.start_us,
+            end_us=None if replay is None else replay.end_us,
+            class_names=tuple(checkpoint.class_names),
+            attention_channels=dict(model.attention_channels),
+            spiking_layers=tuple(model.spiking_layers),
+            window_steps=runner.window_steps,
+            streams_by_step=runner.streams,
+            device=str(self.device),
+            has_labels=getattr(source, "labels", None) is not None,
+            model_sha256=checkpoint.sha256,
+            model_path=None if checkpoint.path is None else str(checkpoint.path),
+        )
+
+    def open_live_feed(self) -> LiveFeed:
+        """The live feed, started on the engine thread so that nothing is read before
+        start()."""
+        config = self.config
+        self.feed = LiveFeed(
+            self.source, self.binning,
+            on_batch=self._on_batch, on_skip=self._on_skip,
+            skip_oldest=config.backpressure == "skip-oldest",
+            max_pending=config.max_pending_bins,
+            max_queued_batches=config.live_queue_batches,
+            silence_margin_ms=config.live_silence_margin_ms,
+            keep_sensor_frames=config.keep_sensor_frames,
+            chunk_bins=config.chunk_bins,
+        )
+        return self.feed
+
+    def close_feed(self) -> None:
+        """Close the source (through its feed, which may own a reader thread)."""
+        feed, self.feed = self.feed, None
+        if feed is not None:
+            feed.close()
+        elif self.source is not None and not self.source_closed:
+            self.source.close()
+        self.source_closed = True
