@@ -10,7 +10,7 @@ Side by side in one run, per preset, batch size and device:
 
 reported as milliseconds per bin and their ratio. On CPU the step is timed first with the
 default malloc and then, like everything after it, with
-:func:`live_snn.model.runtime.keep_freed_memory` (``--malloc``). On CUDA, ``step()`` is also
+:func:`live_snn.bench.malloc.keep_freed_memory` (``--malloc``). On CUDA, ``step()`` is also
 timed replayed as a CUDA graph (:class:`live_snn.model.cuda_graph.CudaGraphStep`) and, with
 ``--compile``, through ``torch.compile``. Everything runs under ``torch.inference_mode()`` on
 random spike-like frames with random weights (the convolutions are dense: their cost does not
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import torch
 
+from live_snn.bench.malloc import keep_freed_memory
 from live_snn.bench.report import machine_description, write_section
 from live_snn.errors import LiveSnnError
 from live_snn.model import PRESETS, ModelConfig, build_model, count_parameters
-from live_snn.model.runtime import keep_freed_memory
 
 LITE_CPU_TARGET_MS = 5.0
 PAPER_H100_TARGET_MS = 1.0

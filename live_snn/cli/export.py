@@ -8,7 +8,7 @@ import argparse
 import math
 from pathlib import Path
 
-from live_snn.cli.run import add_engine_arguments, engine_config_from_args
+from live_snn.cli.engine_options import add_engine_arguments, engine_config_from_args
 
 
 def seconds(text: str) -> float:

@@ -21,7 +21,7 @@ DEMO_PREFIX = "demo"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from live_snn.cli.run import add_engine_arguments, parse_speed
+    from live_snn.cli.engine_options import add_engine_arguments, add_speed_argument
 
     parser = sub.add_parser(
         "gui",
@@ -34,8 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="recording file, camera[:SERIAL], tcp://host:port, socket path or "
                         "sim:[options] (default: the bundled demo recording)")
     add_engine_arguments(parser)
-    parser.add_argument("--speed", type=parse_speed, default=1.0, metavar="X|max",
-                        help="recordings: replay at X times real time, or 'max' (default 1)")
+    add_speed_argument(parser)
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="torch CPU threads (default: torch's choice; on a small CPU, 1 "
                         "leaves a core to the window)")
@@ -125,15 +124,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # --screenshot without a display
-    if args.threads is not None:
-        if args.threads < 1:
-            from live_snn.errors import LiveSnnError
+    from live_snn.cli.engine_options import engine_config_from_args, set_torch_threads
 
-            raise LiveSnnError(f"--threads must be >= 1, got {args.threads}")
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from live_snn.cli.run import engine_config_from_args
+    set_torch_threads(args.threads)
     from live_snn_ui.app import GuiOptions, main
 
     engine = dataclasses.replace(engine_config_from_args(args, speed=args.speed),

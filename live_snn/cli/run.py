@@ -11,77 +11,16 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from live_snn.cli.engine_options import (
+    add_engine_arguments,
+    add_speed_argument,
+    engine_config_from_args,
+    set_torch_threads,
+)
 from live_snn.errors import LiveSnnError
-from live_snn.pacing import check_speed
 
 LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
 PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so often
-
-
-def parse_speed(text: str) -> float | None:
-    if text == "max":
-        return None
-    return check_speed(text, fastest="'max'", error=argparse.ArgumentTypeError)
-
-
-def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) -> None:
-    """Options shared by the commands that run the engine (run, gui, export); ``live``
-    adds the backpressure options, which only matter for live sources."""
-    parser.add_argument("--model", metavar="CKPT",
-                        help="checkpoint (.safetensors); default: the bundled model")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
-    parser.add_argument("--smoothing", choices=("ema", "mean"), default="ema")
-    parser.add_argument("--tau", type=float, default=5.0, metavar="STEPS",
-                        help="EMA time constant in steps (default 5)")
-    parser.add_argument("--mean-window", type=int, default=10, metavar="N",
-                        help="steps averaged by --smoothing mean (default 10)")
-    parser.add_argument("--onset-steps", type=int, default=3, metavar="M",
-                        help="steps a new label must hold before its onset (default 3)")
-    parser.add_argument("--uncertain-below", type=float, default=0.0, metavar="P",
-                        help="confidence under P is reported as uncertain (default 0: never)")
-    parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
-                        help="reset the model state after MS ms without events")
-    if live:
-        parser.add_argument("--backpressure", choices=("skip-oldest", "process-all"),
-                            default="skip-oldest",
-                            help="live sources falling behind: skip the oldest bins (default) "
-                                 "or process all and report the lag")
-        parser.add_argument("--max-pending", type=int, default=4, metavar="BINS",
-                            help="closed bins allowed to wait for the model (default 4)")
-
-
-# EngineConfig names a bad value by its field; the user typed the option.
-_OPTION_OF_FIELD = {
-    "ema_tau_steps": "--tau", "mean_window": "--mean-window", "onset_steps": "--onset-steps",
-    "uncertain_below": "--uncertain-below", "max_pending_bins": "--max-pending",
-    "reset_on_silence_ms": "--reset-on-silence",
-}
-
-
-def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
-    from live_snn.engine.config import EngineConfig
-
-    options = dict(
-        device=args.device,
-        speed=speed,
-        smoothing=args.smoothing,
-        ema_tau_steps=args.tau,
-        mean_window=args.mean_window,
-        onset_steps=args.onset_steps,
-        uncertain_below=args.uncertain_below,
-        reset_on_silence_ms=args.reset_on_silence,
-        record_taps=bool(getattr(args, "taps", False)),
-    )
-    if hasattr(args, "backpressure"):
-        options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending)
-    try:
-        return EngineConfig(**options)
-    except ValueError as exc:
-        message = str(exc)
-        field = message.split(" ", 1)[0]
-        if field in _OPTION_OF_FIELD:
-            message = _OPTION_OF_FIELD[field] + message[len(field):]
-        raise LiveSnnError(message) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("source", metavar="SOURCE")
     add_engine_arguments(parser)
-    parser.add_argument("--speed", type=parse_speed, default=1.0, metavar="X|max",
-                        help="recordings: replay at X times real time, or 'max' (default 1)")
+    add_speed_argument(parser)
     parser.add_argument("--jsonl", type=Path, metavar="FILE",
                         help="write one JSON line per bin (first line: session header)")
     parser.add_argument("--taps", action="store_true",
@@ -121,12 +59,7 @@ def run(args: argparse.Namespace) -> int:
     for option, path in (("--jsonl", args.jsonl), ("--summary-json", args.summary_json)):
         if path is not None:
             check_output_path(path, option)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise LiveSnnError(f"--threads must be >= 1, got {args.threads}")
-        import torch
-
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     engine = Engine(engine_config_from_args(args, speed=args.speed))
     writer = None
     try:

@@ -2,8 +2,8 @@
 
 Modules in the order data meets them: ``neuron`` (LIF), ``encoder`` (GAC), ``attention``
 (TCJA window / causal, TIM), ``network`` (config, blocks, the network), plus ``state``
-(state and taps containers), ``checkpoint`` (safetensors + metadata), ``cuda_graph`` (the
-step replayed as a CUDA graph) and ``runtime`` (process settings for CPU inference).
+(state and taps containers), ``checkpoint`` (safetensors + metadata) and ``cuda_graph`` (the
+step replayed as a CUDA graph).
 """
 
 from live_snn.model.checkpoint import (

@@ -1,12 +1,12 @@
-"""Process settings for live inference on CPU.
+"""malloc tuning for timing model steps on CPU (``live-snn bench model --malloc``).
 
 A step allocates a few megabytes of short-lived tensors (convolution outputs, spikes). By
 default glibc's malloc hands blocks of that size back to the operating system when they are
 freed, so the next step gets fresh pages and pays a page fault on the first touch of each:
 on this project's 2-core VM that doubled the time of a ``lite`` step (``live-snn bench
 model`` reports the setting it ran with). :func:`keep_freed_memory` asks malloc to keep freed
-blocks for reuse instead. It changes the whole process, so it is opt-in: the application
-calls it once at start-up (the CLI before a live run, the benchmark before timing).
+blocks for reuse instead. It changes the whole process, so it is opt-in: the benchmark calls
+it once before timing (an application could do the same at start-up).
 """
 
 from __future__ import annotations

@@ -1,0 +1,92 @@
+"""Options shared by the commands that run the engine (run, gui, export): the model, the
+device, smoothing and onset, resets, backpressure, the replay speed and torch's threads, and
+the :class:`~live_snn.engine.config.EngineConfig` they make."""
+
+from __future__ import annotations
+
+import argparse
+
+from live_snn.errors import LiveSnnError
+from live_snn.pacing import check_speed
+
+
+def parse_speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    return check_speed(text, fastest="'max'", error=argparse.ArgumentTypeError)
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) -> None:
+    """Options shared by the commands that run the engine (run, gui, export); ``live``
+    adds the backpressure options, which only matter for live sources."""
+    parser.add_argument("--model", metavar="CKPT",
+                        help="checkpoint (.safetensors); default: the bundled model")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
+    parser.add_argument("--smoothing", choices=("ema", "mean"), default="ema")
+    parser.add_argument("--tau", type=float, default=5.0, metavar="STEPS",
+                        help="EMA time constant in steps (default 5)")
+    parser.add_argument("--mean-window", type=int, default=10, metavar="N",
+                        help="steps averaged by --smoothing mean (default 10)")
+    parser.add_argument("--onset-steps", type=int, default=3, metavar="M",
+                        help="steps a new label must hold before its onset (default 3)")
+    parser.add_argument("--uncertain-below", type=float, default=0.0, metavar="P",
+                        help="confidence under P is reported as uncertain (default 0: never)")
+    parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
+                        help="reset the model state after MS ms without events")
+    if live:
+        parser.add_argument("--backpressure", choices=("skip-oldest", "process-all"),
+                            default="skip-oldest",
+                            help="live sources falling behind: skip the oldest bins (default) "
+                                 "or process all and report the lag")
+        parser.add_argument("--max-pending", type=int, default=4, metavar="BINS",
+                            help="closed bins allowed to wait for the model (default 4)")
+
+
+# EngineConfig names a bad value by its field; the user typed the option.
+_OPTION_OF_FIELD = {
+    "ema_tau_steps": "--tau", "mean_window": "--mean-window", "onset_steps": "--onset-steps",
+    "uncertain_below": "--uncertain-below", "max_pending_bins": "--max-pending",
+    "reset_on_silence_ms": "--reset-on-silence",
+}
+
+
+def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
+    from live_snn.engine.config import EngineConfig
+
+    options = dict(
+        device=args.device,
+        speed=speed,
+        smoothing=args.smoothing,
+        ema_tau_steps=args.tau,
+        mean_window=args.mean_window,
+        onset_steps=args.onset_steps,
+        uncertain_below=args.uncertain_below,
+        reset_on_silence_ms=args.reset_on_silence,
+        record_taps=bool(getattr(args, "taps", False)),
+    )
+    if hasattr(args, "backpressure"):
+        options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending)
+    try:
+        return EngineConfig(**options)
+    except ValueError as exc:
+        message = str(exc)
+        field = message.split(" ", 1)[0]
+        if field in _OPTION_OF_FIELD:
+            message = _OPTION_OF_FIELD[field] + message[len(field):]
+        raise LiveSnnError(message) from None
+
+
+def add_speed_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=parse_speed, default=1.0, metavar="X|max",
+                        help="recordings: replay at X times real time, or 'max' (default 1)")
+
+
+def set_torch_threads(threads: int | None) -> None:
+    """``--threads N``: torch's CPU threads for this process (None: torch's choice)."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise LiveSnnError(f"--threads must be >= 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
