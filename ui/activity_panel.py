@@ -107,5 +107,15 @@ class ActivityPanel(Panel):
         self._bars.setOpts(x0=np.zeros(n_layers), y=np.arange(n_layers) + 0.5, width=current,
                            height=0.7)
 
+    # -- what is drawn (tests) ---------------------------------------------------------
     def rates_window(self) -> np.ndarray:
         return self._rates.copy()
+
+    def drawn_image(self) -> np.ndarray:
+        """The heatmap as drawn: one row per layer, one column per step."""
+        return np.array(self._heatmap.image)
+
+    def bar_rates(self) -> np.ndarray:
+        """The rates drawn as bars: those of the step in view (the marked one, else the
+        newest)."""
+        return np.array(self._bars.opts["width"], dtype=float)

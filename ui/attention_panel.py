@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .history import ATTENTION_PARTS
+from live_snn.taps import ATTENTION_PARTS
+
 from .image_item import BlitImageItem
 from .panel import Once, Panel, flexible_label
 from .theme import ACCENT_RGB, DIM_TEXT_RGB, TEXT_RGB, hex_color, make_canvas, style_plot
@@ -263,7 +264,29 @@ class AttentionPanel(Panel):
         hits = np.flatnonzero(self._bins == self._marked)
         return int(hits[0]) if len(hits) else None
 
-    # -- for tests -----------------------------------------------------------------------
+    # -- what is drawn (tests) ---------------------------------------------------------
+    def drawn_image(self) -> np.ndarray:
+        """The heatmap as drawn: one row per channel, one column per step."""
+        return np.array(self._heatmap.image)
+
+    def color_levels(self) -> tuple[float, float]:
+        """The values at the two ends of the heatmap's colour scale."""
+        lo, hi = self._heatmap.getLevels()
+        return float(lo), float(hi)
+
+    def mean_gate_line(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(step offsets, mean gate per step)`` as drawn under the heatmap."""
+        return self._mean_curve.getData()
+
+    def marked_offset(self) -> float | None:
+        """Where the marked (selected) step is drawn, as a step offset (0 = the newest of
+        the window); None when no step is marked."""
+        return float(self._marker.value()) if self._marker.isVisible() else None
+
+    def profile(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(values, channel rows)`` of the profile: the step in view, channel by channel."""
+        return self._profile.getData()
+
     def heatmap_data(self) -> np.ndarray:
         """The shown part as ``[T, C]`` (time first), in the displayed channel order."""
         return self._shown.copy()

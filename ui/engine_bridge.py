@@ -26,8 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from live_snn.engine import Engine, EngineConfig, EngineEvent, SessionInfo
 from live_snn.errors import LiveSnnError
-
-from .history import HistoryConfig, StepHistory
+from live_snn.view.history import HistoryConfig, StepHistory
 
 REDRAW_HZ = 30.0
 _STATS_EVERY_TICKS = 5          # stats snapshots at ~6 Hz: enough for a status bar
@@ -78,8 +77,6 @@ class EngineBridge(QObject):
         self.state = "idle"
         self._mode = "paused"          # what we last told the engine: running or paused
         self._seeks_pending = 0        # until the engine reports them, its state is stale
-        self._speed_pending = False    # a speed change waiting for the engine to pause
-        self._resume_after_speed = False
         self.ticks = 0
         self.events_seen = 0           # events in the bins predicted in this session
         self._generation = 0
@@ -174,7 +171,6 @@ class EngineBridge(QObject):
         self._predictions.clear()
         self._events.clear()
         self._seeks_pending = 0
-        self._speed_pending = self._resume_after_speed = False
         self.events_seen = 0
         self.history.clear()
         self._unsubscribe = [
@@ -216,10 +212,7 @@ class EngineBridge(QObject):
             return
         if self.state == "finished" and self.session.seekable:
             engine.seek(self.session.start_us)  # play at the end = play again
-        if self._speed_pending:
-            self._resume_after_speed = True     # resumed once the new speed is in place
-        else:
-            engine.resume()
+        engine.resume()
         self._mode = "running"
         self._set_state("running")
 
@@ -227,7 +220,6 @@ class EngineBridge(QObject):
         engine = self._running_engine()
         if engine is not None:
             engine.pause()
-            self._resume_after_speed = False
             self._mode = "paused"
             self._set_state("paused")
 
@@ -269,29 +261,11 @@ class EngineBridge(QObject):
 
     def set_speed(self, speed: float | None) -> None:
         """× real time for recordings (None = as fast as possible); live sources ignore it.
-
-        The engine has no speed command: it reads ``config.speed`` before each paced bin.
-        So its config is swapped only while its thread is not pacing (paused or at the end):
-        a running engine is paused, swapped on the tick that sees it paused, and resumed,
-        which also re-anchors its replay clock at the current bin."""
+        The engine applies it from its next bin on, its replay clock re-anchored there; an
+        engine built later (a new source or model) starts with it."""
         self.config = dataclasses.replace(self.config, speed=speed)
-        self._speed_pending = True
-        if self.engine is not None and self._mode == "running" and self.session is not None:
-            self.engine.pause()
-            self._resume_after_speed = True
-        self._apply_speed()
-
-    def _apply_speed(self) -> None:
-        engine = self.engine
-        if not self._speed_pending or engine is None:
-            return
-        if engine.state not in ("paused", "finished", "idle", "stopped", "failed"):
-            return  # still running: try again on the next tick
-        engine.config = dataclasses.replace(engine.config, speed=self.config.speed)
-        self._speed_pending = False
-        if self._resume_after_speed:
-            self._resume_after_speed = False
-            engine.resume()
+        if self.engine is not None:
+            self.engine.set_speed(speed)
 
     def discover_cameras(self) -> None:
         def job():
@@ -305,7 +279,6 @@ class EngineBridge(QObject):
     def tick(self) -> None:
         self.ticks += 1
         self._finish_ops()
-        self._apply_speed()
         self._drain_events()
         fresh = self._drain_predictions()
         if fresh:

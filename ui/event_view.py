@@ -297,6 +297,17 @@ class EventView(Panel):
         """A copy of the RGB image currently shown (``uint8 [H, W, 3]``)."""
         return np.ascontiguousarray(rgb_of(self._image_rgb32))
 
+    def pixmap_rgb(self) -> np.ndarray:
+        """The pixels of the pixmap that Qt draws, as ``uint8 [H, W, 3]`` RGB."""
+        image = self._image.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        h, w = image.height(), image.width()
+        rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
+        return rows[:, : 3 * w].reshape(h, w, 3).copy()
+
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn, in sensor pixels."""
+        return self._image.mapRectToParent(self._image.boundingRect())
+
     # -- event rate ----------------------------------------------------------------------
     def set_rate(self, ago_s: np.ndarray, events_per_s: np.ndarray, window_s: float) -> None:
         """Event rate of the steps ``ago_s`` seconds before the shown one (<= 0), over a
@@ -318,4 +329,12 @@ class EventView(Panel):
 
     def reset_rate(self) -> None:
         self._rate_top = 0.0
+
+    def rate_line(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(seconds before the shown step, events/s)`` as drawn."""
+        return self._rate_curve.getData()
+
+    def rate_axis_top(self) -> float:
+        """The top of the event-rate axis (it only grows)."""
+        return self._rate_top
         self._rate_curve.setData([], [])

@@ -199,3 +199,21 @@ class PredictionPanel(Panel):
     def bar_values(self) -> tuple[np.ndarray, np.ndarray]:
         """``(raw, smoothed)`` probabilities currently drawn."""
         return self._raw.copy(), self._smoothed.copy()
+
+    def smoothed_bar_widths(self) -> np.ndarray:
+        """The lengths of the smoothed-probability bars as drawn."""
+        return np.array(self._smoothed_bars.opts["width"], dtype=float)
+
+    def outlined_bars(self) -> list[int]:
+        """The classes whose bar is outlined (the label's)."""
+        return [i for i, pen in enumerate(self._smoothed_bars.opts["pens"] or [])
+                if pen is self._label_pen]
+
+    def bar_styles(self) -> tuple[list, list]:
+        """``(brushes, pens)`` of the smoothed bars, one of each per class."""
+        opts = self._smoothed_bars.opts
+        return list(opts["brushes"] or []), list(opts["pens"] or [])
+
+    def threshold_shown(self) -> float | None:
+        """The uncertainty threshold line's probability, None when it is not drawn."""
+        return float(self._threshold.value()) if self._threshold.isVisible() else None

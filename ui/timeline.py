@@ -220,6 +220,10 @@ class TimelineView(Panel):
         """``(first_bin, labels)`` currently drawn (one entry per bin)."""
         return self._first_bin, self._labels.copy()
 
+    def strip_image(self) -> np.ndarray:
+        """The strip as drawn: ``uint8 [rows, steps, 3]`` (predictions, then truth)."""
+        return np.array(self._strip.image)
+
     def selected_bin(self) -> int | None:
         """The step marked as selected, if any."""
         return self._selected_bin

@@ -3,9 +3,10 @@ and the status bar, redrawn from the bridge's history at the bridge's tick rate 
 whatever the event rate: the event view at every tick, the other parts of the window at
 the periods of ``SLOW_PART_PERIOD_S`` while the stream runs (all of them at once otherwise).
 
-Which step the panels show: the newest one while following the stream, or the selected one
-(a click on the timeline, ← / → while paused). A selected step shows its own frame, its gate
-window ending at it and its prediction together; Play or a seek returns to following."""
+Which step the panels show is the Qt-free :class:`~live_snn.view.state.ViewState`: the newest
+one while following the stream, or the selected one (a click on the timeline, ← / → while
+paused). A selected step shows its own frame, its gate window ending at it and its prediction
+together; Play or a seek returns to following."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from live_snn.engine import SessionInfo
+from live_snn.view.history import StepRecord
+from live_snn.view.state import ViewState
 
 from .activity_panel import ActivityPanel
 from .attention_panel import AttentionPanel
 from .controls import Controls
 from .engine_bridge import EngineBridge
 from .event_view import EventView
-from .history import StepRecord
 from .live_label import LiveLabel
 from .message_banner import MessageBanner
 from .prediction_panel import PredictionPanel
@@ -58,13 +60,12 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.bridge = bridge
         self.session: SessionInfo | None = None
-        self.selected_bin: int | None = None
+        self.view = ViewState(bridge.history)   # which step the panels show
         self.redraws = 0
         self._drawn_bin: int | None = None       # newest bin folded into the event view
         self._last_drawn: dict[str, float] = {}  # slow part -> perf_counter() of its redraw
         self._stale: set[str] = set()            # slow parts behind the newest step
         self._dirty = False
-        self._seek_target_us: int | None = None  # shown as the time until a step arrives
         self.setWindowTitle("live_snn")
 
         self.controls = Controls(self)
@@ -137,24 +138,23 @@ class MainWindow(QMainWindow):
         self.bridge.discover_cameras()
 
     def toggle_play(self) -> None:
-        self.selected_bin = None
+        self.view.follow_latest()
         self.bridge.toggle_play()
         self._mark_dirty()
 
     def step_forward(self) -> None:
         """→: through the history while a past step is selected, else one more bin."""
-        history = self.bridge.history
-        if self.selected_bin is not None and history.has(self.selected_bin + 1):
-            self.select_step(self.selected_bin + 1)
+        target = self.view.next_step()
+        if target is not None:
+            self.select_step(target)
             return
-        self.selected_bin = None
+        self.view.follow_latest()
         self.bridge.step_once()
 
     def step_back(self) -> None:
-        history = self.bridge.history
-        current = self.selected_bin if self.selected_bin is not None else history.latest_bin
-        if current is not None and history.has(current - 1):
-            self.select_step(current - 1)
+        target = self.view.previous_step()
+        if target is not None:
+            self.select_step(target)
 
     def select_step(self, bin_index: int) -> None:
         """Show one past step in every panel; playback pauses so it stays on screen."""
@@ -162,11 +162,11 @@ class MainWindow(QMainWindow):
             return
         if self.bridge.state == "running":
             self.bridge.pause()
-        self.selected_bin = int(bin_index)
+        self.view.select(bin_index)
         self.refresh()
 
     def follow_latest(self) -> None:
-        self.selected_bin = None
+        self.view.follow_latest()
         self._mark_dirty()
 
     def reset_state(self) -> None:
@@ -176,13 +176,13 @@ class MainWindow(QMainWindow):
             self.status.showMessage("network state reset: the next step starts from zero", 4000)
 
     def seek(self, t_us: int) -> None:
-        self.selected_bin = None
+        self.view.follow_latest()
         self._drawn_bin = None
         if self.bridge.seek(t_us):
             # Paused, nothing arrives until Play or Step: the slider and time say where
             # the next step starts instead of the step before the seek.
-            self._seek_target_us = int(t_us)
-            self.controls.set_time(self._seek_target_us)
+            self.view.seek(t_us)
+            self.controls.set_time(self.view.time_shown_us())
 
     # ------------------------------------------------------------------ bridge signals
     def _on_source(self, description: str) -> None:
@@ -192,9 +192,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self._last_drawn.clear()
         self._stale.clear()
-        self.selected_bin = None
+        self.view.new_session()
         self._drawn_bin = None
-        self._seek_target_us = None
         model = os.path.basename(session.model_path) if session.model_path else \
             session.model_sha256[:12]
         self.setWindowTitle(f"live_snn — {session.source_description} — {model}")
@@ -233,8 +232,7 @@ class MainWindow(QMainWindow):
             self.status.clearMessage()
 
     def _on_steps(self, count: int) -> None:
-        if count:
-            self._seek_target_us = None
+        self.view.steps_arrived(count)
         if count or self._dirty:
             self.refresh()
         elif self._stale:
@@ -246,16 +244,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ drawing
     def focus_bin(self) -> int | None:
         """The step the panels show: the selected one, else the newest."""
-        history = self.bridge.history
-        if self.selected_bin is not None and history.has(self.selected_bin):
-            return self.selected_bin
-        return history.latest_bin
+        return self.view.focus_bin()
 
     def _due(self, part: str) -> bool:
         """Redraw a slow part now? Always for a selected step or a stream that is not
         running, else at the part's period."""
         now = time.perf_counter()
-        if self.selected_bin is None and self.bridge.state == "running" and \
+        if self.view.following and self.bridge.state == "running" and \
                 now - self._last_drawn.get(part, -1e9) < SLOW_PART_PERIOD_S[part]:
             self._stale.add(part)
             return False
@@ -291,11 +286,7 @@ class MainWindow(QMainWindow):
         if _shown(self.event_view):
             self._draw_events(record)
         self._draw_parts(record)
-        if self._seek_target_us is not None:
-            self.controls.set_time(self._seek_target_us)
-        else:
-            latest_row = history.latest_bin - history.first_bin
-            self.controls.set_time(int(history.column("t_end")[latest_row]))
+        self.controls.set_time(self.view.time_shown_us())
 
     def _draw_parts(self, record: StepRecord) -> None:
         """Everything but the event image, each part when it is due."""
@@ -320,7 +311,7 @@ class MainWindow(QMainWindow):
         steps = self.session.window_steps
         parts = self.bridge.history.attention_window(layer, focus, steps)
         bins = np.arange(focus - steps + 1, focus + 1)
-        self.attention_panel.set_window(parts, bins, marked_bin=self.selected_bin)
+        self.attention_panel.set_window(parts, bins, marked_bin=self.view.selected_bin)
 
     def _draw_timeline(self) -> None:
         history, session = self.bridge.history, self.session
@@ -332,14 +323,14 @@ class MainWindow(QMainWindow):
             ground_truth=history.column("ground_truth") if session.has_labels else None,
         )
         self.timeline.set_cursor(history.latest_bin)
-        self.timeline.set_selected(self.selected_bin)
+        self.timeline.set_selected(self.view.selected_bin)
 
     def _draw_activity(self, focus: int) -> None:
         if not (_shown(self.activity_panel) and self.session.spiking_layers
                 and self._due("activity")):
             return
         bins, rates = self.bridge.history.series_window("spike_rates", focus, ACTIVITY_STEPS)
-        self.activity_panel.set_window(rates, bins, marked_bin=self.selected_bin)
+        self.activity_panel.set_window(rates, bins, marked_bin=self.view.selected_bin)
 
     def _step_caption(self, record: StepRecord) -> str:
         t0 = self.session.start_us or 0
@@ -348,7 +339,7 @@ class MainWindow(QMainWindow):
     def _draw_events(self, record: StepRecord) -> None:
         view, history, session = self.event_view, self.bridge.history, self.session
         sensor = record.sensor_frame is not None
-        if self.selected_bin is not None or self.bridge.state != "running":
+        if not self.view.following or self.bridge.state != "running":
             # A selected or single-stepped bin is shown alone: exactly what the model saw.
             frame = record.sensor_frame if sensor else record.frame
             if frame is not None:

@@ -22,8 +22,6 @@ from live_snn.events import Resolution
 #   bin_to_prediction: bin closed -> Prediction ready (queue + step + predictor)
 LATENCY_STAGES: tuple[str, ...] = ("event_to_bin", "queue", "step", "bin_to_prediction")
 
-# Keys of one attention layer's entry in Prediction.attention.
-ATTENTION_PARTS: tuple[str, ...] = ("gate", "branch_a", "branch_b")
 
 
 @dataclass

@@ -32,12 +32,13 @@ from live_snn.engine.engine import Engine
 from live_snn.engine.records import Prediction, SessionInfo
 from live_snn.engine.session import default_model_path
 from live_snn.errors import LiveSnnError
-from live_snn.export.npz import PredictionArrays, write_npz
+from live_snn.export.npz import export_arrays, write_npz
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
 from live_snn.export.video import CODECS_BY_SUFFIX, VideoWriter
 from live_snn.pacing import check_speed
 from live_snn.sinks.jsonl import session_header
 from live_snn.sources.base import EventSource
+from live_snn.view.history import HistoryConfig, HistoryLayout, StepHistory
 
 VIEWS = ("model", "sensor")
 _QUEUE_BINS = 32          # predictions waiting for the renderer before the engine waits
@@ -237,10 +238,12 @@ def export(config: ExportConfig) -> ExportResult:
         title = f"{name} | {info.model_sha256[:8]}"
         if config.video is not None:
             video = _VideoSink(config.video, info, config, gate_layer, title)
-        data = PredictionArrays(info.class_names, t0_us=info.start_us) if config.data else None
+        # Every exported bin is kept (no frames): the .npz is written from this history.
+        data = StepHistory(HistoryConfig(capacity_steps=len(wanted), frame_budget_bytes=0),
+                           layout=HistoryLayout.of_session(info)) if config.data else None
         # T - 1 bins before the range give the gate strip its history at the first frame.
-        history = wanted.start - max(0, wanted.start - (info.window_steps - 1))
-        exported, error = _run(engine, info, wanted, history, video, data, config.progress)
+        lead_in = wanted.start - max(0, wanted.start - (info.window_steps - 1))
+        exported, error = _run(engine, info, wanted, lead_in, video, data, config.progress)
         if exported == 0:
             raise LiveSnnError(f"no bins exported from {info.source_description}: "
                                f"{error or 'the engine produced none'}")
@@ -248,7 +251,8 @@ def export(config: ExportConfig) -> ExportResult:
         if video is not None:
             video.writer.close()
         if data is not None:
-            write_npz(config.data, data.arrays(), _metadata(
+            arrays = export_arrays(data, info.class_names, t0_us=info.start_us)
+            write_npz(config.data, arrays, _metadata(
                 info, checkpoint, config, wanted.start, last, gate_layer, error))
     except BaseException:
         if video is not None:
@@ -274,12 +278,12 @@ def export(config: ExportConfig) -> ExportResult:
     )
 
 
-def _run(engine: Engine, info: SessionInfo, wanted: range, history: int,
-         video: _VideoSink | None, data: PredictionArrays | None,
+def _run(engine: Engine, info: SessionInfo, wanted: range, lead_in: int,
+         video: _VideoSink | None, data: StepHistory | None,
          progress: bool) -> tuple[int, str | None]:
-    """Drive the engine over ``wanted`` (plus ``history`` bins before it) and feed the sinks
+    """Drive the engine over ``wanted`` (plus ``lead_in`` bins before it) and feed the sinks
     on this thread; returns (bins exported, why the recording ended early or None)."""
-    first_run = wanted.start - history
+    first_run = wanted.start - lead_in
     last = wanted.stop - 1
     handoff: queue.Queue[Prediction] = queue.Queue(maxsize=_QUEUE_BINS)
     abandon = threading.Event()
@@ -325,7 +329,7 @@ def _run(engine: Engine, info: SessionInfo, wanted: range, history: int,
             if video is not None:
                 video.add(prediction)
             if data is not None:
-                data.add(prediction)
+                data.append([prediction])
             exported += 1
             bar.update(1)
             if prediction.bin >= last:

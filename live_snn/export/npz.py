@@ -1,4 +1,4 @@
-"""Per-step export data: collect the engine's Prediction records into arrays and write them
+"""Per-step export data: the arrays of a :class:`~live_snn.view.history.StepHistory` written
 to one ``.npz`` that loads with NumPy alone (``np.load(path)``, no pickle).
 
 Keys (documented for users in docs/export.md; N = exported bins, K = classes, C = channels):
@@ -24,102 +24,50 @@ from typing import Any
 
 import numpy as np
 
-from live_snn.engine.records import ATTENTION_PARTS, Prediction
+from live_snn.taps import ATTENTION_PARTS
+from live_snn.view.history import StepHistory
 
 FORMAT_NAME = "live_snn.export"
 FORMAT_VERSION = 1
 METADATA_KEY = "metadata"
 
 
-class PredictionArrays:
-    """Accumulates Prediction records (one per bin, in bin order) for :func:`write_npz`.
+def export_arrays(history: StepHistory, class_names: Sequence[str], *,
+                  t0_us: int = 0) -> dict[str, np.ndarray]:
+    """Every data key of the export (all but ``metadata``) from the bins ``history`` holds,
+    in bin order; ``t0_us`` is the recording start of the ``*_s`` keys."""
+    valid = history.column("valid").astype(bool)
+    k = len(class_names)
 
-    Layers are fixed by the first record (or by the constructor), so that a record missing
-    a layer is an error naming the bin instead of a ragged array at the end."""
+    def column(name: str, dtype, width: tuple[int, ...] = ()) -> np.ndarray:
+        if not len(history):
+            return np.zeros((0, *width), dtype=dtype)
+        return np.ascontiguousarray(history.column(name)[valid], dtype=dtype)
 
-    def __init__(self, class_names: Sequence[str], *, t0_us: int = 0,
-                 attention_layers: Sequence[str] | None = None,
-                 spiking_layers: Sequence[str] | None = None):
-        self.class_names = tuple(class_names)
-        self.t0_us = int(t0_us)
-        self._attention_layers = None if attention_layers is None else tuple(attention_layers)
-        self._spiking_layers = None if spiking_layers is None else tuple(spiking_layers)
-        self._scalars: dict[str, list] = {
-            key: [] for key in ("bin", "t_start_us", "t_end_us", "events", "label", "confidence",
-                                "uncertain", "onset", "ground_truth")
-        }
-        self._vectors: dict[str, list[np.ndarray]] = {"scores": [], "probs": [], "smoothed": []}
-        self._attention: dict[tuple[str, str], list[np.ndarray]] = {}
-        self._spike_rates: dict[str, list[float]] = {}
-
-    def __len__(self) -> int:
-        return len(self._scalars["bin"])
-
-    @property
-    def attention_layers(self) -> tuple[str, ...]:
-        return self._attention_layers or ()
-
-    @property
-    def spiking_layers(self) -> tuple[str, ...]:
-        return self._spiking_layers or ()
-
-    def add(self, prediction: Prediction) -> None:
-        k = len(self.class_names)
-        if np.shape(prediction.probs) != (k,):
-            raise ValueError(
-                f"bin {prediction.bin}: {np.size(prediction.probs)} class probabilities, "
-                f"expected {k} ({', '.join(self.class_names)})"
-            )
-        if self._attention_layers is None:
-            self._attention_layers = tuple(prediction.attention)
-        if self._spiking_layers is None:
-            self._spiking_layers = tuple(prediction.spike_rates)
-        missing = [name for name in self._attention_layers if name not in prediction.attention]
-        missing += [name for name in self._spiking_layers if name not in prediction.spike_rates]
-        if missing:
-            raise ValueError(f"bin {prediction.bin}: no taps for layer(s) {', '.join(missing)}")
-        for key, values in self._scalars.items():
-            values.append(getattr(prediction, key))
-        for key, values in self._vectors.items():
-            values.append(np.asarray(getattr(prediction, key), dtype=np.float32))
-        for layer in self._attention_layers:
-            parts = prediction.attention[layer]
-            for part in ATTENTION_PARTS:
-                self._attention.setdefault((layer, part), []).append(
-                    np.asarray(parts[part], dtype=np.float32).reshape(-1)
-                )
-        for layer in self._spiking_layers:
-            self._spike_rates.setdefault(layer, []).append(float(prediction.spike_rates[layer]))
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Every data key of the export (all but ``metadata``), stacked over the bins."""
-        k = len(self.class_names)
-        s = self._scalars
-        out: dict[str, np.ndarray] = {
-            "bin": np.asarray(s["bin"], dtype=np.int64),
-            "t_start_us": np.asarray(s["t_start_us"], dtype=np.int64),
-            "t_end_us": np.asarray(s["t_end_us"], dtype=np.int64),
-            "events": np.asarray(s["events"], dtype=np.int64),
-            "label": np.asarray(s["label"], dtype=np.int64),
-            "confidence": np.asarray(s["confidence"], dtype=np.float32),
-            "uncertain": np.asarray(s["uncertain"], dtype=bool),
-            "onset": np.asarray(s["onset"], dtype=bool),
-            "ground_truth": np.asarray(s["ground_truth"], dtype=np.int64),
-            "class_names": np.asarray(self.class_names, dtype=str),
-        }
-        out["t_start_s"] = (out["t_start_us"] - self.t0_us) / 1e6
-        out["t_end_s"] = (out["t_end_us"] - self.t0_us) / 1e6
-        for key, values in self._vectors.items():
-            out[key] = np.stack(values) if values else np.zeros((0, k), np.float32)
-        for layer in self.attention_layers:
-            for part in ATTENTION_PARTS:
-                values = self._attention.get((layer, part), [])
-                out[f"attention/{layer}/{part}"] = (
-                    np.stack(values) if values else np.zeros((0, 0), np.float32)
-                )
-        for layer in self.spiking_layers:
-            out[f"spike_rate/{layer}"] = np.asarray(self._spike_rates.get(layer, []), np.float32)
-        return out
+    out: dict[str, np.ndarray] = {
+        "bin": history.first_bin + np.flatnonzero(valid).astype(np.int64),
+        "t_start_us": column("t_start", np.int64),
+        "t_end_us": column("t_end", np.int64),
+        "events": column("events", np.int64),
+        "label": column("label", np.int64),
+        "confidence": column("confidence", np.float32),
+        "uncertain": column("uncertain", bool),
+        "onset": column("onset", bool),
+        "ground_truth": column("ground_truth", np.int64),
+        "class_names": np.asarray(tuple(class_names), dtype=str),
+    }
+    out["t_start_s"] = (out["t_start_us"] - int(t0_us)) / 1e6
+    out["t_end_s"] = (out["t_end_us"] - int(t0_us)) / 1e6
+    for key in ("scores", "probs", "smoothed"):
+        out[key] = column(key, np.float32, (k,))
+    for layer in history.attention_layers:
+        for part in ATTENTION_PARTS:
+            values = history.attention_column(layer, part)[valid]
+            out[f"attention/{layer}/{part}"] = np.ascontiguousarray(values, dtype=np.float32)
+    rates = column("spike_rates", np.float32, (len(history.spiking_layers),))
+    for i, layer in enumerate(history.spiking_layers):
+        out[f"spike_rate/{layer}"] = np.ascontiguousarray(rates[:, i])
+    return out
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> Path:

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from live_snn.model.neuron import LIF, spike_rate
 from live_snn.model.state import AttentionTap, feature_map_zeros
+from live_snn.taps import ATTENTION_PARTS
 
 ModuleState = dict[str, Tensor]
 
@@ -185,6 +186,6 @@ class TIM(nn.Module):
             taps.append(tap)
             rates.append(rate)
         stacked_tap = AttentionTap(*(torch.stack([getattr(t, p) for t in taps])
-                                     for p in ("gate", "branch_a", "branch_b")))
+                                     for p in ATTENTION_PARTS))
         stacked_rates = {k: torch.stack([r[k] for r in rates]) for k in rates[0]}
         return torch.stack(outputs), state, stacked_tap, stacked_rates

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from live_snn.taps import ATTENTION_PARTS
+
 
 @dataclass
 class ModelState:
@@ -140,9 +142,6 @@ class AttentionTap:
         return AttentionTap(fn(self.gate), fn(self.branch_a), fn(self.branch_b))
 
 
-PARTS = ("gate", "branch_a", "branch_b")
-
-
 @dataclass(frozen=True)
 class StepTaps:
     """What the model shows of one step (``step``) or of every step (``forward``).
@@ -165,7 +164,8 @@ class StepTaps:
     def to_numpy(self, row: int = 0) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
         """Batch row ``row`` of single-step taps as NumPy, with one device->host copy:
         (layer -> {"gate", "branch_a", "branch_b"} -> float32 [C], layer -> fraction fired)."""
-        parts = [getattr(tap, p)[row].reshape(-1) for tap in self.attention.values() for p in PARTS]
+        parts = [getattr(tap, p)[row].reshape(-1) for tap in self.attention.values()
+                 for p in ATTENTION_PARTS]
         rates = [r[row].reshape(1) for r in self.spike_rates.values()]
         if not parts and not rates:
             return {}, {}
@@ -174,7 +174,7 @@ class StepTaps:
         offset = 0
         for name, tap in self.attention.items():
             attention[name] = {}
-            for p in PARTS:
+            for p in ATTENTION_PARTS:
                 n = getattr(tap, p)[row].numel()
                 attention[name][p] = flat[offset:offset + n]
                 offset += n

@@ -1,4 +1,5 @@
-"""Collecting Prediction records into arrays and the .npz round trip (NumPy only, no pickle)."""
+"""Prediction records into arrays (through the step history) and the .npz round trip
+(NumPy only, no pickle)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from live_snn.engine.records import Prediction
-from live_snn.export.npz import PredictionArrays, read_npz, write_npz
+from live_snn.export.npz import export_arrays, read_npz, write_npz
+from live_snn.view.history import HistoryLayout, StepHistory
 
 CLASSES = ("a", "b", "c")
 
@@ -43,11 +45,11 @@ def prediction(k: int, *, channels: int = 4, layers=("blocks.3.tcja", "blocks.4.
 
 
 def test_arrays_stack_every_record_in_bin_order():
-    collected = PredictionArrays(CLASSES, t0_us=1_000_000)
+    collected = StepHistory()
     records = [prediction(k) for k in range(5)]
     for record in records:
-        collected.add(record)
-    arrays = collected.arrays()
+        collected.append([record])
+    arrays = export_arrays(collected, CLASSES, t0_us=1_000_000)
     assert len(collected) == 5
     np.testing.assert_array_equal(arrays["bin"], [10, 11, 12, 13, 14])
     np.testing.assert_array_equal(arrays["t_start_us"], [r.t_start_us for r in records])
@@ -68,20 +70,20 @@ def test_arrays_stack_every_record_in_bin_order():
     np.testing.assert_allclose(arrays["attention/blocks.3.tcja/branch_b"][:, 0], [0.2, 1.2, 2.2, 3.2, 4.2])
     np.testing.assert_allclose(arrays["spike_rate/fc.lif"], [0, 0.02, 0.04, 0.06, 0.08])
     assert list(arrays["class_names"]) == list(CLASSES)
-    assert collected.attention_layers == ("blocks.3.tcja", "blocks.4.tcja")
+    assert tuple(collected.attention_layers) == ("blocks.3.tcja", "blocks.4.tcja")
 
 
 def test_a_record_missing_a_layer_is_named():
-    collected = PredictionArrays(CLASSES)
-    collected.add(prediction(0))
+    collected = StepHistory()
+    collected.append([prediction(0)])
     with pytest.raises(ValueError, match=r"bin 11: no taps for layer\(s\) blocks.4.tcja"):
-        collected.add(prediction(1, layers=("blocks.3.tcja",)))
+        collected.append([prediction(1, layers=("blocks.3.tcja",))])
 
 
 def test_a_record_with_the_wrong_class_count_is_named():
-    collected = PredictionArrays(("a", "b"))
+    collected = StepHistory(layout=HistoryLayout(2, {}, ()))
     with pytest.raises(ValueError, match="bin 10: 3 class probabilities, expected 2"):
-        collected.add(prediction(0))
+        collected.append([prediction(0)])
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,10 @@ class _Config:
 
 
 def test_npz_round_trip_loads_without_pickle(tmp_path):
-    collected = PredictionArrays(CLASSES)
+    collected = StepHistory()
     for k in range(3):
-        collected.add(prediction(k))
-    path = write_npz(tmp_path / "run.npz", collected.arrays(),
+        collected.append([prediction(k)])
+    path = write_npz(tmp_path / "run.npz", export_arrays(collected, CLASSES),
                      {"model_sha256": "ab" * 32, "binning": _Config(10_000, "x"),
                       "count": np.int64(3)})
     assert path == tmp_path / "run.npz" and path.exists()
@@ -105,10 +107,10 @@ def test_npz_round_trip_loads_without_pickle(tmp_path):
         assert meta["model_sha256"] == "ab" * 32
         assert meta["binning"] == {"dt_us": 10_000, "name": "x"}
         assert meta["count"] == 3 and meta["format"] == "live_snn.export"
-        np.testing.assert_array_equal(data["probs"], collected.arrays()["probs"])
+        np.testing.assert_array_equal(data["probs"], export_arrays(collected, CLASSES)["probs"])
     arrays, metadata = read_npz(path)
     assert metadata["binning"]["dt_us"] == 10_000
-    assert set(arrays) == set(collected.arrays())
+    assert set(arrays) == set(export_arrays(collected, CLASSES))
     # No entry is a pickled object.
     with zipfile.ZipFile(path) as archive:
         assert all(name.endswith(".npy") for name in archive.namelist())
@@ -123,8 +125,8 @@ def test_write_npz_refuses_object_arrays_and_the_reserved_key(tmp_path):
 
 
 def test_an_empty_export_still_has_every_key_with_zero_rows(tmp_path):
-    collected = PredictionArrays(CLASSES, attention_layers=["g"], spiking_layers=["s"])
-    arrays = collected.arrays()
+    collected = StepHistory(layout=HistoryLayout(3, {"g": 4}, ("s",)))
+    arrays = export_arrays(collected, CLASSES)
     assert arrays["probs"].shape == (0, 3)
     assert arrays["attention/g/gate"].shape[0] == 0
     assert arrays["spike_rate/s"].shape == (0,)

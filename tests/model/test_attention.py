@@ -78,3 +78,14 @@ def test_tim_step_equals_forward_across_two_calls():
             y_t, s, _, _ = tim.step(q[t], s)
             outs.append(y_t[None])
     assert torch.equal(torch.cat(outs), y)
+
+
+def test_an_attention_tap_has_exactly_the_named_parts():
+    """Every reader of the taps (engine records, history, export, GUI) names the parts by
+    live_snn.taps.ATTENTION_PARTS: the model's tap must have those, in that order."""
+    from dataclasses import fields
+
+    from live_snn.model.state import AttentionTap
+    from live_snn.taps import ATTENTION_PARTS
+
+    assert tuple(f.name for f in fields(AttentionTap)) == ATTENTION_PARTS

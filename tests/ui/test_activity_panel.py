@@ -12,9 +12,9 @@ def test_rates_heatmap_and_current_bars(themed_app):
     rates = np.random.default_rng(0).random((50, 3)).astype(np.float32) * 0.3
     panel.set_window(rates, np.arange(50))
     np.testing.assert_array_equal(panel.rates_window(), rates)
-    assert panel._heatmap.image.shape == (3, 50)
-    np.testing.assert_allclose(panel._bars.opts["width"], rates[-1])
+    assert panel.drawn_image().shape == (3, 50)
+    np.testing.assert_allclose(panel.bar_rates(), rates[-1])
     panel.set_window(rates, np.arange(50), marked_bin=10)
-    np.testing.assert_allclose(panel._bars.opts["width"], rates[10])
+    np.testing.assert_allclose(panel.bar_rates(), rates[10])
     with pytest.raises(ValueError, match=r"\[N, 3\]"):
         panel.set_window(np.zeros((5, 2)), np.arange(5))

@@ -25,21 +25,21 @@ def test_heatmap_is_t_by_c_and_branches_switch(panel):
     panel.set_window(parts, np.arange(100, 120))
     assert panel.current_layer() == "blocks.3.tcja"
     np.testing.assert_array_equal(panel.heatmap_data(), parts["gate"])
-    assert panel._heatmap.image.shape == (6, 20)           # drawn with channels as rows
+    assert panel.drawn_image().shape == (6, 20)           # drawn with channels as rows
     for part in ("branch_a", "branch_b", "gate"):
         panel.set_part(part)
         np.testing.assert_array_equal(panel.heatmap_data(), parts[part])
-    lo, hi = panel._heatmap.getLevels()
+    lo, hi = panel.color_levels()
     assert (lo, hi) == (0.0, 1.0)
     panel.set_part("branch_a")
-    lo, hi = panel._heatmap.getLevels()
+    lo, hi = panel.color_levels()
     assert lo == -hi and hi > 0                             # signed branch: symmetric levels
 
 
 def test_mean_gate_line_and_sorting(panel):
     parts = window(20, 6)
     panel.set_window(parts, np.arange(20))
-    _, mean = panel._mean_curve.getData()
+    _, mean = panel.mean_gate_line()
     np.testing.assert_allclose(mean, parts["gate"].mean(axis=1), rtol=1e-6)
     panel.sort_box.setChecked(True)
     order = panel.channel_order()
@@ -54,8 +54,8 @@ def test_missing_steps_stay_missing_and_selected_step_is_marked(panel):
         a[:5] = np.nan                                      # the first 5 steps not seen yet
     panel.set_window(parts, np.arange(20), marked_bin=12)
     assert np.isnan(panel.heatmap_data()[:5]).all()
-    assert panel._marker.isVisible() and panel._marker.value() == pytest.approx(12 - 19)
-    x, y = panel._profile.getData()
+    assert panel.marked_offset() == pytest.approx(12 - 19)
+    x, y = panel.profile()
     np.testing.assert_allclose(x, parts["gate"][12])        # the profile shows the selected step
 
 

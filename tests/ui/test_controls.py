@@ -25,7 +25,7 @@ def test_seek_slider_follows_time_and_emits_absolute_times(controls, qtbot):
     assert controls.time_label.text() == "2.500 s / 6.000 s"
     controls.seek_slider.setValue(1000)
     with qtbot.waitSignal(controls.seekRequested) as blocker:
-        controls._drag_finished()
+        controls.seek_slider.sliderReleased.emit()     # the user lets go of the slider
     assert blocker.args == [2_000_000]
     with qtbot.waitSignal(controls.seekRequested) as blocker:
         controls.home_action.trigger()

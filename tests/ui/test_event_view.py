@@ -63,21 +63,11 @@ def test_view_shows_newest_frame_and_trail_decays(themed_app):
 def test_rate_curve(themed_app):
     view = EventView()
     view.set_rate(np.arange(-4, 1) * 0.01, np.array([0, 100, 200, 100, 0.0]), 10.0)
-    x, y = view._rate_curve.getData()
+    x, y = view.rate_line()
     np.testing.assert_allclose(y, [0, 100, 200, 100, 0])
-    assert view._rate_top == 500                          # 1.2 x 200, rounded up to 5 x 10^2
+    assert view.rate_axis_top() == 500                    # 1.2 x 200, rounded up to 5 x 10^2
     view.set_rate(np.arange(-4, 1) * 0.01, np.array([0, 10, 20, 10, 0.0]), 10.0)
-    assert view._rate_top == 500                          # the scale does not shrink
-
-
-def _pixmap_rgb(view: EventView) -> np.ndarray:
-    """The pixels of the pixmap that the view draws, as ``uint8 [H, W, 3]`` RGB."""
-    from PySide6.QtGui import QImage
-
-    image = view._image.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    h, w = image.height(), image.width()
-    rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
-    return rows[:, : 3 * w].reshape(h, w, 3).copy()
+    assert view.rate_axis_top() == 500                    # the scale does not shrink
 
 
 def test_the_pixmap_shows_each_rendered_image_in_place(themed_app):
@@ -85,12 +75,12 @@ def test_the_pixmap_shows_each_rendered_image_in_place(themed_app):
 
     view = EventView()
     view.set_geometry((8, 6), (2, 1, 4, 3), "model sees 4x3")
-    assert (_pixmap_rgb(view) == 0).all()
+    assert (view.pixmap_rgb() == 0).all()
     first = np.zeros((2, 6, 8), np.float32)
     first[1, 0, 0] = 5      # ON, top left
     first[0, 5, 7] = 5      # OFF, bottom right
     view.push_frames(first[None], 10_000, sensor=True)
-    shown = _pixmap_rgb(view)
+    shown = view.pixmap_rgb()
     np.testing.assert_array_equal(shown, render_events(first))   # Qt's byte order, not swapped
     np.testing.assert_array_equal(shown, view.image_rgb())
     np.testing.assert_allclose(shown[0, 0], ON_EVENT_RGB, atol=2)
@@ -99,17 +89,16 @@ def test_the_pixmap_shows_each_rendered_image_in_place(themed_app):
     second = np.zeros_like(first)
     second[1, 3, 4] = 5
     view.push_frames(second[None], 10_000, sensor=True)
-    np.testing.assert_array_equal(_pixmap_rgb(view), render_events(second))
-    item = view._image
-    assert item.mapRectToParent(item.boundingRect()) == QRectF(0, 0, 8, 6)
+    np.testing.assert_array_equal(view.pixmap_rgb(), render_events(second))
+    assert view.image_rect() == QRectF(0, 0, 8, 6)
     # A model-resolution frame is stretched over the crop box, and back for a sensor frame.
     model = np.zeros((2, 3, 4), np.float32)
     model[1, 2, 3] = 5
     view.push_frames(model[None], 10_000, sensor=False)
-    np.testing.assert_array_equal(_pixmap_rgb(view), render_events(model))
-    assert item.mapRectToParent(item.boundingRect()) == QRectF(2, 1, 4, 3)
+    np.testing.assert_array_equal(view.pixmap_rgb(), render_events(model))
+    assert view.image_rect() == QRectF(2, 1, 4, 3)
     view.show_frame(first, sensor=True)
-    np.testing.assert_array_equal(_pixmap_rgb(view), render_events(first))
-    assert item.mapRectToParent(item.boundingRect()) == QRectF(0, 0, 8, 6)
+    np.testing.assert_array_equal(view.pixmap_rgb(), render_events(first))
+    assert view.image_rect() == QRectF(0, 0, 8, 6)
     view.clear_frame()
-    assert (_pixmap_rgb(view) == 0).all()
+    assert (view.pixmap_rgb() == 0).all()

@@ -28,8 +28,7 @@ def test_label_confidence_and_bars(panel):
     raw, smooth = panel.bar_values()
     np.testing.assert_array_equal(raw, probs)
     np.testing.assert_array_equal(smooth, smoothed)
-    widths = panel._smoothed_bars.opts["width"]
-    np.testing.assert_allclose(widths, smoothed)
+    np.testing.assert_allclose(panel.smoothed_bar_widths(), smoothed)
 
 
 def test_uncertain_state_is_visible(panel):
@@ -38,7 +37,7 @@ def test_uncertain_state_is_visible(panel):
     assert panel.label.text() == "uncertain"
     assert "best guess" in panel.detail.text() and "hand clap" in panel.detail.text()
     assert "truth right arm counter-clockwise ✗" in panel.detail.text()
-    assert panel._threshold.isVisible() and panel._threshold.value() == pytest.approx(0.4)
+    assert panel.threshold_shown() == pytest.approx(0.4)
 
 
 def test_wrong_class_count_is_a_clear_error(panel):
@@ -48,19 +47,18 @@ def test_wrong_class_count_is_a_clear_error(panel):
 
 def test_the_outline_follows_the_label_and_the_colours_stay(panel):
     probs = np.full(11, 1 / 11, np.float32)
-    bars = panel._smoothed_bars
-
-    def outlined() -> list[int]:
-        return [i for i, pen in enumerate(bars.opts["pens"]) if pen is panel._label_pen]
+    outlined = panel.outlined_bars
 
     panel.show_step(probs, probs, 3, 0.5, False)
     assert outlined() == [3]
+    brushes, pens = panel.bar_styles()
     panel.show_step(probs, probs, 3, 0.5, False)   # same label: pens and brushes kept
-    assert outlined() == [3] and len(bars._brushes) == 11 and len(bars._pens) == 11
+    assert outlined() == [3] and len(brushes) == 11 and len(pens) == 11
+    assert panel.bar_styles()[0] == brushes and panel.bar_styles()[1] == pens
     panel.show_step(probs, probs, 7, 0.5, False)
     assert outlined() == [7]
     panel.set_classes(("a", "b", "c"))             # fewer classes: new colours, no outline
-    assert outlined() == [] and len(bars._brushes) == 3
+    assert outlined() == [] and len(panel.bar_styles()[0]) == 3
     thirds = np.full(3, 1 / 3, np.float32)
     panel.show_step(thirds, thirds, 1, 0.4, False)
-    assert outlined() == [1] and len(bars._pens) == 3
+    assert outlined() == [1] and len(panel.bar_styles()[1]) == 3

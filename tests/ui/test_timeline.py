@@ -46,11 +46,11 @@ def test_one_column_per_bin_and_truth_row(timeline):
     first, drawn = timeline.strip_labels()
     assert first == 0 and len(drawn) == 40
     np.testing.assert_array_equal(timeline.truth_labels(), truth)
-    image = timeline._strip.image
+    image = timeline.strip_image()
     assert image.shape == (2, 40, 3)
     np.testing.assert_array_equal(image[0, 5], class_colors(11)[5])
     timeline.set_data(0, labels, ground_truth=np.full(40, -1))   # no labels: no truth row
-    assert timeline.truth_labels() is None and timeline._strip.image.shape == (1, 40, 3)
+    assert timeline.truth_labels() is None and timeline.strip_image().shape == (1, 40, 3)
 
 
 def test_bin_at_and_click_select_a_step(timeline, qtbot):

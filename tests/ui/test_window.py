@@ -104,11 +104,11 @@ def test_single_step_advances_exactly_one_bin(make_window, qtbot, recording, gui
     qtbot.waitUntil(lambda: "bin 1" in window.prediction_panel.caption())
     assert_panels_show(window, 1)
     window.step_back()                                  # ← selects the previous step
-    assert window.selected_bin == 0
+    assert window.view.selected_bin == 0
     assert_panels_show(window, 0)
     assert window.timeline.selected_bin() == 0
     window.step_forward()                               # → walks the history first
-    assert window.selected_bin == 1 and len(history) == 2
+    assert window.view.selected_bin == 1 and len(history) == 2
     qtbot.keyClick(window, Qt.Key.Key_R)                # R resets the network state
     qtbot.waitUntil(lambda: window.bridge.engine.stats().resets >= 1, timeout=TIMEOUT_MS)
     assert "reset" in window.status.currentMessage()

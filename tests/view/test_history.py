@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from live_snn_ui.history import HistoryConfig, StepHistory
+from live_snn.view.history import HistoryConfig, StepHistory
 
 
 def test_rows_follow_bins_and_keep_every_field(predictions):

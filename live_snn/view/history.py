@@ -1,12 +1,14 @@
-"""A bounded per-step history of what the engine predicted, indexed by bin.
+"""A bounded per-step history of what the engine predicted, indexed by bin: the one place
+where Prediction records become arrays.
 
-The timeline draws from it, and selecting a past step reads that step's frame, gate and
-prediction back from it. Rows are keyed by bin index (row = bin - ``base_bin``), so replaying a
-stretch again after a seek overwrites the same rows instead of appending duplicates. Storage
-is NumPy arrays grown in chunks (doubling) up to ``capacity_steps``; past that the oldest
-rows are dropped. Frames are big, so they get their own smaller ring sized by a byte budget.
+The GUI's timeline draws from it, selecting a past step reads that step's frame, gate and
+prediction back from it, and the ``.npz`` export is written from it. Rows are keyed by bin
+index (row = bin - ``base_bin``), so replaying a stretch again after a seek overwrites the same
+rows instead of appending duplicates. Storage is NumPy arrays grown in chunks (doubling) up
+to ``capacity_steps``; past that the oldest rows are dropped. Frames are big, so they get their
+own smaller ring sized by a byte budget.
 
-Qt-free: the bridge fills it on the Qt thread, widgets only read slices of it.
+Qt-free: the GUI's bridge fills it on the Qt thread, widgets only read slices of it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ATTENTION_PARTS: tuple[str, ...] = ("gate", "branch_a", "branch_b")
+from live_snn.taps import ATTENTION_PARTS
+
 _MIN_ROWS = 256
 
 
@@ -30,6 +33,41 @@ class HistoryConfig:
             raise ValueError(f"capacity_steps must be >= 1, got {self.capacity_steps}")
         if self.frame_budget_bytes < 0:
             raise ValueError(f"frame_budget_bytes must be >= 0, got {self.frame_budget_bytes}")
+
+
+@dataclass(frozen=True)
+class HistoryLayout:
+    """What every step of a session holds: its class count, its attention layers with their
+    channel counts, its spiking layers."""
+
+    num_classes: int
+    attention_layers: dict[str, int]
+    spiking_layers: tuple[str, ...]
+
+    @classmethod
+    def of_prediction(cls, prediction) -> HistoryLayout:
+        return cls(
+            num_classes=int(np.asarray(prediction.probs).shape[0]),
+            attention_layers={name: int(np.asarray(parts["gate"]).shape[0])
+                              for name, parts in prediction.attention.items()},
+            spiking_layers=tuple(prediction.spike_rates),
+        )
+
+    @classmethod
+    def of_session(cls, info) -> HistoryLayout:
+        """From a :class:`~live_snn.engine.records.SessionInfo` (predictions with taps)."""
+        return cls(len(info.class_names), dict(info.attention_channels),
+                   tuple(info.spiking_layers))
+
+    def check(self, prediction) -> None:
+        """A prediction of another layout is an error naming its bin, not a ragged row."""
+        if np.shape(prediction.probs) != (self.num_classes,):
+            raise ValueError(f"bin {prediction.bin}: {np.size(prediction.probs)} class "
+                             f"probabilities, expected {self.num_classes}")
+        missing = [name for name in self.attention_layers if name not in prediction.attention]
+        missing += [name for name in self.spiking_layers if name not in prediction.spike_rates]
+        if missing:
+            raise ValueError(f"bin {prediction.bin}: no taps for layer(s) {', '.join(missing)}")
 
 
 @dataclass(frozen=True)
@@ -89,22 +127,36 @@ class StepHistory:
     """Per-bin records of one session (one source + one model). ``clear()`` on a new session.
 
     The layout (class count, attention layers and their channel counts, spiking layers) is
-    taken from the first prediction appended; a later prediction with another layout is a
-    programming error (the bridge clears the history when the model changes).
+    ``layout`` if given, else taken from the first prediction appended; a prediction of
+    another layout is refused (:meth:`HistoryLayout.check`; the GUI clears the history when
+    the model changes).
     """
 
-    def __init__(self, config: HistoryConfig | None = None):
+    def __init__(self, config: HistoryConfig | None = None, *,
+                 layout: HistoryLayout | None = None):
         self.config = config or HistoryConfig()
+        self._given_layout = layout
         self.clear()
+
+    @property
+    def num_classes(self) -> int:
+        return 0 if self.layout is None else self.layout.num_classes
+
+    @property
+    def attention_layers(self) -> dict[str, int]:
+        return {} if self.layout is None else self.layout.attention_layers
+
+    @property
+    def spiking_layers(self) -> tuple[str, ...]:
+        return () if self.layout is None else self.layout.spiking_layers
 
     # -- writing -------------------------------------------------------------------------
     def clear(self) -> None:
+        """Forget every step (and the layout, unless it was given)."""
         self.base_bin = 0
         self.rows = 0                 # rows in use: bins base_bin .. base_bin + rows - 1
         self.latest_bin: int | None = None
-        self.num_classes = 0
-        self.attention_layers: dict[str, int] = {}
-        self.spiking_layers: tuple[str, ...] = ()
+        self.layout: HistoryLayout | None = self._given_layout
         self._allocated = 0
         self._arrays: dict[str, np.ndarray] = {}
         self._gates: dict[str, dict[str, np.ndarray]] = {}
@@ -117,7 +169,10 @@ class StepHistory:
         if not predictions:
             return
         if not self._arrays:
-            self._init_layout(predictions[0])
+            self._init_layout(self.layout or HistoryLayout.of_prediction(predictions[0]),
+                              predictions[0])
+        for prediction in predictions:
+            self.layout.check(prediction)
         bins = np.fromiter((p.bin for p in predictions), dtype=np.int64, count=len(predictions))
         if self.rows == 0:
             self.base_bin = int(bins.min())
@@ -139,7 +194,9 @@ class StepHistory:
         a["label"][rows] = [p.label for p in predictions]
         a["confidence"][rows] = [p.confidence for p in predictions]
         a["uncertain"][rows] = [p.uncertain for p in predictions]
+        a["onset"][rows] = [p.onset for p in predictions]
         a["ground_truth"][rows] = [p.ground_truth for p in predictions]
+        a["scores"][rows] = np.stack([p.scores for p in predictions])
         a["probs"][rows] = np.stack([p.probs for p in predictions])
         a["smoothed"][rows] = np.stack([p.smoothed for p in predictions])
         if self.spiking_layers:
@@ -154,12 +211,8 @@ class StepHistory:
         self.rows = max(self.rows, int(rows.max()) + 1)
         self.latest_bin = int(bins[-1])
 
-    def _init_layout(self, first) -> None:
-        self.num_classes = int(np.asarray(first.probs).shape[0])
-        self.attention_layers = {
-            name: int(np.asarray(parts["gate"]).shape[0]) for name, parts in first.attention.items()
-        }
-        self.spiking_layers = tuple(first.spike_rates)
+    def _init_layout(self, layout: HistoryLayout, first) -> None:
+        self.layout = layout
         self._grow(_MIN_ROWS)
         self._frames = self._ring_for(first.frame, np.float32)
         self._sensor_frames = self._ring_for(first.sensor_frame, np.uint8)
@@ -188,7 +241,9 @@ class StepHistory:
             "label": np.full(n, -1, dtype=np.int16),
             "confidence": np.full(n, np.nan, dtype=np.float32),
             "uncertain": np.zeros(n, dtype=bool),
+            "onset": np.zeros(n, dtype=bool),
             "ground_truth": np.full(n, -1, dtype=np.int16),
+            "scores": np.full((n, k), np.nan, dtype=np.float32),
             "probs": np.full((n, k), np.nan, dtype=np.float32),
             "smoothed": np.full((n, k), np.nan, dtype=np.float32),
             "spike_rates": np.full((n, layers), np.nan, dtype=np.float32),
@@ -275,11 +330,19 @@ class StepHistory:
     def column(self, name: str) -> np.ndarray:
         """A per-row array over the retained bins (a view: do not write to it).
 
-        Names: valid, t_start, t_end, events, label, confidence, uncertain, ground_truth,
-        probs, smoothed, spike_rates."""
+        Names: valid, t_start, t_end, events, label, confidence, uncertain, onset,
+        ground_truth, scores, probs, smoothed, spike_rates."""
         if not self._arrays:
             return np.empty(0)
         return self._arrays[name][: self.rows]
+
+    def attention_column(self, layer: str, part: str) -> np.ndarray:
+        """``float32 [rows, C]`` of one attention layer's part over the retained bins (a
+        view: do not write to it); NaN rows where a bin is missing."""
+        if not self._gates:
+            channels = self.attention_layers[layer]
+            return np.empty((0, channels), dtype=np.float32)
+        return self._gates[layer][part][: self.rows]
 
     def has(self, bin_index: int) -> bool:
         row = bin_index - self.base_bin
