@@ -1,0 +1,82 @@
+"""The layer contract (.importlinter) holds on the tree, and import-linter catches what it
+is there to catch: a lower layer importing a higher one, the core importing Qt, a cycle.
+Each bad import is made in a copy of the packages, never in the tree itself."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("importlinter")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONTRACTS = REPO_ROOT / ".importlinter"
+
+
+def lint_imports(cwd: Path, *, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    code = "import sys; from importlinter.cli import lint_imports_command; " \
+           "sys.exit(lint_imports_command())"
+    return subprocess.run(
+        [sys.executable, "-c", code, "--config", str(CONTRACTS), "--no-cache"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture
+def copy_of_the_packages(tmp_path: Path) -> Path:
+    """``live_snn`` and ``live_snn_ui`` (the ``ui`` folder) copied, Python files only, to be
+    imported ahead of the installed ones."""
+    only_python = shutil.ignore_patterns("*.safetensors", "__pycache__", "*.pyc")
+    shutil.copytree(REPO_ROOT / "live_snn", tmp_path / "live_snn", ignore=only_python)
+    shutil.copytree(REPO_ROOT / "ui", tmp_path / "live_snn_ui", ignore=only_python)
+    found = subprocess.run(
+        [sys.executable, "-c", "import live_snn, live_snn_ui; "
+         "print(live_snn.__file__); print(live_snn_ui.__file__)"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, capture_output=True,
+        text=True, check=True,
+    ).stdout.split()
+    assert all(Path(f).is_relative_to(tmp_path) for f in found), found
+    return tmp_path
+
+
+def add_import(path: Path, line: str) -> None:
+    path.write_text(path.read_text() + f"\n{line}  # deliberately bad\n")
+
+
+def test_the_tree_keeps_every_contract():
+    done = lint_imports(REPO_ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 kept, 0 broken" in done.stdout
+
+
+def test_a_lower_layer_importing_a_higher_one_breaks_the_layers(copy_of_the_packages):
+    add_import(copy_of_the_packages / "live_snn" / "binning" / "config.py",
+               "import live_snn.engine.engine")
+    done = lint_imports(copy_of_the_packages, pythonpath=copy_of_the_packages)
+    assert done.returncode != 0
+    assert "never back BROKEN" in done.stdout
+    assert "live_snn.binning.config -> live_snn.engine.engine" in done.stdout
+
+
+def test_a_core_module_importing_qt_breaks_the_qt_free_contract(copy_of_the_packages):
+    add_import(copy_of_the_packages / "live_snn" / "events.py", "import PySide6.QtCore")
+    done = lint_imports(copy_of_the_packages, pythonpath=copy_of_the_packages)
+    assert done.returncode != 0
+    assert "The core never imports Qt or the GUI BROKEN" in done.stdout
+    assert "live_snn.events -> PySide6" in done.stdout
+
+
+def test_an_import_cycle_breaks_the_acyclic_contract(copy_of_the_packages):
+    add_import(copy_of_the_packages / "live_snn" / "engine" / "records.py",
+               "import live_snn.engine.run_loop")
+    done = lint_imports(copy_of_the_packages, pythonpath=copy_of_the_packages)
+    assert done.returncode != 0
+    assert "No import cycles between the modules of a package BROKEN" in done.stdout
