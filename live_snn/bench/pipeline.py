@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from live_snn.bench.report import machine_description, write_section
+from live_snn.engine.records import LATENCY_STAGES
 from live_snn.errors import LiveSnnError
 from live_snn.events import EventBatch
 
 CPU_RTF_TARGET, CPU_P99_TARGET_MS = 2.0, 10.0
 GPU_RTF_TARGET, GPU_P99_TARGET_MS = 20.0, 2.0
-STAGES = ("event_to_bin", "queue", "step", "bin_to_prediction")
+STAGES = LATENCY_STAGES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -187,8 +188,25 @@ def run(args: argparse.Namespace) -> int:
             results.append(Result(f"{preset}, window re-run of T frames (baseline)",
                                   (cut.t_last - cut.t_first) / 1e6, stats))
 
+    gpu = device.type == "cuda"
+    markdown = _report(args, results, device=device, preset=preset, path=path, events=events,
+                       replayed=replayed, copies=copies)
+    print(markdown)
+    if args.write_docs:
+        # CPU and GPU figures come from different machines: each keeps its own section.
+        section = "pipeline-gpu" if gpu else "pipeline"
+        print(f"written to {write_section(section, markdown)}")
+    return 0
+
+
+def _report(args: argparse.Namespace, results: list[Result], *, device, preset: str,
+            path: Path, events: EventBatch, replayed: EventBatch, copies: int) -> str:
+    """The markdown section: machine, data, the table of paths, the target verdict."""
+    import torch
+
     ours = results[0].stats
     gpu = device.type == "cuda"
+    data_s = (replayed.t_last - replayed.t_first) / 1e6
     rtf_target, p99_target = (GPU_RTF_TARGET, GPU_P99_TARGET_MS) if gpu else (
         CPU_RTF_TARGET, CPU_P99_TARGET_MS)
     p99 = ours.latency["bin_to_prediction"].p99
@@ -201,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
               + " | ".join(f"{s} p50 / p95 / p99 ms" for s in STAGES) + " |")
     table = "\n".join([header, "|" + "---|" * (5 + len(STAGES))] + [r.row() for r in results])
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    markdown = "\n".join([
+    return "\n".join([
         f"Machine: {machine_description()}; device `{device}`, torch threads "
         f"{torch.get_num_threads()}; load average after the run {load} (1 / 5 / 15 min: "
         "other jobs sharing the cores slow every figure here).",
@@ -231,9 +249,3 @@ def run(args: argparse.Namespace) -> int:
         f"--seconds {args.seconds:g} --dt-ms {args.dt_ms:g}"
         f"{' --threads ' + str(args.threads) if args.threads else ''} --write-docs`.",
     ])
-    print(markdown)
-    if args.write_docs:
-        # CPU and GPU figures come from different machines: each keeps its own section.
-        section = "pipeline-gpu" if gpu else "pipeline"
-        print(f"written to {write_section(section, markdown)}")
-    return 0

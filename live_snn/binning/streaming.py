@@ -120,18 +120,7 @@ class Binner:
         first_index = self._events_in
         last_kept = n - 1
         if goes_backwards(t, self._ref_t):
-            ref_text = self._ref_text
-            keep = time_order_keep(
-                t,
-                ref=self._ref_t,
-                ref_text=f"event {self._ref_event}" if ref_text is None else ref_text,
-                first_index=first_index,
-                tolerate=self.config.tolerate_time_reversal,
-            )
-            assert keep is not None  # strict mode raised
-            kept_positions = np.flatnonzero(keep)
-            self._events_in += n
-            self._dropped_time_reversal += n - len(kept_positions)
+            kept_positions = self._in_time_order(t, first_index)
             if len(kept_positions) == 0:
                 return []
             last_kept = int(kept_positions[-1])
@@ -191,6 +180,24 @@ class Binner:
                 *sensor_rows.advance(in_sensor.index, sensor_lengths)
             )
         return self._frames(k_open, model_done, sensor_frames, n_events_list)
+
+    def _in_time_order(self, t: np.ndarray, first_index: int) -> np.ndarray:
+        """Positions in a push (timestamps ``t``, whose first event has the global index
+        ``first_index``) of the events that do not go back in time; the others are counted
+        as dropped. Raises :class:`TimestampOrderError` unless the binning tolerates them."""
+        ref_text = self._ref_text
+        keep = time_order_keep(
+            t,
+            ref=self._ref_t,
+            ref_text=f"event {self._ref_event}" if ref_text is None else ref_text,
+            first_index=first_index,
+            tolerate=self.config.tolerate_time_reversal,
+        )
+        assert keep is not None  # strict mode raised
+        kept_positions = np.flatnonzero(keep)
+        self._events_in += len(t)
+        self._dropped_time_reversal += len(t) - len(kept_positions)
+        return kept_positions
 
     def _lengths(self, t: np.ndarray, k_open: int, k_last: int) -> list[int]:
         """Events (``t`` sorted, contiguous) in each bin ``k_open..k_last``."""

@@ -139,16 +139,8 @@ def run(args: argparse.Namespace) -> int:
                                     logit_scale=args.logit_scale)
         streaming = StreamingConfig(predictor=predictor, grace_bins=grace,
                                     stable_steps=args.onset_steps)
-        training = {
-            **spec.describe(),
-            "split": ("official train" + (f" less {spec.holdout} held out" if spec.holdout else "")
-                      if spec.kind in ("nmnist", "dvsgesture") else None),
-            "train_segments": sum(len(s.segments) for s in train_sessions),
-            "validation": {**val_spec.describe(), "sessions": len(val_sessions),
-                           "split": "given" if args.val_data else val_split},
-            "sensor": str(spec.sensor),
-            "command": " ".join(shlex.quote(a) for a in sys.argv),
-        }
+        training = _training_record(args, spec, val_spec, train_sessions, val_sessions,
+                                    val_split)
         if init_from is not None:
             training["init_from"] = init_from
         info = CheckpointInfo(
@@ -168,6 +160,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         shutdown(ctx)
     return 0
+
+
+def _training_record(args: argparse.Namespace, spec, val_spec, train_sessions, val_sessions,
+                     val_split: str) -> dict:
+    """What the checkpoints record of the data and the command that trained them."""
+    return {
+        **spec.describe(),
+        "split": ("official train" + (f" less {spec.holdout} held out" if spec.holdout else "")
+                  if spec.kind in ("nmnist", "dvsgesture") else None),
+        "train_segments": sum(len(s.segments) for s in train_sessions),
+        "validation": {**val_spec.describe(), "sessions": len(val_sessions),
+                       "split": "given" if args.val_data else val_split},
+        "sensor": str(spec.sensor),
+        "command": " ".join(shlex.quote(a) for a in sys.argv),
+    }
 
 
 def _train_config(args: argparse.Namespace, window, train_sessions):

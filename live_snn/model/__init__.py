@@ -1,7 +1,7 @@
 """The streaming TCJA spiking network (see docs/architecture.md, ``live_snn.model``).
 
 Modules in the order data meets them: ``neuron`` (LIF), ``encoder`` (GAC), ``attention``
-(TCJA window / causal, TIM), ``network`` (config, blocks, the network), plus ``state``
+(TCJA window / causal, TIM), ``config`` and ``network`` (blocks, the network), plus ``state``
 (state and taps containers), ``checkpoint`` (safetensors + metadata) and ``cuda_graph`` (the
 step replayed as a CUDA graph).
 """
@@ -12,7 +12,8 @@ from live_snn.model.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from live_snn.model.network import PRESETS, TCJASNN, ModelConfig, build_model, count_parameters
+from live_snn.model.config import PRESETS, ModelConfig
+from live_snn.model.network import TCJASNN, build_model, count_parameters
 from live_snn.model.state import AttentionTap, ModelState, StepTaps, clone_state, reset_rows
 
 __all__ = [

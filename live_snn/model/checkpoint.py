@@ -27,7 +27,8 @@ from safetensors.torch import save as save_safetensors
 from live_snn.binning import BinningConfig
 from live_snn.errors import BinningError, CheckpointError, CheckpointMismatchError
 from live_snn.events import Resolution
-from live_snn.model.network import TCJASNN, ModelConfig
+from live_snn.model.config import ModelConfig
+from live_snn.model.network import TCJASNN
 
 FORMAT_TAG = "live_snn.checkpoint/1"
 DEFAULT_READOUT = {"logit_scale": 10.0}

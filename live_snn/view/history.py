@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from live_snn.taps import ATTENTION_PARTS
+from live_snn.view.frame_ring import FrameRing
 
 _MIN_ROWS = 256
 
@@ -90,39 +91,6 @@ class StepRecord:
     sensor_frame: np.ndarray | None          # sensor-resolution counts, if still in the ring
 
 
-class _FrameRing:
-    """The frames of the last ``slots`` bins, slot = bin % slots (O(1) write and lookup)."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, budget_bytes: int):
-        frame_bytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        self.slots = max(1, budget_bytes // max(frame_bytes, 1)) if budget_bytes else 0
-        self.shape = shape
-        self.frames = np.zeros((self.slots, *shape), dtype=dtype)
-        self.bins = np.full(self.slots, -1, dtype=np.int64)
-        # Counts beyond an integer ring's range saturate instead of wrapping around.
-        self._saturate = np.iinfo(dtype).max if np.dtype(dtype).kind == "u" else None
-
-    def put(self, bins: np.ndarray, frames: Sequence[np.ndarray]) -> None:
-        """Frame by frame into its slot, cast (saturating) to the ring's dtype on the way:
-        no stacked copy of the batch (sensor frames are large)."""
-        if not self.slots:
-            return
-        for bin_index, frame in zip(bins[-self.slots:].tolist(), frames[-self.slots:],
-                                    strict=True):  # a batch longer than the ring: its newest
-            slot = bin_index % self.slots
-            if self._saturate is None or frame.max() <= self._saturate:
-                np.copyto(self.frames[slot], frame, casting="unsafe")  # fast (SIMD) cast
-            else:
-                np.minimum(frame, self._saturate, out=self.frames[slot], casting="unsafe")
-            self.bins[slot] = bin_index
-
-    def get(self, bin_index: int) -> np.ndarray | None:
-        if not self.slots:
-            return None
-        slot = bin_index % self.slots
-        return self.frames[slot].copy() if self.bins[slot] == bin_index else None
-
-
 class StepHistory:
     """Per-bin records of one session (one source + one model). ``clear()`` on a new session.
 
@@ -160,8 +128,8 @@ class StepHistory:
         self._allocated = 0
         self._arrays: dict[str, np.ndarray] = {}
         self._gates: dict[str, dict[str, np.ndarray]] = {}
-        self._frames: _FrameRing | None = None
-        self._sensor_frames: _FrameRing | None = None
+        self._frames: FrameRing | None = None
+        self._sensor_frames: FrameRing | None = None
 
     def append(self, predictions: Sequence) -> None:
         """Store a batch of engine ``Prediction`` records (any bin order, repeats allowed:
@@ -217,10 +185,10 @@ class StepHistory:
         self._frames = self._ring_for(first.frame, np.float32)
         self._sensor_frames = self._ring_for(first.sensor_frame, np.uint8)
 
-    def _ring_for(self, frame: np.ndarray | None, dtype) -> _FrameRing | None:
+    def _ring_for(self, frame: np.ndarray | None, dtype) -> FrameRing | None:
         if frame is None:
             return None
-        return _FrameRing(tuple(np.asarray(frame).shape), dtype, self.config.frame_budget_bytes // 2)
+        return FrameRing(tuple(np.asarray(frame).shape), dtype, self.config.frame_budget_bytes // 2)
 
     def _store_frames(self, bins: np.ndarray, predictions: Sequence) -> None:
         for ring, name in ((self._frames, "frame"), (self._sensor_frames, "sensor_frame")):
