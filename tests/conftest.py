@@ -111,7 +111,8 @@ TINY_WEIGHT_GAIN = 10.0
 
 
 def tiny_checkpoint(path: Path, *, attention: str = "causal", T: int = 8, seed: int = 0,
-                    sensor=(128, 128)) -> Path:
+                    sensor=(128, 128), dt_us: int = TINY_DT_US,
+                    class_names: tuple[str, ...] = TINY_CLASS_NAMES) -> Path:
     import torch
 
     from live_snn.binning import BinningConfig
@@ -125,14 +126,15 @@ def tiny_checkpoint(path: Path, *, attention: str = "causal", T: int = 8, seed: 
         for parameter in model.parameters():
             if parameter.dim() > 1:
                 parameter.mul_(TINY_WEIGHT_GAIN)
-    binning = BinningConfig(dt_us=TINY_DT_US, sensor=sensor, model=(32, 32))
-    return save_checkpoint(path, model, binning=binning, class_names=TINY_CLASS_NAMES)
+    binning = BinningConfig(dt_us=dt_us, sensor=sensor, model=(32, 32))
+    return save_checkpoint(path, model, binning=binning, class_names=class_names)
 
 
 @pytest.fixture(scope="session")
 def make_checkpoint():
-    """``make_checkpoint(path, attention=, T=, seed=, sensor=)`` -> a tiny checkpoint
-    (32x32 input, 16 channels, 3 blocks, 10 ms bins, 11 classes)."""
+    """``make_checkpoint(path, attention=, T=, seed=, sensor=, dt_us=, class_names=)`` -> a
+    tiny checkpoint (32x32 input, 16 channels, 3 blocks; 10 ms bins, 11 classes unless
+    given)."""
     return tiny_checkpoint
 
 

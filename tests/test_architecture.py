@@ -47,36 +47,31 @@ def copy_of_the_packages(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def add_import(path: Path, line: str) -> None:
-    path.write_text(path.read_text() + f"\n{line}  # deliberately bad\n")
-
-
 def test_the_tree_keeps_every_contract():
     done = lint_imports(REPO_ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 kept, 0 broken" in done.stdout
 
 
-def test_a_lower_layer_importing_a_higher_one_breaks_the_layers(copy_of_the_packages):
-    add_import(copy_of_the_packages / "live_snn" / "binning" / "config.py",
-               "import live_snn.engine.engine")
+@pytest.mark.parametrize(
+    ("module", "bad_import", "broken", "named"),
+    [
+        # a lower layer (binning) importing a higher one (the engine)
+        ("binning/config.py", "import live_snn.engine.engine", "never back BROKEN",
+         "live_snn.binning.config -> live_snn.engine.engine"),
+        # a core module importing Qt
+        ("events.py", "import PySide6.QtCore", "The core never imports Qt or the GUI BROKEN",
+         "live_snn.events -> PySide6"),
+        # a cycle inside a package (records <-> run loop)
+        ("engine/records.py", "import live_snn.engine.run_loop",
+         "No import cycles between the modules of a package BROKEN", "live_snn.engine"),
+    ],
+    ids=["lower-imports-higher", "core-imports-qt", "cycle"],
+)
+def test_a_deliberately_bad_import_breaks_its_contract(copy_of_the_packages, module, bad_import,
+                                                       broken, named):
+    path = copy_of_the_packages / "live_snn" / module
+    path.write_text(path.read_text() + f"\n{bad_import}  # deliberately bad\n")
     done = lint_imports(copy_of_the_packages, pythonpath=copy_of_the_packages)
     assert done.returncode != 0
-    assert "never back BROKEN" in done.stdout
-    assert "live_snn.binning.config -> live_snn.engine.engine" in done.stdout
-
-
-def test_a_core_module_importing_qt_breaks_the_qt_free_contract(copy_of_the_packages):
-    add_import(copy_of_the_packages / "live_snn" / "events.py", "import PySide6.QtCore")
-    done = lint_imports(copy_of_the_packages, pythonpath=copy_of_the_packages)
-    assert done.returncode != 0
-    assert "The core never imports Qt or the GUI BROKEN" in done.stdout
-    assert "live_snn.events -> PySide6" in done.stdout
-
-
-def test_an_import_cycle_breaks_the_acyclic_contract(copy_of_the_packages):
-    add_import(copy_of_the_packages / "live_snn" / "engine" / "records.py",
-               "import live_snn.engine.run_loop")
-    done = lint_imports(copy_of_the_packages, pythonpath=copy_of_the_packages)
-    assert done.returncode != 0
-    assert "No import cycles between the modules of a package BROKEN" in done.stdout
+    assert broken in done.stdout and named in done.stdout

@@ -56,7 +56,7 @@ class RunLoop:
     # ------------------------------------------------------------------ session changes
     def apply_source(self, source, spec: str | None) -> None:
         session = self.session
-        session.check_source(source)
+        session.check_fits(source=source)
         had_source = session.source is not None
         session.use_source(source, spec)
         reset = not had_source or self.config.reset_on_source_change
@@ -68,7 +68,7 @@ class RunLoop:
 
     def apply_model(self, checkpoint) -> None:
         session = self.session
-        session.check_model(checkpoint)
+        session.check_fits(checkpoint=checkpoint)
         had_model = session.checkpoint is not None
         session.use_model(checkpoint)
         self._prepare(new_model=True)

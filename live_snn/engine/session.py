@@ -100,19 +100,14 @@ class Session:
         return [what for what, have in (("a source", self.source), ("a model", self.checkpoint))
                 if have is None]
 
-    def check_source(self, source) -> None:
-        """Refuse ``source`` (before letting go of the current one) if the model cannot run
-        on it."""
-        if self.checkpoint is not None:
-            runtime_binning(self.checkpoint.binning, Resolution.of(source.resolution),
+    def check_fits(self, *, source=None, checkpoint=None) -> None:
+        """Refuse a new ``source`` or ``checkpoint`` (before letting go of the current one)
+        if the model cannot run on the source."""
+        source = source if source is not None else self.source
+        checkpoint = checkpoint if checkpoint is not None else self.checkpoint
+        if source is not None and checkpoint is not None:
+            runtime_binning(checkpoint.binning, Resolution.of(source.resolution),
                             live=bool(source.is_live))
-
-    def check_model(self, checkpoint) -> None:
-        """Refuse ``checkpoint`` (before letting go of the current model) if it cannot run on
-        the source."""
-        if self.source is not None:
-            runtime_binning(checkpoint.binning, Resolution.of(self.source.resolution),
-                            live=self.live)
 
     def use_source(self, source, spec: str | None) -> None:
         """Take ``source`` (opened from ``spec``, if any) in place of the current one."""
