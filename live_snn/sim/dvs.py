@@ -1,75 +1,142 @@
-"""A DVS pixel array in NumPy: log-intensity change against a per-pixel threshold.
+"""A DVS pixel array in NumPy, modelled on what real DVS128 recordings show.
 
-Per sub-frame (two consecutive renders at ``t0`` and ``t1``), every pixel compares the new
-log intensity with its reference level; each whole threshold crossed is one event
-(ON when brighter, OFF when darker), timed by linear interpolation of the log intensity
-between the two renders, and the reference moves by the thresholds crossed. Events closer
-than the refractory period to the pixel's previous event are dropped. Background-activity
-noise (Poisson per pixel) and a few hot pixels are added. Everything is vectorised over
-pixels and events; the only Python loop is the caller's loop over sub-frames.
+Per sub-frame (two consecutive renders at ``t0`` and ``t1``) every pixel:
+
+1. sees the scene's grey level times the light (flicker included) through a logarithmic
+   photoreceptor that is a first-order low-pass filter whose cut-off grows with the light
+   it receives: in a dim room or on a dark sleeve the pixel lags and smears fast edges;
+2. compares its filtered log intensity with its reference level: each whole threshold
+   crossed (ON when brighter, OFF when darker; thresholds differ from pixel to pixel) is
+   one event, timed by linear interpolation between the two renders;
+3. fires through a refractory period: crossings that come while the pixel is refractory
+   are held and fired together as a burst (1 µs apart) when it ends. The real recordings
+   show exactly this: same-pixel same-polarity intervals are either 0-2 µs or longer than
+   about 200 µs, and opposite-polarity ones are rarely shorter than ~300 µs.
+
+Scene-independent events come on top: shot noise (both polarities, more on dark pixels
+and in dim light), leak events (ON), and a few hot pixels. Everything is vectorised over
+pixels and events; the loops are over sub-frames (the caller's) and over the few burst
+rounds of a sub-frame.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from live_snn.events import EVENT_DTYPE
 from live_snn.sim.config import SimConfig
 
-_EPS_DN = 4.0  # dark offset before the logarithm: the photoreceptor never sees true zero
+_DARK_DN = 2.0  # dark current, in grey levels: the photoreceptor never sees true zero
 _NEVER = np.iinfo(np.int64).min // 2
+MAX_BURST = 8  # crossings held beyond this many are lost (the pixel saturates)
+_WHITE = 220.0  # grey level of a white surface at light level 1
 
 
-def log_intensity(grey: np.ndarray) -> np.ndarray:
-    """Grey levels (0..255) -> the log intensity a DVS photoreceptor responds to."""
-    return np.log(grey + np.float32(_EPS_DN), dtype=np.float32)
+def log_intensity(grey: np.ndarray, light: float = 1.0) -> np.ndarray:
+    """Grey levels (0..255) under ``light`` -> the log intensity a photoreceptor sees."""
+    return np.log(grey * np.float32(light) + np.float32(_DARK_DN), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class SensorSettings:
+    """One camera's bias settings and defects, drawn per session (or pinned by config).
+
+    ``bandwidth_hz`` is the photoreceptor's cut-off for a white surface at light level 1;
+    ``noise_hz`` the mean background activity per pixel at light level 1."""
+
+    threshold: float
+    refractory_us: int
+    noise_hz: float
+    leak_fraction: float
+    hot_pixels: int
+    bandwidth_hz: float
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, config: SimConfig) -> SensorSettings:
+        u = rng.random(6)
+        return cls(
+            threshold=config.threshold if config.threshold is not None else float(0.16 + 0.12 * u[0]),
+            refractory_us=(config.refractory_us if config.refractory_us is not None
+                           else int(150 + 250 * u[1])),
+            noise_hz=config.noise_hz if config.noise_hz is not None else float(0.05 + 0.25 * u[2]),
+            leak_fraction=float(0.1 + 0.3 * u[3]),
+            hot_pixels=config.hot_pixels if config.hot_pixels is not None else int(u[4] * 3),
+            bandwidth_hz=float(250 + 750 * u[5]),
+        )
 
 
 class DvsPixelArray:
     """Stateful emulated sensor. Call :meth:`start` with the first image, then
     :meth:`step` with each following image; each step returns the events the scene change
-    caused in ``[t0, t1)``, sorted by time. :meth:`noise` gives the scene-independent
-    events (background activity, hot pixels) of any interval."""
+    caused (sorted by time; a burst may reach past ``t1``). :meth:`noise` gives the
+    scene-independent events of any interval."""
 
-    def __init__(self, config: SimConfig, rng_sensor: np.random.Generator, rng_noise: np.random.Generator):
+    def __init__(self, config: SimConfig, settings: SensorSettings, rng_sensor: np.random.Generator,
+                 rng_noise: np.random.Generator, light_level: float = 1.0):
         self.config = config
+        self.settings = settings
+        self.light_level = float(light_level)
         height, width = config.resolution.height, config.resolution.width
-        self._shape = (height, width)
+        self._width = width
         self._n_pixels = height * width
         # Pixel-to-pixel mismatch, independent for ON and OFF comparators; a floor keeps a
         # badly matched pixel from firing on every flicker.
-        floor = 0.3 * config.threshold
+        floor = 0.4 * settings.threshold
         self.threshold_on = np.maximum(
-            rng_sensor.normal(config.threshold, config.mismatch_sigma, self._n_pixels), floor
+            rng_sensor.normal(settings.threshold, config.mismatch_sigma, self._n_pixels), floor
         ).astype(np.float32)
         self.threshold_off = np.maximum(
-            rng_sensor.normal(config.threshold, config.mismatch_sigma, self._n_pixels), floor
+            rng_sensor.normal(settings.threshold, config.mismatch_sigma, self._n_pixels), floor
         ).astype(np.float32)
-        self.hot_pixels = rng_sensor.choice(self._n_pixels, size=config.hot_pixels, replace=False)
+        self.hot_pixels = rng_sensor.choice(self._n_pixels, size=settings.hot_pixels, replace=False)
         # Hot pixels differ in how hot they are: a log-uniform spread around the nominal rate.
-        self.hot_rates_hz = config.hot_pixel_hz * np.exp(rng_sensor.uniform(-1.0, 1.0, config.hot_pixels))
+        self.hot_rates_hz = config.hot_pixel_hz * np.exp(rng_sensor.uniform(-1.0, 1.0, settings.hot_pixels))
+        self._leak_spread = np.exp(rng_sensor.normal(0.0, 0.5, self._n_pixels))
+        self._noise_rates_hz: np.ndarray | None = None
         self._rng = rng_noise
         self._reference: np.ndarray | None = None
-        self._previous: np.ndarray | None = None
-        self._last_event_us = np.full(self._n_pixels, _NEVER, dtype=np.int64)
+        self._filtered: np.ndarray | None = None
+        self._ready_us = np.full(self._n_pixels, _NEVER, dtype=np.int64)
 
-    def start(self, log_image: np.ndarray) -> None:
-        """Set every pixel's reference to the first image (no events for it)."""
-        self._reference = log_image.reshape(-1).astype(np.float32, copy=True)
-        self._previous = self._reference.copy()
+    # -- photoreceptor -------------------------------------------------------------------
 
-    def step(self, log_image: np.ndarray, t0_us: int, t1_us: int) -> np.ndarray:
+    def start(self, grey: np.ndarray, light: float = 1.0) -> None:
+        """Settle every pixel on the first image (no events for it)."""
+        self._filtered = log_intensity(grey.reshape(-1), light * self.light_level)
+        self._reference = self._filtered.copy()
+        self._noise_rates_hz = self._noise_rates(grey.reshape(-1))
+
+    def _noise_rates(self, grey: np.ndarray) -> np.ndarray:
+        """Shot noise per pixel: more where less light falls (photon noise relative to the
+        signal grows as the light falls), normalised to the configured mean at level 1."""
+        irradiance = grey * self.light_level + _DARK_DN
+        weight = 1.0 / np.sqrt(irradiance / _WHITE)
+        weight /= max(float(weight.mean()), 1e-9)
+        shot = (1 - self.settings.leak_fraction) * weight / np.sqrt(max(self.light_level, 1e-3))
+        return (self.settings.noise_hz * shot).astype(np.float64)
+
+    def step(self, grey: np.ndarray, t0_us: int, t1_us: int, light: float = 1.0) -> np.ndarray:
         """Events (structured, :data:`EVENT_DTYPE`) for the change from the previous image
-        (at ``t0_us``) to ``log_image`` (at ``t1_us``)."""
-        if self._reference is None or self._previous is None:
+        (at ``t0_us``) to ``grey`` (at ``t1_us``) under the relative ``light`` at ``t1``."""
+        if self._reference is None or self._filtered is None:
             raise RuntimeError("DvsPixelArray.step() before start()")
-        current = log_image.reshape(-1)
-        events = self._signal_events(current, t0_us, t1_us)
-        self._previous = current.astype(np.float32, copy=True)
+        grey = grey.reshape(-1)
+        target = log_intensity(grey, light * self.light_level)
+        # First-order low-pass with a cut-off proportional to the light on the pixel.
+        cutoff = self.settings.bandwidth_hz * np.clip(grey * (light * self.light_level) / _WHITE, 0.02, 2.0)
+        alpha = 1.0 - np.exp(-2 * np.pi * cutoff * ((t1_us - t0_us) * 1e-6))
+        previous = self._filtered
+        current = previous + alpha.astype(np.float32) * (target - previous)
+        events = self._signal_events(previous, current, t0_us, t1_us)
+        self._filtered = current
         return events
 
-    def _signal_events(self, current: np.ndarray, t0_us: int, t1_us: int) -> np.ndarray:
-        reference, previous = self._reference, self._previous
+    # -- change detection ------------------------------------------------------------------
+
+    def _signal_events(self, previous: np.ndarray, current: np.ndarray, t0_us: int, t1_us: int) -> np.ndarray:
+        reference = self._reference
         change = current - reference
         on_pixels = np.flatnonzero(change >= self.threshold_on)
         off_pixels = np.flatnonzero(change <= -self.threshold_off)
@@ -78,77 +145,78 @@ class DvsPixelArray:
         pixels = np.concatenate([on_pixels, off_pixels])
         theta = np.concatenate([self.threshold_on[on_pixels], -self.threshold_off[off_pixels]])
         crossings = np.floor(change[pixels] / theta).astype(np.int64)  # theta signed: > 0
-
         start_level = reference[pixels]
         reference[pixels] = start_level + crossings * theta
 
-        # One candidate event per crossing k = 1..n of each pixel, grouped by pixel.
-        total = int(crossings.sum())
-        owner = np.repeat(np.arange(pixels.size), crossings)
-        k = np.arange(total) - np.repeat(np.cumsum(crossings) - crossings, crossings) + 1
-        level = start_level[owner] + k * theta[owner]
-        before = previous[pixels][owner]
-        after = current[pixels][owner]
-        span = after - before
-        safe_span = np.where(np.abs(span) > 1e-12, span, 1.0)
-        fraction = np.where(np.abs(span) > 1e-12, (level - before) / safe_span, 1.0)
+        # Crossings are evenly spaced in time: the first at `first`, then every `gap` µs.
         duration = t1_us - t0_us
-        t = t0_us + np.floor(np.clip(fraction, 0.0, 1.0) * duration).astype(np.int64)
-        np.minimum(t, t1_us - 1, out=t)
+        span = current[pixels] - previous[pixels]
+        safe = np.where(np.abs(span) > 1e-12, span, np.sign(theta) * 1e-12)
+        first_fraction = np.clip((start_level + theta - previous[pixels]) / safe, 0.0, 1.0)
+        first = t0_us + first_fraction * duration
+        gap = np.abs(theta / safe) * duration
+        return self._fire(pixels, crossings, first, gap, theta > 0)
 
-        keep = self._refractory_keep(pixels, owner, k, t, theta, span, duration)
-        kept_pixels = pixels[owner[keep]]
-        kept_t = t[keep]
-        # Last kept event of each pixel (events of a pixel are contiguous and in time order).
-        if kept_t.size:
-            last = np.flatnonzero(np.append(kept_pixels[1:] != kept_pixels[:-1], True))
-            self._last_event_us[kept_pixels[last]] = kept_t[last]
+    def _fire(self, pixels, crossings, first, gap, is_on) -> np.ndarray:
+        """Turn each pixel's crossings into events through the refractory period: in each
+        round every pixel fires its next crossing, or, if refractory, all crossings held
+        until it recovers as one burst."""
+        refractory = self.settings.refractory_us
+        ready = self._ready_us[pixels].astype(np.float64)
+        done = np.zeros(pixels.size, dtype=np.int64)  # crossings dealt with per pixel
+        times, owners, ranks = [], [], []
+        active = np.flatnonzero(crossings > 0)
+        while active.size:
+            due = first[active] + done[active] * gap[active]
+            release = np.maximum(due, ready[active])
+            waiting = np.floor((release - due) / np.maximum(gap[active], 1e-9)).astype(np.int64) + 1
+            caught = np.minimum(waiting, crossings[active] - done[active])
+            burst = np.minimum(caught, MAX_BURST)
+            start = np.floor(release).astype(np.int64)
+            owner = np.repeat(active, burst)
+            rank = np.arange(int(burst.sum())) - np.repeat(np.cumsum(burst) - burst, burst)
+            times.append(np.repeat(start, burst) + rank)
+            owners.append(owner)
+            ranks.append(rank)
+            ready[active] = start + burst - 1 + refractory
+            done[active] += caught
+            active = active[done[active] < crossings[active]]
+        t = np.concatenate(times)
+        owner = np.concatenate(owners)
+        # Each pixel's last event sets when it is ready again.
+        self._ready_us[pixels] = np.where(crossings > 0, ready, self._ready_us[pixels]).astype(np.int64)
+        events = np.empty(t.size, dtype=EVENT_DTYPE)
+        events["t"] = t
+        events["x"] = pixels[owner] % self._width
+        events["y"] = pixels[owner] // self._width
+        events["p"] = is_on[owner]
+        return events[np.argsort(t, kind="stable")]
 
-        width = self._shape[1]
-        events = np.empty(kept_t.size, dtype=EVENT_DTYPE)
-        events["t"] = kept_t
-        events["x"] = kept_pixels % width
-        events["y"] = kept_pixels // width
-        events["p"] = theta[owner[keep]] > 0
-        return events[np.argsort(kept_t, kind="stable")]
-
-    def _refractory_keep(self, pixels, owner, k, t, theta, span, duration) -> np.ndarray:
-        """Which candidate events survive the refractory period.
-
-        A pixel's crossings in one sub-frame are evenly spaced by ``gap`` µs, so the
-        survivors are the first one at least ``r`` after the pixel's previous event and then
-        every ``ceil(r / gap)``-th; computed in closed form instead of event by event.
-        """
-        refractory = self.config.refractory_us
-        if refractory <= 0 or t.size == 0:
-            return np.ones(t.size, dtype=bool)
-        gap = np.abs(theta[owner]) / np.maximum(np.abs(span), 1e-12) * duration
-        gap = np.maximum(gap, 1e-9)
-        first_t = t - (k - 1) * gap  # time of the pixel's first crossing
-        since_last = first_t - self._last_event_us[pixels[owner]]
-        first_kept = np.maximum(0.0, np.ceil((refractory - since_last) / gap))
-        every = np.maximum(1.0, np.ceil(refractory / gap))
-        index = (k - 1) - first_kept
-        return (index >= 0) & (np.mod(index, every) == 0)
+    # -- scene-independent events ------------------------------------------------------------
 
     def noise(self, t0_us: int, t1_us: int) -> np.ndarray:
-        """Background-activity and hot-pixel events in ``[t0, t1)``, sorted by time. Draws
-        from the noise stream in call order: call it on fixed intervals to stay
-        reproducible."""
-        config, rng = self.config, self._rng
+        """Shot-noise, leak and hot-pixel events in ``[t0, t1)``, sorted by time. Draws from
+        the noise stream in call order: call it on fixed intervals to stay reproducible."""
+        if self._noise_rates_hz is None:
+            raise RuntimeError("DvsPixelArray.noise() before start()")
+        rng = self._rng
         seconds = (t1_us - t0_us) / 1e6
-        n_background = int(rng.poisson(config.noise_hz * self._n_pixels * seconds))
-        hot_counts = rng.poisson(self.hot_rates_hz * seconds) if config.hot_pixels else np.zeros(0, int)
-        pixels = np.concatenate(
-            [rng.integers(0, self._n_pixels, n_background), np.repeat(self.hot_pixels, hot_counts)]
-        )
+        shot = rng.poisson(self._noise_rates_hz * seconds)
+        leak_rate = self.settings.noise_hz * self.settings.leak_fraction * self._leak_spread
+        leak = rng.poisson(leak_rate * seconds)
+        hot = rng.poisson(self.hot_rates_hz * seconds)
+        shot_pixels = np.repeat(np.arange(self._n_pixels), shot)
+        leak_pixels = np.repeat(np.arange(self._n_pixels), leak)
+        hot_pixels = np.repeat(self.hot_pixels, hot)
+        pixels = np.concatenate([shot_pixels, leak_pixels, hot_pixels])
         n = pixels.size
-        if n == 0:
-            return np.empty(0, dtype=EVENT_DTYPE)
-        width = self._shape[1]
         events = np.empty(n, dtype=EVENT_DTYPE)
+        if n == 0:
+            return events
         events["t"] = rng.integers(t0_us, t1_us, n)
-        events["x"] = pixels % width
-        events["y"] = pixels // width
-        events["p"] = rng.integers(0, 2, n)
+        events["x"] = pixels % self._width
+        events["y"] = pixels // self._width
+        polarity = rng.integers(0, 2, n)
+        polarity[shot_pixels.size:shot_pixels.size + leak_pixels.size] = 1  # leaks are ON
+        events["p"] = polarity
         return events[np.argsort(events["t"], kind="stable")]

@@ -1,10 +1,17 @@
-"""Arm motion of the 11 DVS128 Gesture classes as functions of time.
+"""Arm motion of the 11 DVS128 Gesture classes as functions of time, as people perform them.
 
-Each motion maps ``tau`` (seconds since the gesture started, a 1-D array) to hand and elbow
-positions in body units (see :mod:`live_snn.sim.body`: person's right = image left, y down).
-"Clockwise" means clockwise **as seen by the camera**, i.e. on screen. A counter-clockwise
-circle is the clockwise one played backwards (``tau -> duration - tau``), so the two differ
-only in time order and a model that ignores time cannot tell them apart.
+Each motion maps ``tau`` (seconds since the gesture started, a 1-D array) to wrist and
+elbow positions in body units (see :mod:`live_snn.sim.body`: person's right = image left,
+y down). People are not metronomes: every rhythm drifts in tempo and size from cycle to
+cycle (:func:`wobble`), and each gesture has its own centre, reach and style drawn from
+``GestureParams.extra``.
+
+Clockwise: DVS128 Gesture names the turning sense as the **subject** sees it, facing the
+camera, i.e. mirrored on screen: "right arm clockwise" turns counter-clockwise in the
+image (y down). :data:`CLOCKWISE_ON_SCREEN` holds that choice; the network trained on
+real DVS128 Gesture agrees with it and not with the other (docs/results.md). A
+counter-clockwise circle is the clockwise one played backwards (``tau -> duration - tau``),
+so the two differ only in time order.
 """
 
 from __future__ import annotations
@@ -15,13 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from live_snn.classes import DVS_GESTURE_CLASSES
-from live_snn.sim.body import (
-    HEAD_XY,
-    L_SHOULDER_XY,
-    R_SHOULDER_XY,
-    BodyShape,
-    elbow_from_hand,
-)
+from live_snn.sim.body import L_SHOULDER_XYZ, R_SHOULDER_XYZ, BodyShape, elbow_from_hand, reachable
 
 (
     HAND_CLAP,
@@ -37,31 +38,35 @@ from live_snn.sim.body import (
     OTHER,
 ) = range(len(DVS_GESTURE_CLASSES))
 
-# Typical repetition rate of each class, Hz (scaled per session and per gesture).
+# Whether the classes called clockwise turn clockwise on screen (as the camera sees them).
+CLOCKWISE_ON_SCREEN = False
+
+# Typical repetition rate of each class, Hz (scaled per person and per gesture).
 BASE_FREQ_HZ: dict[int, float] = {
-    HAND_CLAP: 2.2,
-    RIGHT_HAND_WAVE: 2.2,
-    LEFT_HAND_WAVE: 2.2,
-    RIGHT_ARM_CW: 1.1,
-    RIGHT_ARM_CCW: 1.1,
-    LEFT_ARM_CW: 1.1,
-    LEFT_ARM_CCW: 1.1,
-    ARM_ROLL: 1.8,
-    AIR_DRUMS: 2.4,
-    AIR_GUITAR: 3.2,
+    HAND_CLAP: 2.3,
+    RIGHT_HAND_WAVE: 2.4,
+    LEFT_HAND_WAVE: 2.4,
+    RIGHT_ARM_CW: 0.95,
+    RIGHT_ARM_CCW: 0.95,
+    LEFT_ARM_CW: 0.95,
+    LEFT_ARM_CCW: 0.95,
+    ARM_ROLL: 1.9,
+    AIR_DRUMS: 2.6,
+    AIR_GUITAR: 3.3,
     OTHER: 1.0,
 }
 
 # Counter-clockwise classes are the clockwise motion with time reversed.
 TIME_REVERSED_OF: dict[int, int] = {RIGHT_ARM_CCW: RIGHT_ARM_CW, LEFT_ARM_CCW: LEFT_ARM_CW}
 
-N_EXTRA = 16  # uniform random numbers every gesture draws, used or not (fixed rng use)
-RAMP_S = 0.25  # time to raise the arm from rest into the gesture (and back)
+N_STYLE = 24  # style numbers a class may use (STYLE_RANGES and its own)
+N_EXTRA = N_STYLE + 8  # uniform random numbers every gesture draws, used or not (fixed rng use)
+RAMP_S = 0.35  # time to raise the arms from rest into the gesture (and to lower them)
 
 
 @dataclass(frozen=True, eq=False)
 class GestureParams:
-    """One performed gesture: class, when, and how (speed, size, phase, style)."""
+    """One performed gesture: class, when, and how (tempo, size, phase, style)."""
 
     label: int
     start_us: int
@@ -79,7 +84,7 @@ class GestureParams:
 
 @dataclass(frozen=True)
 class ArmPose:
-    """Hands and elbows over time, body units, each ``[N, 2]``."""
+    """Wrists and elbows over time, body units, each ``[N, 3]``."""
 
     r_hand: np.ndarray
     r_elbow: np.ndarray
@@ -90,7 +95,7 @@ class ArmPose:
 @dataclass(frozen=True)
 class BodyPose:
     """Arms plus how the whole body (``torso``) and the head on top of it are displaced,
-    body units, each ``[N, 2]``."""
+    body units, each ``[N, 3]``."""
 
     arms: ArmPose
     torso: np.ndarray
@@ -107,144 +112,250 @@ def envelope(tau: np.ndarray, duration_s: float) -> np.ndarray:
     return smooth(rise) * smooth(fall)
 
 
-def _column(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values)[:, None]
+def wobble(tau: np.ndarray, u: np.ndarray, rate_hz: float = 0.5) -> np.ndarray:
+    """A smooth random signal of about unit size: two slow sinusoids whose frequencies and
+    phases come from the three numbers ``u``. Used for the drift of tempo and size."""
+    f1, f2 = rate_hz * (0.6 + 0.8 * u[0]), rate_hz * (1.3 + 1.2 * u[1])
+    return 0.8 * np.sin(2 * np.pi * f1 * tau + 6.28 * u[2]) + 0.5 * np.sin(2 * np.pi * f2 * tau + 2.1 + 6.28 * u[0])
 
 
-def _xy(x: np.ndarray | float, y: np.ndarray | float, n: int) -> np.ndarray:
-    return np.stack([np.broadcast_to(x, (n,)), np.broadcast_to(y, (n,))], axis=-1).astype(np.float64)
+def rhythm(tau: np.ndarray, p: GestureParams, freq_hz: float | None = None, drift: float = 0.5) -> np.ndarray:
+    """Phase (rad) of a repeated motion whose tempo drifts: ``drift`` rad of wandering."""
+    freq = p.freq_hz if freq_hz is None else freq_hz
+    return 2 * np.pi * freq * tau + p.phase + drift * wobble(tau, p.extra[N_STYLE:N_STYLE + 3], 0.4)
 
 
-def _arms(body: BodyShape, r_hand, l_hand, r_bend: float, l_bend: float) -> ArmPose:
+def _size(tau: np.ndarray, p: GestureParams, spread: float = 0.12) -> np.ndarray:
+    """Size of each cycle: the gesture's amplitude, wandering by about ``spread``."""
+    return p.amplitude * (1.0 + spread * wobble(tau, p.extra[N_STYLE + 3:N_STYLE + 6], 0.6))
+
+
+# How people perform each class: the range each style parameter is drawn from (body units,
+# degrees, or plain factors). Every gesture draws its own value of each, from its own
+# random numbers (GestureParams.extra, in the order listed).
+STYLE_RANGES: dict[int, dict[str, tuple[float, float]]] = {
+    HAND_CLAP: {"x": (-0.05, 0.05), "height": (0.80, 1.20), "depth": (0.40, 0.70),
+                "open": (0.28, 0.48), "lift": (0.04, 0.12), "sharpness": (0.7, 1.3)},
+    RIGHT_HAND_WAVE: {"drop_deg": (10, 55), "forward_deg": (5, 30), "lean_deg": (-15, 20),
+                      "swing_deg": (22, 38)},
+    RIGHT_ARM_CW: {"radius": (0.62, 0.90), "out": (0.05, 0.25), "centre_y": (-0.05, 0.05),
+                   "depth": (0.15, 0.35), "roundness": (0.85, 1.10)},
+    ARM_ROLL: {"x": (-0.04, 0.04), "height": (0.80, 1.15), "depth": (0.40, 0.65),
+               "radius": (0.16, 0.30), "apart": (0.08, 0.18), "tilt": (0.0, 0.3)},
+    AIR_DRUMS: {"height": (0.95, 1.25), "spread": (0.25, 0.47), "depth": (0.40, 0.65),
+                "stroke": (0.22, 0.38), "cymbal_every": (3, 6), "cymbal_phase": (0, 6.28),
+                "cymbal_odds": (0, 1), "cymbal_side": (0, 1)},
+    AIR_GUITAR: {"strum_x": (-0.25, 0.0), "strum_y": (1.05, 1.30), "strum": (0.16, 0.28),
+                 "strum_depth": (0.30, 0.45), "neck_rise_deg": (20, 45), "neck_x": (0.20, 0.35),
+                 "reach": (0.60, 0.85), "fret_hz": (4.0, 7.0)},
+    OTHER: {"variant": (0, 5), "side": (0, 1), "r_x": (-0.8, -0.3), "r_y": (0.1, 1.0),
+            "l_x": (0.3, 0.8), "l_y": (0.1, 1.0), "r_z": (0.1, 0.5), "l_z": (0.1, 0.5),
+            "rub_hz": (2.0, 4.5), "spot_x": (0.10, 0.28), "spot_y": (-0.05, 0.20),
+            "stretch_out": (0.9, 1.2), "stretch_up": (1.9, 2.3), "swipe_y": (0.25, 0.75)},
+}
+STYLE_RANGES[LEFT_HAND_WAVE] = STYLE_RANGES[RIGHT_HAND_WAVE]
+STYLE_RANGES[LEFT_ARM_CW] = STYLE_RANGES[RIGHT_ARM_CW]
+
+
+class Style:
+    """The style parameters of one performed gesture, drawn from :data:`STYLE_RANGES`."""
+
+    def __init__(self, p: GestureParams, label: int) -> None:
+        self._ranges = STYLE_RANGES[label]
+        self._index = {name: k for k, name in enumerate(self._ranges)}
+        self._u = p.extra
+
+    def __getitem__(self, name: str) -> float:
+        low, high = self._ranges[name]
+        return low + (high - low) * float(self._u[self._index[name]])
+
+
+def _xyz(x, y, z, n: int) -> np.ndarray:
+    return np.stack([np.broadcast_to(np.asarray(v, float), (n,)) for v in (x, y, z)], axis=-1)
+
+
+def _shoulder(side: float) -> np.ndarray:
+    return R_SHOULDER_XYZ if side < 0 else L_SHOULDER_XYZ
+
+
+def _pole(side: float, out: float, down: float, back: float) -> np.ndarray:
+    """Where an elbow points: ``out`` to the arm's own side, ``down``, and ``back``."""
+    return np.array([side * out, down, -back])
+
+
+# Elbows of hands working in front of the body point down, out and back.
+FRONT_POLE = (0.6, 1.0, 0.4)
+
+
+def _arms(body: BodyShape, r_hand, l_hand, r_pole=FRONT_POLE, l_pole=FRONT_POLE) -> ArmPose:
+    r_hand = reachable(R_SHOULDER_XYZ, r_hand, body.reach)
+    l_hand = reachable(L_SHOULDER_XYZ, l_hand, body.reach)
     return ArmPose(
         r_hand=r_hand,
-        r_elbow=elbow_from_hand(R_SHOULDER_XY, r_hand, body.upper_arm, body.forearm, r_bend),
+        r_elbow=elbow_from_hand(R_SHOULDER_XYZ, r_hand, body.upper_arm, body.forearm, _pole(-1, *r_pole)),
         l_hand=l_hand,
-        l_elbow=elbow_from_hand(L_SHOULDER_XY, l_hand, body.upper_arm, body.forearm, l_bend),
+        l_elbow=elbow_from_hand(L_SHOULDER_XYZ, l_hand, body.upper_arm, body.forearm, _pole(+1, *l_pole)),
     )
+
+
+def _one_arm(side: float, hand: np.ndarray, elbow: np.ndarray, rest: ArmPose) -> ArmPose:
+    if side < 0:
+        return ArmPose(r_hand=hand, r_elbow=elbow, l_hand=rest.l_hand, l_elbow=rest.l_elbow)
+    return ArmPose(r_hand=rest.r_hand, r_elbow=rest.r_elbow, l_hand=hand, l_elbow=elbow)
 
 
 def _clap(tau, p: GestureParams, body: BodyShape, rest: ArmPose) -> ArmPose:
-    n = len(tau)
-    centre = np.array([0.08 * (p.extra[0] - 0.5), 0.58 + 0.14 * (p.extra[1] - 0.5)])
-    # |sin| closes the hands sharply and opens them softly, like a clap.
-    gap = 0.07 + p.amplitude * 0.38 * np.abs(np.sin(np.pi * p.freq_hz * tau + p.phase))
-    r_hand = centre + _xy(-gap, 0.0, n)
-    l_hand = centre + _xy(gap, 0.0, n)
-    return _arms(body, r_hand, l_hand, +1, -1)
+    """Hands meeting in front of the chest, forearms pointing at the camera: a quick close,
+    a short touch, a softer open."""
+    style = Style(p, HAND_CLAP)
+    centre = np.array([style["x"], style["height"], style["depth"]])
+    beat = rhythm(tau, p, drift=0.4)
+    opening = np.abs(np.sin(beat / 2)) ** style["sharpness"]  # one clap per cycle
+    size = _size(tau, p)
+    gap = 0.03 + size * style["open"] * opening
+    lift = style["lift"] * opening * size  # hands open slightly upwards and back
+    r_hand = centre + np.stack([-gap, -lift, -0.5 * lift], axis=-1)
+    l_hand = centre + np.stack([gap, -lift, -0.5 * lift], axis=-1)
+    return _arms(body, r_hand, l_hand)
 
 
 def _wave(tau, p: GestureParams, body: BodyShape, rest: ArmPose, side: float) -> ArmPose:
-    """Forearm up, swinging about a nearly fixed elbow. ``side`` = -1 right arm, +1 left."""
+    """Forearm raised, swinging side to side about a nearly still elbow. ``side`` = -1
+    for the right arm (image left), +1 for the left."""
     n = len(tau)
-    shoulder = R_SHOULDER_XY if side < 0 else L_SHOULDER_XY
-    upper_dir = np.array([0.72 * side, 0.70 - 0.3 * p.extra[0]])
-    upper_dir /= np.linalg.norm(upper_dir)
-    swing = p.amplitude * 0.55 * np.sin(2 * np.pi * p.freq_hz * tau + p.phase)
-    bob = 0.025 * np.sin(2 * np.pi * p.freq_hz * tau + p.phase - 0.6)
-    elbow = shoulder + body.upper_arm * upper_dir + _xy(0.0, bob, n)
-    lean = 0.25 * (p.extra[1] - 0.5)
-    theta = lean + swing
-    hand = elbow + body.forearm * np.stack([np.sin(theta) * -side, -np.cos(theta)], axis=-1)
-    if side < 0:
-        return ArmPose(r_hand=hand, r_elbow=elbow, l_hand=rest.l_hand, l_elbow=rest.l_elbow)
-    return ArmPose(r_hand=rest.r_hand, r_elbow=rest.r_elbow, l_hand=hand, l_elbow=elbow)
+    style = Style(p, RIGHT_HAND_WAVE)
+    # Upper arm out to the side and down, a little forward.
+    drop, forward = np.radians(style["drop_deg"]), np.radians(style["forward_deg"])
+    upper_dir = np.array([side * np.cos(drop) * np.cos(forward), np.sin(drop), np.cos(drop) * np.sin(forward)])
+    beat = rhythm(tau, p, drift=0.5)
+    elbow = _shoulder(side) + body.upper_arm * upper_dir + _xyz(0.03 * np.sin(beat + 1.0), 0.02 * np.sin(beat), 0.0, n)
+    # The forearm leans out (+) or in across the face, and swings about that.
+    theta = np.radians(style["lean_deg"]) * side + _size(tau, p) * np.radians(style["swing_deg"]) * np.sin(beat)
+    hand = elbow + body.forearm * np.stack([np.sin(theta), -np.cos(theta), np.full(n, 0.15)], axis=-1)
+    return _one_arm(side, hand, elbow, rest)
 
 
 def _circle(tau, p: GestureParams, body: BodyShape, rest: ArmPose, side: float) -> ArmPose:
-    """Whole arm swung in a big clockwise (on screen) circle about the shoulder."""
-    shoulder = R_SHOULDER_XY if side < 0 else L_SHOULDER_XY
-    reach = body.upper_arm + body.forearm
-    # Nearly straight arm; the circle leans outwards so the hand sweeps past the hip and
-    # over the head rather than across the face.
-    radius = min(0.82 * p.amplitude, 0.93) * reach
-    centre = shoulder + np.array([(0.12 + 0.1 * p.extra[1]) * side, 0.04 * (p.extra[0] - 0.5)])
-    # On screen with y down, a growing atan2 angle turns clockwise.
-    angle = p.phase + 2 * np.pi * p.freq_hz * tau
-    hand = centre + radius * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
-    elbow = elbow_from_hand(shoulder, hand, body.upper_arm, body.forearm, -side)
-    if side < 0:
-        return ArmPose(r_hand=hand, r_elbow=elbow, l_hand=rest.l_hand, l_elbow=rest.l_elbow)
-    return ArmPose(r_hand=rest.r_hand, r_elbow=rest.r_elbow, l_hand=hand, l_elbow=elbow)
+    """The whole arm swung in a big circle beside the body, clockwise as the subject sees
+    it (see :data:`CLOCKWISE_ON_SCREEN`); the elbow gives a little at the bottom."""
+    n = len(tau)
+    style = Style(p, RIGHT_ARM_CW)
+    shoulder = _shoulder(side)
+    radius = body.reach * np.minimum(0.97, style["radius"] * _size(tau, p, 0.08))
+    centre = shoulder + np.array([side * style["out"], style["centre_y"], style["depth"]])
+    # Clockwise as the subject sees it is counter-clockwise on screen (y down): the
+    # on-screen angle falls; as the camera sees it, it grows. The same sense for both arms.
+    sense = 1.0 if CLOCKWISE_ON_SCREEN else -1.0
+    angle = sense * rhythm(tau, p, drift=0.35)
+    flat = radius[:, None] * np.stack([np.cos(angle), style["roundness"] * np.sin(angle)], axis=-1)
+    hand = reachable(shoulder, centre + np.concatenate([flat, np.zeros((n, 1))], axis=-1), body.reach)
+    elbow = elbow_from_hand(shoulder, hand, body.upper_arm, body.forearm, _pole(side, 0.3, 0.2, 1.0))
+    return _one_arm(side, hand, elbow, rest)
 
 
 def _arm_roll(tau, p: GestureParams, body: BodyShape, rest: ArmPose) -> ArmPose:
-    """Forearms rolling around each other in front of the chest."""
+    """Forearms rolling around each other in front of the chest: the hands circle a
+    left-right axis, so the camera sees them rise and fall and swell and shrink."""
     n = len(tau)
-    centre = np.array([0.06 * (p.extra[0] - 0.5), 0.55 + 0.12 * (p.extra[1] - 0.5)])
-    radius = p.amplitude * 0.2
-    angle = _column(p.phase + p.direction * 2 * np.pi * p.freq_hz * tau)
-    circle = radius * np.concatenate([np.cos(angle), np.sin(angle)], axis=-1)
-    r_hand = centre + _xy(-0.09, 0.0, n) + circle
-    l_hand = centre + _xy(0.09, 0.0, n) - circle
-    return _arms(body, r_hand, l_hand, +1, -1)
+    style = Style(p, ARM_ROLL)
+    centre = np.array([style["x"], style["height"], style["depth"]])
+    radius = _size(tau, p) * style["radius"]
+    angle = p.direction * rhythm(tau, p, drift=0.4)
+    # The rolling plane turned a little towards the camera.
+    circle = radius[:, None] * np.stack([style["tilt"] * np.cos(angle), np.sin(angle), np.cos(angle)], axis=-1)
+    r_hand = centre + _xyz(-style["apart"], 0.0, 0.0, n) + circle
+    l_hand = centre + _xyz(style["apart"], 0.0, 0.0, n) - circle
+    return _arms(body, r_hand, l_hand)
 
 
 def _air_drums(tau, p: GestureParams, body: BodyShape, rest: ArmPose) -> ArmPose:
-    """Hands alternately striking down at two drums in front of the belly."""
+    """Two sticks striking drums in front of the belly, hands alternating, with now and
+    then a reach for a cymbal higher and further out."""
     n = len(tau)
-    phase = 2 * np.pi * p.freq_hz * tau + p.phase
-    # A second harmonic makes the down stroke faster than the lift.
-    stroke = lambda x: np.sin(x) + 0.35 * np.sin(2 * x)  # noqa: E731
-    height = 0.62 + 0.12 * (p.extra[0] - 0.5)
-    spread = 0.40 + 0.10 * p.extra[1]
-    r_hand = _xy(-spread + 0.03 * np.sin(phase), height + p.amplitude * 0.15 * stroke(phase), n)
-    l_hand = _xy(spread - 0.03 * np.sin(phase), height + p.amplitude * 0.15 * stroke(phase + np.pi), n)
-    return _arms(body, r_hand, l_hand, +1, -1)
+    style = Style(p, AIR_DRUMS)
+    beat = rhythm(tau, p, drift=0.5)
+    stroke = lambda x: np.sin(x) + 0.35 * np.sin(2 * x)  # noqa: E731  # fast down, slower lift
+    height, spread, depth = style["height"], style["spread"], style["depth"]
+    size = _size(tau, p) * style["stroke"]
+    hands = []
+    for side, offset in ((-1.0, 0.0), (1.0, np.pi)):
+        down = stroke(beat + offset)
+        hands.append(_xyz(side * (spread - 0.04 * np.sin(beat)), height + size * down, depth - 0.3 * size * down, n))
+    # Cymbal: every few beats one hand goes up and out for a stroke.
+    cymbal = np.clip(np.sin(beat / round(style["cymbal_every"]) + style["cymbal_phase"]) * 3 - 2, 0, 1)
+    cymbal *= style["cymbal_odds"] > 0.3
+    k = 0 if style["cymbal_side"] < 0.5 else 1
+    target = np.array([(2 * k - 1) * (spread + 0.25), height - 0.45, depth])
+    hands[k] = hands[k] + cymbal[:, None] * (target - hands[k])
+    return _arms(body, hands[0], hands[1])
 
 
 def _air_guitar(tau, p: GestureParams, body: BodyShape, rest: ArmPose) -> ArmPose:
-    """Right hand strumming at the belly, left hand fretting out to the side."""
+    """Right hand strumming by the hip, left hand out to the side on the neck, fingers
+    moving and sliding along it now and then."""
     n = len(tau)
-    strum = 2 * np.pi * p.freq_hz * tau + p.phase
-    r_hand = _xy(
-        -0.12 + 0.08 * (p.extra[0] - 0.5) + 0.04 * np.sin(strum),
-        0.92 + p.amplitude * 0.17 * np.sin(strum),
+    style = Style(p, AIR_GUITAR)
+    strum = rhythm(tau, p, drift=0.6)
+    r_hand = _xyz(
+        style["strum_x"] + 0.05 * np.sin(strum),
+        style["strum_y"] + _size(tau, p) * style["strum"] * np.sin(strum),
+        style["strum_depth"],
         n,
     )
-    slide = 0.10 * np.sin(2 * np.pi * p.freq_hz / 5 * tau + 6.28 * p.extra[1])
-    wiggle = 0.015 * np.sin(2 * np.pi * 7.0 * tau)
-    l_hand = _xy(0.88 + 0.9 * slide, 0.32 - 0.45 * slide + wiggle, n)
-    return _arms(body, r_hand, l_hand, +1, +1)
+    rise = np.radians(style["neck_rise_deg"])
+    neck_dir = np.array([np.cos(rise), -np.sin(rise), 0.25])
+    neck_base = np.array([style["neck_x"], style["strum_y"], 0.3])
+    slide = style["reach"] + 0.12 * wobble(tau, p.extra[16:19], 0.5)
+    fret = 2 * np.pi * style["fret_hz"] * tau
+    l_hand = neck_base + slide[:, None] * neck_dir + _xyz(0.02 * np.sin(fret), 0.025 * np.cos(1.3 * fret), 0.0, n)
+    return _arms(body, r_hand, l_hand, FRONT_POLE, (0.6, 1.0, 0.2))
 
 
 def _other(tau, p: GestureParams, body: BodyShape, rest: ArmPose) -> ArmPose:
-    """Motions outside the set: random smooth arm paths, or a hand scratching the head."""
+    """Motions outside the set: both or one arm wandering, a hand at the head or face,
+    stretching, or one arm swiping and pointing."""
     n = len(tau)
+    style = Style(p, OTHER)
+    variant = int(style["variant"])
+    size = _size(tau, p)
+    side = -1.0 if style["side"] < 0.5 else 1.0
     u = p.extra
-    variant = int(u[2] * 3)
 
     def wander(base: np.ndarray, offset: int) -> np.ndarray:
-        path = np.broadcast_to(base, (n, 2)).copy()
+        path = np.broadcast_to(base, (n, 3)).copy()
         for k in range(2):  # two random sinusoids per axis
-            freq = (0.4 + 1.2 * u[offset + k]) * p.freq_hz
-            amp = (0.06 + 0.16 * u[offset + 2 + k]) * p.amplitude
+            freq = (0.5 + 1.2 * u[offset + k]) * p.freq_hz
+            amp = (0.10 + 0.22 * u[offset + 2 + k]) * size
             path[:, 0] += amp * np.sin(2 * np.pi * freq * tau + p.phase + 2.1 * k)
             path[:, 1] += amp * np.cos(2 * np.pi * freq * 0.8 * tau + p.phase + 1.3 * k)
+            path[:, 2] += 0.5 * amp * np.sin(2 * np.pi * freq * 0.6 * tau + 0.7 * k)
         return path
 
-    r_base = np.array([-0.55 + 0.4 * (u[3] - 0.5), 0.1 + 0.8 * u[4]])
-    l_base = np.array([0.55 + 0.4 * (u[5] - 0.5), 0.1 + 0.8 * u[6]])
-    if variant == 2:  # scratching the head with one hand
-        side = -1.0 if u[7] < 0.5 else 1.0
-        rub = 2 * np.pi * (3.0 + 2.0 * u[8]) * tau
-        hand = HEAD_XY + np.array([0.28 * side, 0.02]) + _xy(0.03 * np.sin(rub), 0.04 * np.cos(1.3 * rub), n)
-        elbow = elbow_from_hand(
-            R_SHOULDER_XY if side < 0 else L_SHOULDER_XY, hand, body.upper_arm, body.forearm, side
-        )
-        if side < 0:
-            return ArmPose(hand, elbow, rest.l_hand, rest.l_elbow)
-        return ArmPose(rest.r_hand, rest.r_elbow, hand, elbow)
-    r_hand = wander(r_base, 9)
-    l_hand = wander(l_base, 11)
-    # Elbows out and down when the hand is low, out and up when it is high.
-    r_bend = 1.0 if r_base[1] > 0.3 else -1.0
-    l_bend = -r_bend if l_base[1] > 0.3 else r_bend
-    arms = _arms(body, r_hand, l_hand, r_bend, l_bend)
+    if variant == 2:  # a hand at the head: scratching, fixing hair, rubbing the face
+        rub = 2 * np.pi * style["rub_hz"] * tau
+        spot = body.head_xyz + np.array([side * style["spot_x"], style["spot_y"], 0.15])
+        hand = spot + _xyz(0.05 * np.sin(rub), 0.05 * np.cos(1.3 * rub), 0.0, n)
+        hand = reachable(_shoulder(side), hand, body.reach)
+        elbow = elbow_from_hand(_shoulder(side), hand, body.upper_arm, body.forearm, _pole(side, 1.0, 0.5, 0.0))
+        return _one_arm(side, hand, elbow, rest)
+    if variant == 3:  # stretching: both arms up and out and back, slowly
+        lift = 0.5 - 0.5 * np.cos(2 * np.pi * 0.5 * p.freq_hz * tau + p.phase)
+        height = 1.1 - style["stretch_up"] * lift
+        out = style["stretch_out"]
+        return _arms(body, _xyz(-out, height, 0.1, n), _xyz(out, height, 0.1, n), (1.0, 0.3, 0.3), (1.0, 0.3, 0.3))
+    if variant == 4:  # one arm swiping across or pointing around
+        swipe = np.sin(rhythm(tau, p, 0.8 * p.freq_hz))
+        hand = np.stack([side * (0.2 + 0.6 * size * (0.5 + 0.5 * swipe)),
+                         style["swipe_y"] + 0.15 * np.sin(2.3 * swipe), np.full(n, 0.5)], axis=-1)
+        hand = reachable(_shoulder(side), hand, body.reach)
+        elbow = elbow_from_hand(_shoulder(side), hand, body.upper_arm, body.forearm, _pole(side, 1.0, 0.6, 0.3))
+        return _one_arm(side, hand, elbow, rest)
+    r_hand = wander(np.array([style["r_x"], style["r_y"], style["r_z"]]), 16)
+    l_hand = wander(np.array([style["l_x"], style["l_y"], style["l_z"]]), 18)
+    arms = _arms(body, r_hand, l_hand)
     if variant == 1:  # only one arm moves
-        if u[7] < 0.5:
-            return ArmPose(arms.r_hand, arms.r_elbow, rest.l_hand, rest.l_elbow)
-        return ArmPose(rest.r_hand, rest.r_elbow, arms.l_hand, arms.l_elbow)
+        return _one_arm(side, arms.r_hand if side < 0 else arms.l_hand,
+                        arms.r_elbow if side < 0 else arms.l_elbow, rest)
     return arms
 
 
@@ -263,19 +374,18 @@ MOTIONS: dict[int, Motion] = {
 }
 
 
-# How much the torso gives way to the swinging arms, and how much more the head moves.
-TORSO_RECOIL = 0.045
-HEAD_EXTRA = 0.6
+# How much the torso gives way to the swinging arms, and how much the head moves on top.
+TORSO_RECOIL = 0.03
+HEAD_EXTRA = 0.5
 
 
 def gesture_pose(tau: np.ndarray, params: GestureParams, body: BodyShape, rest: ArmPose) -> BodyPose:
     """Pose of ``params``' gesture at ``tau`` seconds into it, blended with ``rest``
     through :func:`envelope` so the arms rise into and fall out of the gesture.
 
-    The torso recoils against the arms (a small shift opposite to the hands' displacement
-    from rest) and the head follows with some extra nodding, so the body outline fires
-    too, as in real recordings. Both derive from the arm motion, so a time-reversed
-    gesture reverses them as well.
+    The torso recoils a little against the arms and the head follows with a small nod of
+    its own, so the body outline fires too, as in real recordings. Both derive from the
+    arm motion, so a time-reversed gesture reverses them as well.
     """
     tau = np.asarray(tau, dtype=np.float64)
     duration = params.duration_s
@@ -285,7 +395,7 @@ def gesture_pose(tau: np.ndarray, params: GestureParams, body: BodyShape, rest: 
         label = TIME_REVERSED_OF[label]
         motion_tau = duration - tau
     active = MOTIONS[label](motion_tau, params, body, rest)
-    weight = _column(envelope(tau, duration))
+    weight = envelope(tau, duration)[:, None]
 
     def blend(still: np.ndarray, moving: np.ndarray) -> np.ndarray:
         return still + weight * (moving - still)
@@ -297,7 +407,8 @@ def gesture_pose(tau: np.ndarray, params: GestureParams, body: BodyShape, rest: 
         l_elbow=blend(rest.l_elbow, active.l_elbow),
     )
     reach = (arms.r_hand - rest.r_hand) + (arms.l_hand - rest.l_hand)
-    torso = -TORSO_RECOIL * reach * (0.6 + 0.8 * params.extra[N_EXTRA - 1])
-    nod = 2 * np.pi * params.freq_hz * 0.5 * motion_tau + 6.28 * params.extra[N_EXTRA - 2]
-    head = HEAD_EXTRA * torso + weight * 0.015 * np.stack([np.sin(nod), 0.5 * np.cos(nod)], axis=-1)
+    torso = -TORSO_RECOIL * reach * (0.5 + params.extra[N_STYLE + 6])
+    torso[:, 2] = 0.0  # the torso layer shifts in the image plane only
+    nod = 2 * np.pi * params.freq_hz * 0.5 * motion_tau + 6.28 * params.extra[N_STYLE + 7]
+    head = HEAD_EXTRA * torso + weight * 0.012 * np.stack([np.sin(nod), 0.5 * np.cos(nod), 0 * nod], axis=-1)
     return BodyPose(arms=arms, torso=torso, head=head)

@@ -1,9 +1,13 @@
-"""Draw the person into a grey-level image with OpenCV, one instant at a time.
+"""Rendering the scene: the room, then the person in one pose, as grey levels.
 
-Shapes are drawn anti-aliased with sub-pixel coordinates (``shift``) into an 8-bit canvas
-(OpenCV anti-aliases 8-bit images only), then blurred slightly as a lens would. Sub-pixel
-drawing matters: a limb moving by a tenth of a pixel must change the intensity a little,
-not jump a whole pixel every few frames, or the emulated DVS would fire in bursts.
+The wall and the torso are drawn once per session: the wall never moves, and the torso
+layer (shirt, its pattern and shading) is only shifted by the body's sway with sub-pixel
+interpolation. The head and the arms are drawn anew for each pose: limbs shaded like
+cylinders (a lit middle, darker sides), sleeves with folds and the shirt's pattern moving
+with them, hands with fingers. Everything is anti-aliased at sub-pixel precision and
+slightly blurred as a lens would: a limb moving by a tenth of a pixel must change the
+intensity a little, not jump a whole pixel every few frames, or the emulated DVS would
+fire in bursts.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import cv2
 import numpy as np
 
 from live_snn.events import Resolution
+from live_snn.sim.appearance import Look
 from live_snn.sim.body import (
     HEAD,
     L_ELBOW,
@@ -26,9 +31,12 @@ from live_snn.sim.body import (
 
 _SHIFT = 4  # fractional bits of the drawing coordinates
 _ONE = 1 << _SHIFT
+GREY_PER_REFLECTANCE = 220.0  # grey level of a white surface; highlights go above it
 
-# Torso outline in body units relative to the neck base (right half mirrored).
-_TORSO_HALF = np.array([[0.10, -0.02], [0.46, 0.0], [0.58, 0.10], [0.56, 0.45], [0.46, 1.10], [0.50, 1.90]])
+# Torso outline in body units relative to the neck base (right half, mirrored): shoulders,
+# armpits, waist and hips, continuing below the frame's bottom edge.
+_TORSO_HALF = np.array([[0.12, -0.06], [0.42, -0.02], [0.56, 0.12], [0.53, 0.55], [0.45, 1.05],
+                        [0.50, 1.60], [0.52, 2.60]])
 _TORSO = np.concatenate([_TORSO_HALF, _TORSO_HALF[::-1] * [-1.0, 1.0]])
 
 
@@ -37,84 +45,227 @@ def _fixed(points: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(points) * _ONE).astype(np.int32)
 
 
-class SceneRenderer:
-    """Draws one body, in any pose, over its static background (grey levels)."""
+def _grey(reflectance: float) -> float:
+    return float(min(255.0, reflectance * GREY_PER_REFLECTANCE))
 
-    def __init__(self, resolution: Resolution, body: BodyShape, rng: np.random.Generator) -> None:
+
+class SceneRenderer:
+    """Draws one person, in any pose, in front of their room (grey levels)."""
+
+    def __init__(self, resolution: Resolution, body: BodyShape, look: Look) -> None:
         self.resolution = resolution
         self.body = body
+        self.look = look
         height, width = resolution.height, resolution.width
-        self._background = self._make_background(rng, width, height, body.background)
+        rng = np.random.default_rng(look.seed)
+        self._wall = _make_wall(rng, width, height, look)
+        self._torso, self._torso_mask = _make_torso(rng, width, height, body, look)
         self._canvas = np.empty((height, width), dtype=np.uint8)
+        self._composite = np.empty((height, width), dtype=np.float32)
         self._image = np.empty((height, width), dtype=np.float32)
-        self._blur_sigma = 0.6 * max(width, height) / 128
+        self._moved = np.empty((height, width), dtype=np.float32)
+        self._moved_mask = np.empty((height, width), dtype=np.float32)
+        self._blur_sigma = 0.55 * max(width, height) / 128
         scale = body.scale_px
-        self._folds = np.array([[[x0, y0], [x1, y1]] for x0, y0, x1, y1, _ in body.folds]).reshape(-1, 2, 2)
-        self._fold_shades = [min(body.shirt * shade, 255) for *_, shade in body.folds]
-        self._fold_px = max(1, int(round(0.04 * scale)))
-        self._arm_px = max(1, int(round(body.arm_width * scale)))
-        self._forearm_px = max(1, int(round(0.85 * body.arm_width * scale)))
-        self._hand_radius = int(body.hand_radius * scale * _ONE)
-        self._sleeve = min(body.shirt * 1.08, 255)
-        self._ridge = min(body.skin * 1.08, 255)
-
-    @staticmethod
-    def _make_background(rng: np.random.Generator, width: int, height: int, level: float) -> np.ndarray:
-        """A static wall: a smooth shading gradient and a couple of faint vertical edges.
-        It never moves, so it only shows up through sensor noise, as on a real DVS."""
-        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-        tilt = rng.uniform(-0.25, 0.25, 2)
-        wall = level * (1 + tilt[0] * (xs / width - 0.5) + tilt[1] * (ys / height - 0.5))
-        for _ in range(2):
-            edge = rng.uniform(0.05, 0.95) * width
-            wall += rng.uniform(-12, 12) * (xs > edge)
-        return np.clip(wall, 5, 250).astype(np.uint8)
+        self._widths = {
+            "upper": max(1, int(round(body.arm_width * scale))),
+            "fore": max(1, int(round(body.forearm_width * scale))),
+            "finger": max(1, int(round(0.045 * scale))),
+            "fold": max(1, int(round(0.03 * scale))),
+        }
+        shade = look.shading
+        self._tones = {
+            "sleeve": (_grey(look.sleeve * (1 - shade)), _grey(look.sleeve * (1 + shade))),
+            "fore": (_grey(look.forearm * (1 - shade)), _grey(look.forearm * (1 + shade))),
+            "skin": _grey(look.skin),
+            "fold": _grey(look.sleeve * (1 - 2 * shade)),
+            "stripe": _grey(look.sleeve * (1 - look.pattern_contrast)),
+            "hair": _grey(look.hair),
+            "feature": _grey(look.skin * 0.55),
+        }
+        self._striped_sleeves = look.shirt_pattern in ("stripes", "checks")
 
     def render(self, joints: np.ndarray) -> np.ndarray:
-        """Grey levels (float32 [H, W], 0..255) of the scene for one pose ``[J, 2]`` (px).
-        The returned array is reused by the next call."""
+        """Grey levels (float32 [H, W]) of the scene for one pose ``[J, 3]`` (pixel x, y and
+        magnification, as :meth:`GestureScript.pose_at` gives). The returned array is
+        reused by the next call."""
         body = self.body
+        # The torso layer follows the neck's displacement from where it was drawn.
+        shift = joints[NECK, :2] - np.asarray(body.origin_px)
+        matrix = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]], dtype=np.float32)
+        size = self._torso.shape[::-1]
+        cv2.warpAffine(self._torso, matrix, size, dst=self._moved, flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+        cv2.warpAffine(self._torso_mask, matrix, size, dst=self._moved_mask, flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+        composite = self._composite
+        np.subtract(self._moved, self._wall, out=composite)
+        composite *= self._moved_mask
+        composite += self._wall
         canvas = self._canvas
-        np.copyto(canvas, self._background)
-        scale = body.scale_px
-        aa = cv2.LINE_AA
-        neck = joints[NECK]
-        size = body.head_size * scale
-        # All points of this frame in fixed point at once, as plain ints for OpenCV.
-        anchors = np.concatenate([
-            joints,
-            neck + scale * np.array([[0.0, 0.55]]),  # chest highlight
-            joints[HEAD] + np.array([[0.0, -0.07 * size], [0.0, 0.03 * size]]),  # hair, face
-        ])
-        points = [tuple(p) for p in _fixed(anchors).tolist()]
-        chest, hair, face = points[len(joints):]
+        np.copyto(canvas, composite, casting="unsafe")
 
-        cv2.fillPoly(canvas, [_fixed(neck + scale * _TORSO)], body.shirt, aa, _SHIFT)
-        # Simple shading: the chest catches more light than the flanks.
-        cv2.ellipse(canvas, chest, self._axes(0.34 * scale, 0.42 * scale), 0, 0, 360,
-                    min(body.shirt * 1.15, 255), -1, aa, _SHIFT)
-        if self._folds.size:
-            folds = _fixed(neck + scale * self._folds).tolist()
-            for (start, end), shade in zip(folds, self._fold_shades, strict=True):
-                cv2.line(canvas, tuple(start), tuple(end), shade, self._fold_px, aa, _SHIFT)
-
-        cv2.line(canvas, points[NECK], points[HEAD], body.skin * 0.85, max(1, int(0.22 * scale)), aa, _SHIFT)
-        cv2.ellipse(canvas, hair, self._axes(0.28 * size, 0.31 * size), 0, 0, 360, body.hair, -1, aa, _SHIFT)
-        cv2.ellipse(canvas, face, self._axes(0.23 * size, 0.29 * size), 0, 0, 360, body.skin, -1, aa, _SHIFT)
-
-        for shoulder, elbow, hand in ((R_SHOULDER, R_ELBOW, R_HAND), (L_SHOULDER, L_ELBOW, L_HAND)):
-            s, e, h = points[shoulder], points[elbow], points[hand]
-            cv2.line(canvas, s, e, self._sleeve, self._arm_px, aa, _SHIFT)
-            cv2.line(canvas, e, h, body.skin * 0.9, self._forearm_px, aa, _SHIFT)
-            # A lit ridge along the forearm gives the limb inner texture (inner events).
-            cv2.line(canvas, e, h, self._ridge, max(1, self._forearm_px // 3), aa, _SHIFT)
-            cv2.circle(canvas, h, self._hand_radius, body.skin, -1, aa, _SHIFT)
+        self._draw_head(canvas, joints[:, :2])
+        # The arm nearer the camera (larger magnification) is drawn last, over the other.
+        arms = [(R_SHOULDER, R_ELBOW, R_HAND), (L_SHOULDER, L_ELBOW, L_HAND)]
+        arms.sort(key=lambda arm: joints[arm[2], 2])
+        for shoulder, elbow, hand in arms:
+            self._draw_arm(canvas, joints[shoulder], joints[elbow], joints[hand])
 
         image = self._image
         np.copyto(image, canvas, casting="unsafe")
         cv2.GaussianBlur(image, (0, 0), self._blur_sigma, dst=image)
         return image
 
-    @staticmethod
-    def _axes(a: float, b: float) -> tuple[int, int]:
-        return int(a * _ONE), int(b * _ONE)
+    def _draw_head(self, canvas: np.ndarray, joints: np.ndarray) -> None:
+        body, tones, aa = self.body, self._tones, cv2.LINE_AA
+        scale = body.scale_px
+        head = joints[HEAD]
+        w, h = body.head_width * scale, body.head_height * scale
+        neck = _fixed(np.stack([joints[NECK], head]))
+        cv2.line(canvas, tuple(neck[0]), tuple(neck[1]), tones["skin"] * 0.9, max(1, int(0.24 * scale)), aa, _SHIFT)
+        hair = _fixed(head + [0.0, -0.06 * h])
+        face = _fixed(head + [0.0, 0.05 * h])
+        cv2.ellipse(canvas, tuple(hair), _axes(0.53 * w, 0.50 * h), 0, 0, 360, tones["hair"], -1, aa, _SHIFT)
+        cv2.ellipse(canvas, tuple(face), _axes(0.45 * w, 0.45 * h), 0, 0, 360, tones["skin"], -1, aa, _SHIFT)
+        # Eyes and mouth: small dark marks that make a turning head fire inside its outline.
+        for dx, dy, ax in ((-0.2, 0.0, 0.09), (0.2, 0.0, 0.09), (0.0, 0.28, 0.14)):
+            mark = _fixed(head + [dx * w, dy * h + 0.05 * h])
+            cv2.ellipse(canvas, tuple(mark), _axes(ax * w, 0.04 * h), 0, 0, 360, tones["feature"], -1, aa, _SHIFT)
+
+    def _draw_arm(self, canvas: np.ndarray, shoulder3: np.ndarray, elbow3: np.ndarray, wrist3: np.ndarray) -> None:
+        """One arm from joints (pixel x, y, magnification): limbs nearer the camera are
+        drawn wider."""
+        body, look, tones = self.body, self.look, self._tones
+        aa = cv2.LINE_AA
+        shoulder, elbow, wrist = shoulder3[:2], elbow3[:2], wrist3[:2]
+        near = 0.5 * (elbow3[2] + wrist3[2])
+        scale = body.scale_px * near
+        widths = {key: max(1, int(round(value * near))) for key, value in self._widths.items()}
+        fore_dir = wrist - elbow
+        fore_dir = fore_dir / max(float(np.hypot(*fore_dir)), 1e-6)
+        upper_dir = elbow - shoulder
+        upper_len = max(float(np.hypot(*upper_dir)), 1e-6)
+        upper_dir = upper_dir / upper_len
+        # Under short sleeves, the sleeve ends half way down the upper arm.
+        sleeve_end = elbow if look.long_sleeves else shoulder + 0.55 * upper_len * upper_dir
+        points = _fixed(np.stack([shoulder, sleeve_end, elbow, wrist]))
+        s, se, e, w = (tuple(p) for p in points.tolist())
+        self._limb(canvas, s, se, widths["upper"], tones["sleeve"])
+        if not look.long_sleeves:
+            self._limb(canvas, se, e, max(1, int(widths["upper"] * 0.85)), (tones["skin"] * 0.85, tones["skin"] * 1.1))
+        self._limb(canvas, e, w, widths["fore"], tones["fore"])
+        # Folds (and stripes) across the sleeve travel with the arm.
+        across = np.array([-upper_dir[1], upper_dir[0]]) * body.arm_width * scale * 0.45
+        marks = [0.35, 0.7] if look.long_sleeves else [0.3]
+        if self._striped_sleeves:
+            step = look.pattern_period * scale / max(upper_len, 1e-6)
+            marks = list(np.arange(0.12, 0.95 if look.long_sleeves else 0.5, max(step, 0.08)))
+        tone = tones["stripe"] if self._striped_sleeves else tones["fold"]
+        for f in marks:
+            mid = shoulder + f * upper_len * upper_dir
+            a, b = _fixed(np.stack([mid - across, mid + across])).tolist()
+            cv2.line(canvas, tuple(a), tuple(b), tone, widths["fold"], aa, _SHIFT)
+        if look.long_sleeves:  # the cuff
+            cuff = wrist - 0.06 * scale * fore_dir
+            across_f = np.array([-fore_dir[1], fore_dir[0]]) * body.forearm_width * scale * 0.5
+            a, b = _fixed(np.stack([cuff - across_f, cuff + across_f])).tolist()
+            cv2.line(canvas, tuple(a), tuple(b), tone, widths["fold"], aa, _SHIFT)
+        self._draw_hand(canvas, wrist, fore_dir, wrist3[2])
+
+    def _limb(self, canvas, a, b, width: int, tones: tuple[float, float]) -> None:
+        """A shaded cylinder: the whole width in the side tone, the middle lit."""
+        cv2.line(canvas, a, b, tones[0], width, cv2.LINE_AA, _SHIFT)
+        cv2.line(canvas, a, b, tones[1], max(1, int(width * 0.45)), cv2.LINE_AA, _SHIFT)
+
+    def _draw_hand(self, canvas: np.ndarray, wrist: np.ndarray, direction: np.ndarray, near: float) -> None:
+        body, tones = self.body, self._tones
+        scale = body.scale_px * near
+        length = body.hand_length * scale
+        palm = wrist + 0.35 * length * direction
+        radius = 0.5 * body.hand_width * scale
+        cv2.circle(canvas, tuple(_fixed(palm).tolist()), int(radius * _ONE), tones["skin"], -1, cv2.LINE_AA, _SHIFT)
+        # Four fingers fanning out and a thumb: fine detail that fires as the hand turns.
+        normal = np.array([-direction[1], direction[0]])
+        tips = []
+        for k, spread in enumerate((-0.28, -0.09, 0.09, 0.28)):
+            base = palm + (k - 1.5) * 0.22 * radius * normal
+            angle = spread * 0.6
+            d = direction * np.cos(angle) + normal * np.sin(angle)
+            tips.append((base, base + 0.55 * length * d))
+        thumb_base = palm - 0.8 * radius * normal
+        tips.append((thumb_base, thumb_base + 0.35 * length * (direction * 0.5 - normal * 0.86)))
+        for base, tip in tips:
+            a, b = _fixed(np.stack([base, tip])).tolist()
+            cv2.line(canvas, tuple(a), tuple(b), tones["skin"], max(1, int(round(self._widths["finger"] * near))),
+                     cv2.LINE_AA, _SHIFT)
+
+
+def _axes(a: float, b: float) -> tuple[int, int]:
+    return int(a * _ONE), int(b * _ONE)
+
+
+def _smooth_noise(rng: np.random.Generator, width: int, height: int, sigma: float) -> np.ndarray:
+    """Zero-mean, unit-spread smooth random texture."""
+    field = rng.standard_normal((height, width)).astype(np.float32)
+    cv2.GaussianBlur(field, (0, 0), sigma, dst=field)
+    return field / max(float(field.std()), 1e-6)
+
+
+def _make_wall(rng: np.random.Generator, width: int, height: int, look: Look) -> np.ndarray:
+    """A static room: the wall's shading, a few posters, frames and pieces of furniture,
+    and fine texture. It never moves, so it fires only where a moving arm uncovers it."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    level = _grey(look.wall)
+    tilt = rng.uniform(-0.2, 0.2, 2)
+    wall = level * (1 + tilt[0] * (xs / width - 0.5) + tilt[1] * (ys / height - 0.5))
+    wall *= 1 + 0.04 * _smooth_noise(rng, width, height, 6.0 * width / 128)
+    canvas = np.clip(wall, 2, 250).astype(np.uint8)
+    for _ in range(int(rng.integers(2, 7))):  # posters, a door, a shelf, a window
+        x0, y0 = rng.uniform(-0.1, 1.0) * width, rng.uniform(-0.1, 0.9) * height
+        w, h = rng.uniform(0.06, 0.4) * width, rng.uniform(0.05, 0.5) * height
+        tone = level * (1 + look.wall_detail * rng.uniform(-1.0, 1.0))
+        pts = _fixed(np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]]))
+        if rng.random() < 0.6:
+            cv2.fillPoly(canvas, [pts], float(np.clip(tone, 2, 250)), cv2.LINE_AA, _SHIFT)
+        else:
+            thickness = int(rng.integers(1, 3))
+            cv2.polylines(canvas, [pts], True, float(np.clip(tone, 2, 250)), thickness, cv2.LINE_AA, _SHIFT)
+    fine = 1 + 0.05 * look.wall_detail * _smooth_noise(rng, width, height, 0.8)
+    return (canvas.astype(np.float32) * fine).clip(1, 255)
+
+
+def _make_torso(rng: np.random.Generator, width: int, height: int, body: BodyShape,
+                look: Look) -> tuple[np.ndarray, np.ndarray]:
+    """The torso layer (grey levels) and its coverage mask (0..1), at the rest position."""
+    scale = body.scale_px
+    origin = np.asarray(body.origin_px)
+    mask8 = np.zeros((height, width), np.uint8)
+    outline = _fixed(origin + scale * _TORSO)
+    cv2.fillPoly(mask8, [outline], 255, cv2.LINE_AA, _SHIFT)
+    mask = mask8.astype(np.float32) / 255.0
+
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    u, v = (xs - origin[0]) / scale, (ys - origin[1]) / scale  # body units
+    # Lit front, darker flanks: the chest is rounder than a board.
+    tone = _grey(look.shirt) * (1 + look.shading * (1 - 2 * np.clip(np.abs(u) / 0.55, 0, 1) ** 2))
+    period = look.pattern_period
+    contrast = look.pattern_contrast
+    if look.shirt_pattern == "stripes":
+        tone *= 1 - contrast * (np.sin(2 * np.pi * v / period) > 0)
+    elif look.shirt_pattern == "vertical stripes":
+        tone *= 1 - contrast * (np.sin(2 * np.pi * u / period) > 0)
+    elif look.shirt_pattern == "checks":
+        tone *= 1 - 0.5 * contrast * ((np.sin(2 * np.pi * v / period) > 0).astype(np.float32)
+                                      + (np.sin(2 * np.pi * u / period) > 0))
+    elif look.shirt_pattern == "print":
+        tone *= 1 - contrast * (_smooth_noise(rng, width, height, 0.1 * scale) > 0.8)
+    # Creases of the shirt.
+    canvas = tone.astype(np.float32)
+    for _ in range(5):
+        a = origin + scale * np.array([rng.uniform(-0.4, 0.4), rng.uniform(0.15, 1.4)])
+        b = a + scale * np.array([rng.uniform(-0.2, 0.2), rng.uniform(0.1, 0.4)])
+        cv2.line(canvas, tuple(a.astype(int).tolist()), tuple(b.astype(int).tolist()),
+                 _grey(look.shirt * rng.uniform(0.6, 0.85)), max(1, int(0.04 * scale)))
+    cv2.GaussianBlur(canvas, (0, 0), 0.4, dst=canvas)
+    return canvas.clip(1, 255).astype(np.float32), mask

@@ -17,19 +17,16 @@ from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.events import LabelSegment, LabelTrack
 from live_snn.sim.body import (
     HEAD,
-    HEAD_XY,
     JOINTS,
     L_ELBOW,
     L_HAND,
-    L_REST_HAND_XY,
     L_SHOULDER,
-    L_SHOULDER_XY,
+    L_SHOULDER_XYZ,
     NECK,
     R_ELBOW,
     R_HAND,
-    R_REST_HAND_XY,
     R_SHOULDER,
-    R_SHOULDER_XY,
+    R_SHOULDER_XYZ,
     BodyShape,
     elbow_from_hand,
 )
@@ -45,18 +42,24 @@ from live_snn.sim.gestures import (
 
 @dataclass(frozen=True)
 class SessionStyle:
-    """How this person moves in this session: overall speed and size of motions."""
+    """How this person moves in this session: overall tempo and size of motions, and how
+    restless they are between gestures."""
 
     speed: float
     amplitude: float
+    fidget: float  # size of the idle drift of the hands, body units
+    sway: float  # size of the slow sway of the whole body, body units
     sway_phase: np.ndarray  # 2 phases of the slow body sway
     idle_phase: np.ndarray  # 4 phases of the idle hand drift
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> SessionStyle:
+    def random(cls, rng: np.random.Generator, speed_scale: float = 1.0) -> SessionStyle:
+        u = rng.random(4)
         return cls(
-            speed=float(rng.uniform(0.75, 1.3)),
-            amplitude=float(rng.uniform(0.85, 1.15)),
+            speed=float((0.75 + 0.55 * u[0]) * speed_scale),
+            amplitude=float(0.85 + 0.30 * u[1]),
+            fidget=float(0.01 + 0.03 * u[2]),
+            sway=float(0.004 + 0.012 * u[3]),
             sway_phase=rng.uniform(0, 2 * np.pi, 2),
             idle_phase=rng.uniform(0, 2 * np.pi, 4),
         )
@@ -148,7 +151,7 @@ class GestureScript:
     def _rest_arms(self, t_s: np.ndarray, idle_weight: np.ndarray) -> ArmPose:
         """Arms hanging, drifting a little while nobody gestures (``idle_weight`` 0..1)."""
         phase = self.style.idle_phase
-        drift = 0.02 * idle_weight[:, None] * np.stack(
+        drift = self.style.fidget * idle_weight[:, None] * np.stack(
             [
                 np.sin(2 * np.pi * 0.31 * t_s + phase[0]),
                 np.sin(2 * np.pi * 0.23 * t_s + phase[1]),
@@ -157,14 +160,17 @@ class GestureScript:
             ],
             axis=-1,
         )
-        r_hand = R_REST_HAND_XY + drift[:, 0:2]
-        l_hand = L_REST_HAND_XY + drift[:, 2:4]
+        r_rest, l_rest = self.body.rest_hands()
+        flat = np.zeros((len(t_s), 1))
+        r_hand = r_rest + np.concatenate([drift[:, 0:2], flat], axis=-1)
+        l_hand = l_rest + np.concatenate([drift[:, 2:4], flat], axis=-1)
         body = self.body
+        # Hanging arms: the elbows point out and back.
         return ArmPose(
             r_hand=r_hand,
-            r_elbow=elbow_from_hand(R_SHOULDER_XY, r_hand, body.upper_arm, body.forearm, +1),
+            r_elbow=elbow_from_hand(R_SHOULDER_XYZ, r_hand, body.upper_arm, body.forearm, [-0.4, 0.0, -1.0]),
             l_hand=l_hand,
-            l_elbow=elbow_from_hand(L_SHOULDER_XY, l_hand, body.upper_arm, body.forearm, -1),
+            l_elbow=elbow_from_hand(L_SHOULDER_XYZ, l_hand, body.upper_arm, body.forearm, [0.4, 0.0, -1.0]),
         )
 
     def _gestures_near(self, lo_us: int, hi_us: int) -> list[GestureParams]:
@@ -190,7 +196,8 @@ class GestureScript:
         return weight * np.clip(gap / 0.2, 0.0, 1.0)
 
     def pose_at(self, t_us: np.ndarray) -> np.ndarray:
-        """Joint positions in pixels, ``[N, len(JOINTS), 2]`` float64, for times ``t_us``."""
+        """Joints seen by the camera for times ``t_us``: ``[N, len(JOINTS), 3]`` float64,
+        pixel x, pixel y and the magnification at the joint's depth."""
         t_us = np.atleast_1d(np.asarray(t_us, dtype=np.int64))
         if t_us.size:
             self.extend_to(int(t_us.max()))
@@ -200,8 +207,8 @@ class GestureScript:
         arms = self._rest_arms(t_s, self._idle_weight(t_us, nearby))
         r_hand, r_elbow = arms.r_hand.copy(), arms.r_elbow.copy()
         l_hand, l_elbow = arms.l_hand.copy(), arms.l_elbow.copy()
-        torso = np.zeros((t_us.size, 2))
-        head = np.zeros((t_us.size, 2))
+        torso = np.zeros((t_us.size, 3))
+        head = np.zeros((t_us.size, 3))
         for g in nearby:  # a handful of gestures per call, never per event
             inside = (t_us >= g.start_us) & (t_us < g.end_us)
             if not inside.any():
@@ -212,16 +219,16 @@ class GestureScript:
             l_hand[inside], l_elbow[inside] = moved.arms.l_hand, moved.arms.l_elbow
             torso[inside], head[inside] = moved.torso, moved.head
 
-        joints = np.empty((t_us.size, len(JOINTS), 2))
-        joints[:, HEAD] = HEAD_XY + head
+        joints = np.empty((t_us.size, len(JOINTS), 3))
+        joints[:, HEAD] = self.body.head_xyz + head
         joints[:, NECK] = 0.0
-        joints[:, R_SHOULDER] = R_SHOULDER_XY
-        joints[:, L_SHOULDER] = L_SHOULDER_XY
+        joints[:, R_SHOULDER] = R_SHOULDER_XYZ
+        joints[:, L_SHOULDER] = L_SHOULDER_XYZ
         joints[:, R_ELBOW], joints[:, R_HAND] = r_elbow, r_hand
         joints[:, L_ELBOW], joints[:, L_HAND] = l_elbow, l_hand
         # A person never stands perfectly still: slow sway of the whole body.
         sway = self.style.sway_phase
-        torso[:, 0] += 0.012 * np.sin(2 * np.pi * 0.13 * t_s + sway[0])
-        torso[:, 1] += 0.006 * np.sin(2 * np.pi * 0.17 * t_s + sway[1])
+        torso[:, 0] += self.style.sway * np.sin(2 * np.pi * 0.13 * t_s + sway[0])
+        torso[:, 1] += 0.5 * self.style.sway * np.sin(2 * np.pi * 0.17 * t_s + sway[1])
         joints += torso[:, None, :]
-        return self.body.to_pixels(joints)
+        return self.body.project(joints)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from live_snn.events import EVENT_DTYPE, EventBatch, LabelTrack, Resolution
+from live_snn.sim.appearance import Look
 from live_snn.sim.body import BodyShape
 from live_snn.sim.config import SimConfig
-from live_snn.sim.dvs import DvsPixelArray, log_intensity
+from live_snn.sim.dvs import DvsPixelArray, SensorSettings
+from live_snn.sim.lighting import Lighting
 from live_snn.sim.render import SceneRenderer
 from live_snn.sim.script import GestureScript, SessionStyle
 
@@ -64,10 +66,14 @@ class SimStream(Iterator[EventBatch]):
         self.config = config
         self.index = index
         self.chunk_us = int(chunk_us)
-        seeds = np.random.SeedSequence(entropy=config.seed, spawn_key=(index,)).spawn(4)
-        rng_body, rng_script, rng_sensor, rng_noise = (np.random.default_rng(s) for s in seeds)
-        body = BodyShape.random(rng_body, config.resolution)
-        style = SessionStyle.random(rng_body)
+        seeds = np.random.SeedSequence(entropy=config.seed, spawn_key=(index,)).spawn(6)
+        rng_body, rng_script, rng_sensor, rng_noise, rng_look, rng_light = (
+            np.random.default_rng(s) for s in seeds
+        )
+        body = BodyShape.random(rng_body, config.resolution, config.size_scale)
+        style = SessionStyle.random(rng_body, config.speed_scale)
+        self.look = Look.random(rng_look)
+        self.lighting = Lighting.random(rng_light, config)
         self.script = GestureScript(
             rng_script, config, body, style, classes=classes, max_gestures=n_gestures
         )
@@ -75,8 +81,10 @@ class SimStream(Iterator[EventBatch]):
             self.script.fit_duration(int(round(duration_s * 1e6)))
         elif n_gestures is not None:
             self.script.extend_to(np.iinfo(np.int64).max)  # draws exactly n_gestures
-        self.renderer = SceneRenderer(config.resolution, body, rng_body)
-        self.sensor = DvsPixelArray(config, rng_sensor, rng_noise)
+        self.renderer = SceneRenderer(config.resolution, body, self.look)
+        self.sensor = DvsPixelArray(
+            config, SensorSettings.random(rng_sensor, config), rng_sensor, rng_noise, self.lighting.level
+        )
         self.start_us = config.t0_us
         self._rendered_us = config.t0_us  # time of the last render
         self._noise_us = config.t0_us  # noise has been drawn up to here
@@ -84,7 +92,7 @@ class SimStream(Iterator[EventBatch]):
         self._pending = np.empty(0, dtype=EVENT_DTYPE)  # scene events not yet yielded
         self._pending_noise = np.empty(0, dtype=EVENT_DTYPE)
         first = self.script.pose_at(np.array([config.t0_us]))[0]
-        self.sensor.start(log_intensity(self.renderer.render(first)))
+        self.sensor.start(self.renderer.render(first), float(self.lighting.factor(config.t0_us)))
 
     @property
     def end_us(self) -> int | None:
@@ -149,12 +157,15 @@ class SimStream(Iterator[EventBatch]):
         previous = self._rendered_us
         for first in range(1, count + 1, _POSES_PER_CALL):  # poses a few thousand at a time
             times = previous + step * np.arange(min(_POSES_PER_CALL, count + 1 - first), dtype=np.int64) + step
-            for t, joints in zip(times.tolist(), self.script.pose_at(times), strict=True):
-                image = log_intensity(self.renderer.render(joints))  # loop over sub-frames only
-                chunks.append(self.sensor.step(image, previous, t))
+            lights = self.lighting.factor(times).tolist()
+            for t, joints, light in zip(times.tolist(), self.script.pose_at(times), lights, strict=True):
+                image = self.renderer.render(joints)  # loop over sub-frames only
+                chunks.append(self.sensor.step(image, previous, t, light))
                 previous = t
         self._rendered_us = previous
-        self._pending = np.concatenate(chunks)
+        pending = np.concatenate(chunks)
+        # A burst held by the refractory period may end after its sub-frame: keep time order.
+        self._pending = pending[np.argsort(pending["t"], kind="stable")]
 
 
 class GestureSimulator:
