@@ -3,15 +3,23 @@
 Per sub-frame (two consecutive renders at ``t0`` and ``t1``) every pixel:
 
 1. sees the scene's grey level times the light (flicker included) through a logarithmic
-   photoreceptor that is a first-order low-pass filter whose cut-off grows with the light
-   it receives: in a dim room or on a dark sleeve the pixel lags and smears fast edges;
-2. compares its filtered log intensity with its reference level: each whole threshold
-   crossed (ON when brighter, OFF when darker; thresholds differ from pixel to pixel) is
-   one event, timed by linear interpolation between the two renders;
+   photoreceptor: a low-pass filter whose cut-off grows with the light it receives (in a
+   dim room or on a dark sleeve the pixel lags and smears fast edges), and which
+   overshoots a sudden change a little before settling back;
+2. compares that signal with its reference level: each whole threshold crossed (ON when
+   brighter, OFF when darker; thresholds differ from pixel to pixel) is one event, timed
+   by linear interpolation between the two renders;
 3. fires through a refractory period: crossings that come while the pixel is refractory
-   are held and fired together as a burst (1 µs apart) when it ends. The real recordings
-   show exactly this: same-pixel same-polarity intervals are either 0-2 µs or longer than
-   about 200 µs, and opposite-polarity ones are rarely shorter than ~300 µs.
+   are held and fired together as a burst (1 µs apart) when it ends.
+
+Two more behaviours are taken from the real DVS128 recordings in ``../shared/data`` as
+measured, because no simple circuit model reproduces them at this time step: a firing
+sometimes repeats at once (same-pixel same-polarity intervals there are either 0-2 µs or
+longer than ~200 µs; :data:`EXTRA_EVENTS_P`), and a firing is often followed, after the
+refractory period and about a millisecond, by one event of the other polarity (half of
+a real pixel's consecutive events change polarity, a third of those within 2 ms; within a
+4x4 block and 40 ms, about 30 % of the events are of the minority polarity).
+``live-snn bench realism`` puts these statistics side by side.
 
 Scene-independent events come on top: shot noise (both polarities, more on dark pixels
 and in dim light), leak events (ON), and a few hot pixels. Everything is vectorised over
@@ -31,6 +39,10 @@ from live_snn.sim.config import SimConfig
 _DARK_DN = 2.0  # dark current, in grey levels: the photoreceptor never sees true zero
 _NEVER = np.iinfo(np.int64).min // 2
 MAX_BURST = 8  # crossings held beyond this many are lost (the pixel saturates)
+# How often a firing repeats: P(1 event), P(2), ... as measured on the real DVS128
+# recordings in ../shared/data (same pixel, same polarity, <= 2 µs apart).
+EXTRA_EVENTS_P = np.array([0.912, 0.045, 0.020, 0.012, 0.007, 0.004])
+EXTRA_EVENTS_P = EXTRA_EVENTS_P / EXTRA_EVENTS_P.sum()
 _WHITE = 220.0  # grey level of a white surface at light level 1
 
 
@@ -44,7 +56,9 @@ class SensorSettings:
     """One camera's bias settings and defects, drawn per session (or pinned by config).
 
     ``bandwidth_hz`` is the photoreceptor's cut-off for a white surface at light level 1;
-    ``noise_hz`` the mean background activity per pixel at light level 1."""
+    ``overshoot`` the fraction of a sudden change by which it overshoots, settling back
+    with ``settle_ms``; ``noise_hz`` the mean background activity per pixel at light
+    level 1."""
 
     threshold: float
     refractory_us: int
@@ -52,18 +66,26 @@ class SensorSettings:
     leak_fraction: float
     hot_pixels: int
     bandwidth_hz: float
+    overshoot: float
+    settle_ms: float
+    rebound: float
+    rebound_ms: float
 
     @classmethod
     def random(cls, rng: np.random.Generator, config: SimConfig) -> SensorSettings:
-        u = rng.random(6)
+        u = rng.random(10)
         return cls(
-            threshold=config.threshold if config.threshold is not None else float(0.16 + 0.12 * u[0]),
+            threshold=config.threshold if config.threshold is not None else float(0.10 + 0.10 * u[0]),
             refractory_us=(config.refractory_us if config.refractory_us is not None
-                           else int(150 + 250 * u[1])),
-            noise_hz=config.noise_hz if config.noise_hz is not None else float(0.05 + 0.25 * u[2]),
+                           else int(300 + 700 * u[1])),
+            noise_hz=config.noise_hz if config.noise_hz is not None else float(0.15 + 0.45 * u[2]),
             leak_fraction=float(0.1 + 0.3 * u[3]),
             hot_pixels=config.hot_pixels if config.hot_pixels is not None else int(u[4] * 3),
-            bandwidth_hz=float(250 + 750 * u[5]),
+            bandwidth_hz=float(1000 + 2000 * u[5]),
+            overshoot=float(0.3 + 0.3 * u[6]),
+            settle_ms=float(1.0 + 2.0 * u[7]),
+            rebound=float(0.2 + 0.2 * u[8]),
+            rebound_ms=float(0.4 + 1.2 * u[9]),
         )
 
 
@@ -74,7 +96,8 @@ class DvsPixelArray:
     scene-independent events of any interval."""
 
     def __init__(self, config: SimConfig, settings: SensorSettings, rng_sensor: np.random.Generator,
-                 rng_noise: np.random.Generator, light_level: float = 1.0):
+                 rng_noise: np.random.Generator, light_level: float = 1.0,
+                 rng_pixel: np.random.Generator | None = None):
         self.config = config
         self.settings = settings
         self.light_level = float(light_level)
@@ -96,8 +119,12 @@ class DvsPixelArray:
         self._leak_spread = np.exp(rng_sensor.normal(0.0, 0.5, self._n_pixels))
         self._noise_rates_hz: np.ndarray | None = None
         self._rng = rng_noise
+        # Repeats and rebounds draw from their own stream, in sub-frame order.
+        self._rng_pixel = rng_pixel if rng_pixel is not None else np.random.default_rng(rng_sensor.integers(2**63))
         self._reference: np.ndarray | None = None
-        self._filtered: np.ndarray | None = None
+        self._filtered: np.ndarray | None = None  # the photoreceptor's fast stage
+        self._settled: np.ndarray | None = None  # its slow stage, the overshoot's baseline
+        self._signal: np.ndarray | None = None  # what the change detector compares
         self._ready_us = np.full(self._n_pixels, _NEVER, dtype=np.int64)
 
     # -- photoreceptor -------------------------------------------------------------------
@@ -105,6 +132,8 @@ class DvsPixelArray:
     def start(self, grey: np.ndarray, light: float = 1.0) -> None:
         """Settle every pixel on the first image (no events for it)."""
         self._filtered = log_intensity(grey.reshape(-1), light * self.light_level)
+        self._settled = self._filtered.copy()
+        self._signal = self._filtered.copy()
         self._reference = self._filtered.copy()
         self._noise_rates_hz = self._noise_rates(grey.reshape(-1))
 
@@ -120,17 +149,22 @@ class DvsPixelArray:
     def step(self, grey: np.ndarray, t0_us: int, t1_us: int, light: float = 1.0) -> np.ndarray:
         """Events (structured, :data:`EVENT_DTYPE`) for the change from the previous image
         (at ``t0_us``) to ``grey`` (at ``t1_us``) under the relative ``light`` at ``t1``."""
-        if self._reference is None or self._filtered is None:
+        if self._reference is None or self._filtered is None or self._settled is None or self._signal is None:
             raise RuntimeError("DvsPixelArray.step() before start()")
         grey = grey.reshape(-1)
         target = log_intensity(grey, light * self.light_level)
-        # First-order low-pass with a cut-off proportional to the light on the pixel.
+        seconds = (t1_us - t0_us) * 1e-6
+        # Fast stage: first-order low-pass, cut-off proportional to the light on the pixel.
         cutoff = self.settings.bandwidth_hz * np.clip(grey * (light * self.light_level) / _WHITE, 0.02, 2.0)
-        alpha = 1.0 - np.exp(-2 * np.pi * cutoff * ((t1_us - t0_us) * 1e-6))
-        previous = self._filtered
-        current = previous + alpha.astype(np.float32) * (target - previous)
+        alpha = (1.0 - np.exp(-2 * np.pi * cutoff * seconds)).astype(np.float32)
+        self._filtered += alpha * (target - self._filtered)
+        # Slow stage: the fast one's trend; the signal overshoots by the gap between them.
+        beta = np.float32(1.0 - np.exp(-seconds / (self.settings.settle_ms * 1e-3)))
+        self._settled += beta * (self._filtered - self._settled)
+        previous = self._signal
+        current = self._filtered + np.float32(self.settings.overshoot) * (self._filtered - self._settled)
         events = self._signal_events(previous, current, t0_us, t1_us)
-        self._filtered = current
+        self._signal = current
         return events
 
     # -- change detection ------------------------------------------------------------------
@@ -158,38 +192,51 @@ class DvsPixelArray:
         return self._fire(pixels, crossings, first, gap, theta > 0)
 
     def _fire(self, pixels, crossings, first, gap, is_on) -> np.ndarray:
-        """Turn each pixel's crossings into events through the refractory period: in each
-        round every pixel fires its next crossing, or, if refractory, all crossings held
-        until it recovers as one burst."""
+        """Turn each pixel's crossings into events through the refractory period.
+
+        In each round every pixel fires its next crossing, or, if refractory, all crossings
+        held until it recovers, as one burst. As on a real DVS128, a firing may repeat
+        (:data:`EXTRA_EVENTS_P`, 1 µs apart), and may be followed by a rebound of the other
+        polarity (probability ``rebound``, after the refractory period plus an exponential
+        delay of ``rebound_ms``): a transient that leaves the reference where it was.
+        """
         refractory = self.settings.refractory_us
+        rng = self._rng_pixel
         ready = self._ready_us[pixels].astype(np.float64)
         done = np.zeros(pixels.size, dtype=np.int64)  # crossings dealt with per pixel
-        times, owners, ranks = [], [], []
+        releases, sizes, owners = [], [], []
         active = np.flatnonzero(crossings > 0)
         while active.size:
             due = first[active] + done[active] * gap[active]
-            release = np.maximum(due, ready[active])
+            release = np.floor(np.maximum(due, ready[active])).astype(np.int64)
             waiting = np.floor((release - due) / np.maximum(gap[active], 1e-9)).astype(np.int64) + 1
-            caught = np.minimum(waiting, crossings[active] - done[active])
-            burst = np.minimum(caught, MAX_BURST)
-            start = np.floor(release).astype(np.int64)
-            owner = np.repeat(active, burst)
-            rank = np.arange(int(burst.sum())) - np.repeat(np.cumsum(burst) - burst, burst)
-            times.append(np.repeat(start, burst) + rank)
-            owners.append(owner)
-            ranks.append(rank)
-            ready[active] = start + burst - 1 + refractory
+            caught = np.clip(waiting, 1, crossings[active] - done[active])
+            size = np.minimum(caught + rng.choice(len(EXTRA_EVENTS_P), active.size, p=EXTRA_EVENTS_P), MAX_BURST)
+            releases.append(release)
+            sizes.append(size)
+            owners.append(active)
+            ready[active] = release + size - 1 + refractory
             done[active] += caught
             active = active[done[active] < crossings[active]]
-        t = np.concatenate(times)
-        owner = np.concatenate(owners)
-        # Each pixel's last event sets when it is ready again.
-        self._ready_us[pixels] = np.where(crossings > 0, ready, self._ready_us[pixels]).astype(np.int64)
+        release, size, owner = (np.concatenate(parts) for parts in (releases, sizes, owners))
+        self._ready_us[pixels] = ready.astype(np.int64)
+
+        # Every firing as `size` events 1 µs apart, then the rebounds.
+        repeat = np.repeat(np.arange(owner.size), size)
+        rank = np.arange(repeat.size) - np.repeat(np.cumsum(size) - size, size)
+        t = release[repeat] + rank
+        polarity = is_on[owner][repeat]
+        rebounds = rng.random(owner.size) < self.settings.rebound
+        delay = refractory + rng.exponential(self.settings.rebound_ms * 1e3, int(rebounds.sum()))
+        t = np.concatenate([t, (release + size - 1)[rebounds] + delay.astype(np.int64)])
+        polarity = np.concatenate([polarity, ~is_on[owner][rebounds]])
+        where = np.concatenate([pixels[owner][repeat], pixels[owner][rebounds]])
+
         events = np.empty(t.size, dtype=EVENT_DTYPE)
         events["t"] = t
-        events["x"] = pixels[owner] % self._width
-        events["y"] = pixels[owner] // self._width
-        events["p"] = is_on[owner]
+        events["x"] = where % self._width
+        events["y"] = where // self._width
+        events["p"] = polarity
         return events[np.argsort(t, kind="stable")]
 
     # -- scene-independent events ------------------------------------------------------------

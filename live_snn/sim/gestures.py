@@ -134,14 +134,14 @@ def _size(tau: np.ndarray, p: GestureParams, spread: float = 0.12) -> np.ndarray
 # degrees, or plain factors). Every gesture draws its own value of each, from its own
 # random numbers (GestureParams.extra, in the order listed).
 STYLE_RANGES: dict[int, dict[str, tuple[float, float]]] = {
-    HAND_CLAP: {"x": (-0.05, 0.05), "height": (0.80, 1.20), "depth": (0.40, 0.70),
+    HAND_CLAP: {"x": (-0.05, 0.05), "height": (0.65, 1.00), "depth": (0.35, 0.65),
                 "open": (0.28, 0.48), "lift": (0.04, 0.12), "sharpness": (0.7, 1.3)},
     RIGHT_HAND_WAVE: {"drop_deg": (10, 55), "forward_deg": (5, 30), "lean_deg": (-15, 20),
                       "swing_deg": (22, 38)},
     RIGHT_ARM_CW: {"radius": (0.62, 0.90), "out": (0.05, 0.25), "centre_y": (-0.05, 0.05),
                    "depth": (0.15, 0.35), "roundness": (0.85, 1.10)},
-    ARM_ROLL: {"x": (-0.04, 0.04), "height": (0.80, 1.15), "depth": (0.40, 0.65),
-               "radius": (0.16, 0.30), "apart": (0.08, 0.18), "tilt": (0.0, 0.3)},
+    ARM_ROLL: {"x": (-0.04, 0.04), "height": (0.70, 1.05), "depth": (0.40, 0.65),
+               "radius": (0.15, 0.35), "apart": (0.0, 0.15), "turn_deg": (0, 90)},
     AIR_DRUMS: {"height": (0.95, 1.25), "spread": (0.25, 0.47), "depth": (0.40, 0.65),
                 "stroke": (0.22, 0.38), "cymbal_every": (3, 6), "cymbal_phase": (0, 6.28),
                 "cymbal_odds": (0, 1), "cymbal_side": (0, 1)},
@@ -261,8 +261,9 @@ def _arm_roll(tau, p: GestureParams, body: BodyShape, rest: ArmPose) -> ArmPose:
     centre = np.array([style["x"], style["height"], style["depth"]])
     radius = _size(tau, p) * style["radius"]
     angle = p.direction * rhythm(tau, p, drift=0.4)
-    # The rolling plane turned a little towards the camera.
-    circle = radius[:, None] * np.stack([style["tilt"] * np.cos(angle), np.sin(angle), np.cos(angle)], axis=-1)
+    # The rolling plane is vertical, turned from facing the camera (0) to side-on (90).
+    turn = np.radians(style["turn_deg"])
+    circle = radius[:, None] * np.stack([np.cos(turn) * np.cos(angle), np.sin(angle), np.sin(turn) * np.cos(angle)], axis=-1)
     r_hand = centre + _xyz(-style["apart"], 0.0, 0.0, n) + circle
     l_hand = centre + _xyz(style["apart"], 0.0, 0.0, n) - circle
     return _arms(body, r_hand, l_hand)

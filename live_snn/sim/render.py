@@ -12,6 +12,8 @@ fire in bursts.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -65,7 +67,7 @@ class SceneRenderer:
         self._image = np.empty((height, width), dtype=np.float32)
         self._moved = np.empty((height, width), dtype=np.float32)
         self._moved_mask = np.empty((height, width), dtype=np.float32)
-        self._blur_sigma = 0.55 * max(width, height) / 128
+        self._blur_sigma = 0.35 * max(width, height) / 128
         scale = body.scale_px
         self._widths = {
             "upper": max(1, int(round(body.arm_width * scale))),
@@ -84,6 +86,9 @@ class SceneRenderer:
             "feature": _grey(look.skin * 0.55),
         }
         self._striped_sleeves = look.shirt_pattern in ("stripes", "checks")
+        # Creases along the limbs: where across the width (fraction) and how dark or light.
+        self._crease_offsets = rng.uniform(-0.38, 0.38, 4)
+        self._crease_shades = rng.uniform(0.6, 1.5, 4)
 
     def render(self, joints: np.ndarray) -> np.ndarray:
         """Grey levels (float32 [H, W]) of the scene for one pose ``[J, 3]`` (pixel x, y and
@@ -117,88 +122,112 @@ class SceneRenderer:
         cv2.GaussianBlur(image, (0, 0), self._blur_sigma, dst=image)
         return image
 
+    # Per pose, geometry is a handful of 2-D points: plain floats, not small NumPy arrays,
+    # whose per-call overhead would cost more than the drawing itself.
+
     def _draw_head(self, canvas: np.ndarray, joints: np.ndarray) -> None:
         body, tones, aa = self.body, self._tones, cv2.LINE_AA
         scale = body.scale_px
-        head = joints[HEAD]
+        hx, hy = float(joints[HEAD, 0]), float(joints[HEAD, 1])
         w, h = body.head_width * scale, body.head_height * scale
-        neck = _fixed(np.stack([joints[NECK], head]))
-        cv2.line(canvas, tuple(neck[0]), tuple(neck[1]), tones["skin"] * 0.9, max(1, int(0.24 * scale)), aa, _SHIFT)
-        hair = _fixed(head + [0.0, -0.06 * h])
-        face = _fixed(head + [0.0, 0.05 * h])
-        cv2.ellipse(canvas, tuple(hair), _axes(0.53 * w, 0.50 * h), 0, 0, 360, tones["hair"], -1, aa, _SHIFT)
-        cv2.ellipse(canvas, tuple(face), _axes(0.45 * w, 0.45 * h), 0, 0, 360, tones["skin"], -1, aa, _SHIFT)
+        cv2.line(canvas, _pt(joints[NECK, 0], joints[NECK, 1]), _pt(hx, hy), tones["skin"] * 0.9,
+                 max(1, int(0.24 * scale)), aa, _SHIFT)
+        cv2.ellipse(canvas, _pt(hx, hy - 0.06 * h), _axes(0.53 * w, 0.50 * h), 0, 0, 360, tones["hair"], -1, aa, _SHIFT)
+        cv2.ellipse(canvas, _pt(hx, hy + 0.05 * h), _axes(0.45 * w, 0.45 * h), 0, 0, 360, tones["skin"], -1, aa, _SHIFT)
         # Eyes and mouth: small dark marks that make a turning head fire inside its outline.
         for dx, dy, ax in ((-0.2, 0.0, 0.09), (0.2, 0.0, 0.09), (0.0, 0.28, 0.14)):
-            mark = _fixed(head + [dx * w, dy * h + 0.05 * h])
-            cv2.ellipse(canvas, tuple(mark), _axes(ax * w, 0.04 * h), 0, 0, 360, tones["feature"], -1, aa, _SHIFT)
+            cv2.ellipse(canvas, _pt(hx + dx * w, hy + (dy + 0.05) * h), _axes(ax * w, 0.04 * h), 0, 0, 360,
+                        tones["feature"], -1, aa, _SHIFT)
 
     def _draw_arm(self, canvas: np.ndarray, shoulder3: np.ndarray, elbow3: np.ndarray, wrist3: np.ndarray) -> None:
         """One arm from joints (pixel x, y, magnification): limbs nearer the camera are
         drawn wider."""
         body, look, tones = self.body, self.look, self._tones
         aa = cv2.LINE_AA
-        shoulder, elbow, wrist = shoulder3[:2], elbow3[:2], wrist3[:2]
-        near = 0.5 * (elbow3[2] + wrist3[2])
+        sx, sy = float(shoulder3[0]), float(shoulder3[1])
+        ex, ey = float(elbow3[0]), float(elbow3[1])
+        wx, wy = float(wrist3[0]), float(wrist3[1])
+        near = 0.5 * (float(elbow3[2]) + float(wrist3[2]))
         scale = body.scale_px * near
         widths = {key: max(1, int(round(value * near))) for key, value in self._widths.items()}
-        fore_dir = wrist - elbow
-        fore_dir = fore_dir / max(float(np.hypot(*fore_dir)), 1e-6)
-        upper_dir = elbow - shoulder
-        upper_len = max(float(np.hypot(*upper_dir)), 1e-6)
-        upper_dir = upper_dir / upper_len
+        fx, fy = _unit(wx - ex, wy - ey)
+        upper_len = max(math.hypot(ex - sx, ey - sy), 1e-6)
+        ux, uy = (ex - sx) / upper_len, (ey - sy) / upper_len
         # Under short sleeves, the sleeve ends half way down the upper arm.
-        sleeve_end = elbow if look.long_sleeves else shoulder + 0.55 * upper_len * upper_dir
-        points = _fixed(np.stack([shoulder, sleeve_end, elbow, wrist]))
-        s, se, e, w = (tuple(p) for p in points.tolist())
-        self._limb(canvas, s, se, widths["upper"], tones["sleeve"])
+        if look.long_sleeves:
+            sleeve_end = (ex, ey)
+        else:
+            sleeve_end = (sx + 0.55 * upper_len * ux, sy + 0.55 * upper_len * uy)
+        self._limb(canvas, (sx, sy), sleeve_end, widths["upper"], tones["sleeve"])
         if not look.long_sleeves:
-            self._limb(canvas, se, e, max(1, int(widths["upper"] * 0.85)), (tones["skin"] * 0.85, tones["skin"] * 1.1))
-        self._limb(canvas, e, w, widths["fore"], tones["fore"])
+            self._limb(canvas, sleeve_end, (ex, ey), max(1, int(widths["upper"] * 0.85)),
+                       (tones["skin"] * 0.85, tones["skin"] * 1.1))
+        self._limb(canvas, (ex, ey), (wx, wy), widths["fore"], tones["fore"])
         # Folds (and stripes) across the sleeve travel with the arm.
-        across = np.array([-upper_dir[1], upper_dir[0]]) * body.arm_width * scale * 0.45
+        half = body.arm_width * scale * 0.45
         marks = [0.35, 0.7] if look.long_sleeves else [0.3]
         if self._striped_sleeves:
-            step = look.pattern_period * scale / max(upper_len, 1e-6)
-            marks = list(np.arange(0.12, 0.95 if look.long_sleeves else 0.5, max(step, 0.08)))
+            step = max(look.pattern_period * scale / upper_len, 0.08)
+            end = 0.95 if look.long_sleeves else 0.5
+            marks = [0.12 + k * step for k in range(int((end - 0.12) / step) + 1)]
         tone = tones["stripe"] if self._striped_sleeves else tones["fold"]
         for f in marks:
-            mid = shoulder + f * upper_len * upper_dir
-            a, b = _fixed(np.stack([mid - across, mid + across])).tolist()
-            cv2.line(canvas, tuple(a), tuple(b), tone, widths["fold"], aa, _SHIFT)
+            mx, my = sx + f * upper_len * ux, sy + f * upper_len * uy
+            cv2.line(canvas, _pt(mx + uy * half, my - ux * half), _pt(mx - uy * half, my + ux * half), tone,
+                     widths["fold"], aa, _SHIFT)
         if look.long_sleeves:  # the cuff
-            cuff = wrist - 0.06 * scale * fore_dir
-            across_f = np.array([-fore_dir[1], fore_dir[0]]) * body.forearm_width * scale * 0.5
-            a, b = _fixed(np.stack([cuff - across_f, cuff + across_f])).tolist()
-            cv2.line(canvas, tuple(a), tuple(b), tone, widths["fold"], aa, _SHIFT)
-        self._draw_hand(canvas, wrist, fore_dir, wrist3[2])
+            cx, cy = wx - 0.06 * scale * fx, wy - 0.06 * scale * fy
+            half_f = body.forearm_width * scale * 0.5
+            cv2.line(canvas, _pt(cx + fy * half_f, cy - fx * half_f), _pt(cx - fy * half_f, cy + fx * half_f), tone,
+                     widths["fold"], aa, _SHIFT)
+        self._draw_hand(canvas, (wx, wy), (fx, fy), float(wrist3[2]))
 
-    def _limb(self, canvas, a, b, width: int, tones: tuple[float, float]) -> None:
-        """A shaded cylinder: the whole width in the side tone, the middle lit."""
-        cv2.line(canvas, a, b, tones[0], width, cv2.LINE_AA, _SHIFT)
-        cv2.line(canvas, a, b, tones[1], max(1, int(width * 0.45)), cv2.LINE_AA, _SHIFT)
+    def _limb(self, canvas, a: tuple[float, float], b: tuple[float, float], width: int,
+              tones: tuple[float, float]) -> None:
+        """A shaded cylinder: the whole width in the side tone, the middle lit, and creases
+        running along it (fabric, or the skin's shading), so a limb moving sideways fires
+        across its whole width, not only at its outline."""
+        pa, pb = _pt(*a), _pt(*b)
+        cv2.line(canvas, pa, pb, tones[0], width, cv2.LINE_AA, _SHIFT)
+        cv2.line(canvas, pa, pb, tones[1], max(1, int(width * 0.45)), cv2.LINE_AA, _SHIFT)
+        if width < 3:
+            return
+        nx, ny = _unit(a[1] - b[1], b[0] - a[0])  # across the limb
+        for offset, shade in zip(self._crease_offsets, self._crease_shades, strict=True):
+            dx, dy = nx * offset * width, ny * offset * width
+            cv2.line(canvas, _pt(a[0] + dx, a[1] + dy), _pt(b[0] + dx, b[1] + dy), tones[0] * shade, 1,
+                     cv2.LINE_AA, _SHIFT)
 
-    def _draw_hand(self, canvas: np.ndarray, wrist: np.ndarray, direction: np.ndarray, near: float) -> None:
+    def _draw_hand(self, canvas: np.ndarray, wrist: tuple[float, float], direction: tuple[float, float],
+                   near: float) -> None:
         body, tones = self.body, self._tones
         scale = body.scale_px * near
         length = body.hand_length * scale
-        palm = wrist + 0.35 * length * direction
+        dx, dy = direction
+        nx, ny = -dy, dx  # across the hand
+        px, py = wrist[0] + 0.35 * length * dx, wrist[1] + 0.35 * length * dy
         radius = 0.5 * body.hand_width * scale
-        cv2.circle(canvas, tuple(_fixed(palm).tolist()), int(radius * _ONE), tones["skin"], -1, cv2.LINE_AA, _SHIFT)
+        cv2.circle(canvas, _pt(px, py), int(radius * _ONE), tones["skin"], -1, cv2.LINE_AA, _SHIFT)
         # Four fingers fanning out and a thumb: fine detail that fires as the hand turns.
-        normal = np.array([-direction[1], direction[0]])
-        tips = []
+        finger = max(1, int(round(self._widths["finger"] * near)))
         for k, spread in enumerate((-0.28, -0.09, 0.09, 0.28)):
-            base = palm + (k - 1.5) * 0.22 * radius * normal
-            angle = spread * 0.6
-            d = direction * np.cos(angle) + normal * np.sin(angle)
-            tips.append((base, base + 0.55 * length * d))
-        thumb_base = palm - 0.8 * radius * normal
-        tips.append((thumb_base, thumb_base + 0.35 * length * (direction * 0.5 - normal * 0.86)))
-        for base, tip in tips:
-            a, b = _fixed(np.stack([base, tip])).tolist()
-            cv2.line(canvas, tuple(a), tuple(b), tones["skin"], max(1, int(round(self._widths["finger"] * near))),
-                     cv2.LINE_AA, _SHIFT)
+            bx, by = px + (k - 1.5) * 0.22 * radius * nx, py + (k - 1.5) * 0.22 * radius * ny
+            c, s = math.cos(spread * 0.6), math.sin(spread * 0.6)
+            tx, ty = bx + 0.55 * length * (dx * c + nx * s), by + 0.55 * length * (dy * c + ny * s)
+            cv2.line(canvas, _pt(bx, by), _pt(tx, ty), tones["skin"], finger, cv2.LINE_AA, _SHIFT)
+        bx, by = px - 0.8 * radius * nx, py - 0.8 * radius * ny
+        tx, ty = bx + 0.35 * length * (0.5 * dx - 0.86 * nx), by + 0.35 * length * (0.5 * dy - 0.86 * ny)
+        cv2.line(canvas, _pt(bx, by), _pt(tx, ty), tones["skin"], finger, cv2.LINE_AA, _SHIFT)
+
+
+def _pt(x: float, y: float) -> tuple[int, int]:
+    """A pixel position in OpenCV's fixed point (``shift`` fractional bits)."""
+    return int(round(x * _ONE)), int(round(y * _ONE))
+
+
+def _unit(x: float, y: float) -> tuple[float, float]:
+    norm = max(math.hypot(x, y), 1e-6)
+    return x / norm, y / norm
 
 
 def _axes(a: float, b: float) -> tuple[int, int]:

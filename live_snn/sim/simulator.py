@@ -66,8 +66,8 @@ class SimStream(Iterator[EventBatch]):
         self.config = config
         self.index = index
         self.chunk_us = int(chunk_us)
-        seeds = np.random.SeedSequence(entropy=config.seed, spawn_key=(index,)).spawn(6)
-        rng_body, rng_script, rng_sensor, rng_noise, rng_look, rng_light = (
+        seeds = np.random.SeedSequence(entropy=config.seed, spawn_key=(index,)).spawn(7)
+        rng_body, rng_script, rng_sensor, rng_noise, rng_look, rng_light, rng_pixel = (
             np.random.default_rng(s) for s in seeds
         )
         body = BodyShape.random(rng_body, config.resolution, config.size_scale)
@@ -83,7 +83,8 @@ class SimStream(Iterator[EventBatch]):
             self.script.extend_to(np.iinfo(np.int64).max)  # draws exactly n_gestures
         self.renderer = SceneRenderer(config.resolution, body, self.look)
         self.sensor = DvsPixelArray(
-            config, SensorSettings.random(rng_sensor, config), rng_sensor, rng_noise, self.lighting.level
+            config, SensorSettings.random(rng_sensor, config), rng_sensor, rng_noise, self.lighting.level,
+            rng_pixel,
         )
         self.start_us = config.t0_us
         self._rendered_us = config.t0_us  # time of the last render

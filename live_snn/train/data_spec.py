@@ -160,9 +160,6 @@ def _ranges_text(seeds: Sequence[int]) -> str:
 
 
 # The simulator modules that decide what a session contains (not how it is written or served).
-SIMULATION_MODULES = ("body", "config", "dvs", "gestures", "render", "script", "simulator")
-
-
 @functools.cache
 def simulator_fingerprint() -> str:
     """Digest of the simulator's source as imported by this process, so that cached sessions
@@ -172,7 +169,7 @@ def simulator_fingerprint() -> str:
 
     digest = hashlib.sha1()
     folder = Path(live_snn.sim.__file__).parent
-    for path in sorted(folder / f"{name}.py" for name in SIMULATION_MODULES):
+    for path in sorted(folder.glob("*.py")):  # sim/ is the generator and nothing else
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
