@@ -7,9 +7,13 @@ knowledge of the scene), on a 128x128 sensor:
 * how much: event rate, ON fraction, active pixels per 40 ms;
 * where: x / y percentiles and a normalised density map;
 * what moves: the extent of the active region and the speed of its centroid;
-* the sensor: per-pixel inter-event intervals (the refractory floor and the median),
-  the rate of isolated events (background activity: events with no neighbour event in the
-  previous 10 ms), the quietest 40 ms of the stretch, and hot pixels.
+* the sensor: how a pixel's events follow each other (repeats within 2 µs, the shortest
+  opposite-polarity intervals: the refractory period, how often the polarity switches, the
+  median interval), how mixed the polarities are within a 4x4 block and 40 ms, which
+  polarity leads a moving edge (negative: the moving parts are darker than what they pass),
+  the rate of isolated events (background activity: no neighbour event in the previous
+  10 ms), the quietest 40 ms, hot pixels, and how strongly the event rate beats at a
+  fluorescent tube's 100 / 120 Hz.
 
 All of it is vectorised; nothing loops over events.
 """
@@ -22,7 +26,8 @@ import numpy as np
 
 FRAME_US = 40_000  # the frame length the statistics (and the judge) look at
 ISOLATION_US = 10_000  # an event with no neighbour event within this is background activity
-HOT_PIXEL_HZ = 100.0  # a pixel firing isolated events faster than this is hot
+HOT_PIXEL_HZ = 20.0  # a pixel firing isolated events faster than this is hot
+MAINS_FLICKER_HZ = (100.0, 120.0)
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,16 @@ STATS: tuple[StatSpec, ...] = (
     StatSpec("y_p95", "y 95th percentile", "px", 0),
     StatSpec("extent_px", "extent of the moving region per 40 ms (median)", "px", 0),
     StatSpec("speed_px_s", "centroid speed of each image half (median)", "px/s", 0),
-    StatSpec("isi_p1_us", "per-pixel inter-event interval, 1st percentile", "µs", 0),
+    StatSpec("repeat_fraction", "same-pixel same-polarity intervals <= 2 µs", "", 2),
+    StatSpec("refractory_us", "same-pixel opposite-polarity interval, 5th percentile", "µs", 0),
+    StatSpec("polarity_switch", "a pixel's next event of the other polarity", "", 2),
     StatSpec("isi_p50_ms", "per-pixel inter-event interval, median", "ms", 1),
+    StatSpec("polarity_mixing", "minority polarity per 4x4 block and 40 ms", "", 2),
+    StatSpec("motion_polarity", "ON-after-OFF along the motion (cosine; < 0: darker movers)", "", 2),
     StatSpec("isolated_hz", "isolated events per pixel (background activity)", "Hz", 2),
     StatSpec("quiet_kev_s", "quietest 40 ms (10th percentile of frames)", "k events/s", 1),
-    StatSpec("hot_pixels", "hot pixels (isolated events > 100 Hz)", "", 0),
+    StatSpec("hot_pixels", f"hot pixels (> {HOT_PIXEL_HZ:g} Hz, 5x any neighbour)", "", 0),
+    StatSpec("flicker_peak", "event-rate spectrum at 100 / 120 Hz over its neighbourhood", "x", 1),
 )
 
 
@@ -85,12 +95,85 @@ def isolated_mask(t: np.ndarray, x: np.ndarray, y: np.ndarray, width: int, heigh
     return ~supported
 
 
-def _per_pixel_intervals(t: np.ndarray, pixel: np.ndarray) -> np.ndarray:
-    """Intervals between consecutive events of the same pixel (any polarity), µs."""
+def _per_pixel_intervals(t: np.ndarray, pixel: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals between consecutive events of the same pixel (µs), and whether the
+    polarity stayed the same across each."""
     order = np.lexsort((t, pixel))
-    t_sorted, pixel_sorted = t[order], pixel[order]
+    t_sorted, pixel_sorted, p_sorted = t[order], pixel[order], p[order]
     same = pixel_sorted[1:] == pixel_sorted[:-1]
-    return (t_sorted[1:] - t_sorted[:-1])[same]
+    return (t_sorted[1:] - t_sorted[:-1])[same], (p_sorted[1:] == p_sorted[:-1])[same]
+
+
+def _polarity_mixing(frame: np.ndarray, x: np.ndarray, y: np.ndarray, p: np.ndarray, width: int,
+                     height: int) -> float:
+    """Share of the minority polarity within each 4x4 block and 40 ms, weighted by events
+    (0: every block one-sided, 0.5: evenly mixed); blocks with fewer than 4 events skipped."""
+    blocks = (width + 3) // 4 * ((height + 3) // 4)
+    block = frame * blocks + (y // 4) * ((width + 3) // 4) + x // 4
+    total = np.bincount(block)
+    on = np.bincount(block, weights=(p > 0).astype(np.float64))
+    busy = total >= 4
+    if not busy.any():
+        return float("nan")
+    minority = np.minimum(on[busy], total[busy] - on[busy])
+    return float(minority.sum() / total[busy].sum())
+
+
+def _motion_polarity(t: np.ndarray, x: np.ndarray, y: np.ndarray, p: np.ndarray, t0: int,
+                     width: int, bin_us: int = 10_000, min_events: int = 40) -> float:
+    """Mean cosine between where each image half's events move (centroid velocity over
+    10 ms bins) and where its ON events sit relative to its OFF events. A moving part
+    darker than its background leaves OFF events in front and ON behind: negative."""
+    b = (t - t0) // bin_us
+    n_bins = int(b.max()) + 1 if b.size else 0
+    cosines = []
+    for half in (x < width // 2, x >= width // 2):
+        def centroid(mask):
+            count = np.bincount(b[mask], minlength=n_bins).astype(np.float64)
+            safe = np.maximum(count, 1)
+            return (count, np.bincount(b[mask], x[mask], n_bins) / safe,
+                    np.bincount(b[mask], y[mask], n_bins) / safe)
+        count, cx, cy = centroid(half)
+        count_on, on_x, on_y = centroid(half & (p > 0))
+        count_off, off_x, off_y = centroid(half & (p == 0))
+        ok = (count >= min_events) & (count_on >= min_events / 3) & (count_off >= min_events / 3)
+        ok = ok & np.r_[False, ok[:-1]] & np.r_[ok[1:], False]  # neighbours for the gradient
+        if n_bins < 3 or not ok.any():
+            continue
+        vx, vy = np.gradient(cx), np.gradient(cy)
+        dx, dy = on_x - off_x, on_y - off_y
+        speed, offset = np.hypot(vx, vy), np.hypot(dx, dy)
+        moving = ok & (speed > 1.0) & (offset > 0)
+        cosines.append(((vx * dx + vy * dy) / np.maximum(speed * offset, 1e-9))[moving])
+    joined = np.concatenate(cosines) if cosines else np.zeros(0)
+    return float(joined.mean()) if joined.size else float("nan")
+
+
+def _hot_pixels(pixel: np.ndarray, width: int, height: int, duration_s: float) -> int:
+    """Pixels firing faster than HOT_PIXEL_HZ and five times faster than any neighbour:
+    a defect, not a moving edge (whose neighbours fire too)."""
+    counts = np.bincount(pixel, minlength=width * height).reshape(height, width)
+    padded = np.pad(counts, 1)
+    neighbours = np.max([padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+                         for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], axis=0)
+    return int(np.sum((counts > HOT_PIXEL_HZ * duration_s) & (counts > 5 * neighbours)))
+
+
+def _flicker_peak(t: np.ndarray, bin_us: int = 500) -> float:
+    """The event rate's spectral power at the mains flicker frequencies (the larger of
+    100 and 120 Hz, +-3 Hz) over the median power around them (+-30 Hz)."""
+    rate = np.bincount((t - t[0]) // bin_us).astype(np.float64)
+    if rate.size < 64:
+        return float("nan")
+    power = np.abs(np.fft.rfft(rate - rate.mean())) ** 2
+    freq = np.fft.rfftfreq(rate.size, bin_us * 1e-6)
+    peaks = []
+    for f in MAINS_FLICKER_HZ:
+        band = np.abs(freq - f) < 3
+        around = (np.abs(freq - f) < 30) & ~band
+        if band.any() and around.any():
+            peaks.append(power[band].max() / max(float(np.median(power[around])), 1e-12))
+    return float(max(peaks)) if peaks else float("nan")
 
 
 def _centroid_speeds(t: np.ndarray, x: np.ndarray, y: np.ndarray, t0: int, width: int,
@@ -157,15 +240,22 @@ def recording_statistics(events: np.ndarray, t0: int, t1: int, width: int = 128,
     speeds = _centroid_speeds(t, x, y, t0, width)
     stats["speed_px_s"] = float(np.median(speeds)) if speeds.size else nan
 
-    intervals = _per_pixel_intervals(t, pixel)
+    p = ev["p"]
+    intervals, same_polarity = _per_pixel_intervals(t, pixel, p)
     if intervals.size:
-        stats["isi_p1_us"] = float(np.percentile(intervals, 1))
         stats["isi_p50_ms"] = float(np.median(intervals)) / 1e3
+        stats["polarity_switch"] = float(1.0 - same_polarity.mean())
+        if same_polarity.any():
+            stats["repeat_fraction"] = float(np.mean(intervals[same_polarity] <= 2))
+        if (~same_polarity).any():
+            stats["refractory_us"] = float(np.percentile(intervals[~same_polarity], 5))
+    stats["polarity_mixing"] = _polarity_mixing(frame, x, y, p, width, height)
+    stats["motion_polarity"] = _motion_polarity(t, x, y, p, t0, width)
+    stats["flicker_peak"] = _flicker_peak(t)
 
     isolated = isolated_mask(t, x, y, width, height)
     stats["isolated_hz"] = float(isolated.sum()) / (width * height) / duration_s
-    per_pixel = np.bincount(pixel[isolated], minlength=width * height) / duration_s
-    stats["hot_pixels"] = float(np.sum(per_pixel > HOT_PIXEL_HZ))
+    stats["hot_pixels"] = float(_hot_pixels(pixel, width, height, duration_s))
     return stats
 
 

@@ -61,6 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-reverse", type=float, default=0.0, metavar="P",
                    help="play this fraction of training windows backwards (ON/OFF swapped, "
                         "clockwise and counter-clockwise classes swapped): teaches time order")
+    p.add_argument("--augment", metavar="KEY=VALUE,...",
+                   help="transfer augmentations per training window: dropout=F (drop up to F "
+                        "of the events), noise=HZ (add up to HZ noise events per pixel per "
+                        "second), scale=F (zoom by up to +-F), rotate=DEG, stretch=F (play up "
+                        "to +-F faster or slower); e.g. dropout=0.3,noise=2,scale=0.15")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=200, help="steps between validations")
     p.add_argument("--ema-tau", type=float, default=5.0, help="predictor EMA, steps")
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from live_snn.train.evaluate import StreamingConfig
     from live_snn.train.loaders import load_sessions
     from live_snn.train.trainer import CheckpointInfo, Trainer
+    from live_snn.train.augment import Augmentation
     from live_snn.train.windows import WindowSpec
 
     if args.threads:
@@ -125,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
         grace = int(round(args.grace_ms * 1000 / dt_us))
         try:
             window = WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
-                                max_shift=args.max_shift, time_reverse=args.time_reverse)
+                                max_shift=args.max_shift, time_reverse=args.time_reverse,
+                                augment=Augmentation.parse(args.augment))
         except ValueError as exc:
             raise LiveSnnError(f"training windows: {exc}") from None
         torch.manual_seed(args.seed)

@@ -75,7 +75,7 @@ class SensorSettings:
     def random(cls, rng: np.random.Generator, config: SimConfig) -> SensorSettings:
         u = rng.random(10)
         return cls(
-            threshold=config.threshold if config.threshold is not None else float(0.10 + 0.10 * u[0]),
+            threshold=config.threshold if config.threshold is not None else float(0.12 + 0.08 * u[0]),
             refractory_us=(config.refractory_us if config.refractory_us is not None
                            else int(300 + 700 * u[1])),
             noise_hz=config.noise_hz if config.noise_hz is not None else float(0.15 + 0.45 * u[2]),
@@ -106,7 +106,7 @@ class DvsPixelArray:
         self._n_pixels = height * width
         # Pixel-to-pixel mismatch, independent for ON and OFF comparators; a floor keeps a
         # badly matched pixel from firing on every flicker.
-        floor = 0.4 * settings.threshold
+        floor = 0.6 * settings.threshold
         self.threshold_on = np.maximum(
             rng_sensor.normal(settings.threshold, config.mismatch_sigma, self._n_pixels), floor
         ).astype(np.float32)
@@ -116,7 +116,8 @@ class DvsPixelArray:
         self.hot_pixels = rng_sensor.choice(self._n_pixels, size=settings.hot_pixels, replace=False)
         # Hot pixels differ in how hot they are: a log-uniform spread around the nominal rate.
         self.hot_rates_hz = config.hot_pixel_hz * np.exp(rng_sensor.uniform(-1.0, 1.0, settings.hot_pixels))
-        self._leak_spread = np.exp(rng_sensor.normal(0.0, 0.5, self._n_pixels))
+        leak_spread = np.exp(rng_sensor.normal(0.0, 0.5, self._n_pixels))
+        self._leak_spread = leak_spread / leak_spread.mean()  # the configured rate on average
         self._noise_rates_hz: np.ndarray | None = None
         self._rng = rng_noise
         # Repeats and rebounds draw from their own stream, in sub-frame order.

@@ -34,11 +34,11 @@ class Lighting:
         draws = rng.random(5)  # fixed use of the stream, whatever is pinned
         kind = config.lighting or LIGHTING_KINDS[int(draws[0] * len(LIGHTING_KINDS))]
         if kind == "fluorescent":
-            flicker_hz, depth = 2 * config.mains_hz, 0.04 + 0.10 * draws[1]
+            flicker_hz, depth = 2 * config.mains_hz, 0.01 + 0.03 * draws[1]
             level = 0.6 + 0.9 * draws[2]
         elif kind == "led":
             # Most LED drivers ripple little; some PWM dimmers flicker fast.
-            flicker_hz, depth = 300.0 + 700.0 * draws[1], 0.04 * draws[3]
+            flicker_hz, depth = 300.0 + 700.0 * draws[1], 0.03 * draws[3]
             level = 0.5 + 1.0 * draws[2]
         else:
             flicker_hz, depth = 0.0, 0.0

@@ -13,6 +13,9 @@ set's ``reversed_class`` table (a clockwise circle backwards is a counter-clockw
 grace counted from the reversed segment's start (the original's end). Pairs of windows that
 are the same in space and differ only in time order make a network use time order.
 
+Transfer augmentations (``augment``: event drop-out, noise, zoom and rotation, time
+stretch; :mod:`live_snn.train.augment`) are drawn per window after everything above.
+
 Offsets are drawn from a generator seeded with ``(seed, step, rank)``, so a run resumed at
 step s draws exactly the windows the uninterrupted run would have drawn, and every DDP rank
 draws different ones.
@@ -21,11 +24,13 @@ draws different ones.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from live_snn.train import augment
+from live_snn.train.augment import Augmentation, WindowAugmentation
 from live_snn.train.sessions import LabelledSession, Segment
 
 
@@ -36,8 +41,10 @@ class WindowSpec:
     grace: int = 0       # bins after a segment start without loss
     max_shift: int = 0   # random translation of the whole window by up to this many pixels
     time_reverse: float = 0.0  # probability that a window is played backwards
+    augment: Augmentation = field(default_factory=Augmentation)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "augment", Augmentation.of(self.augment))
         if self.length < 1:
             raise ValueError(f"window length must be >= 1 step, got {self.length}")
         if not 0 <= self.burn_in < self.length:
@@ -116,11 +123,17 @@ class WindowSampler:
         # Drawn only when asked for, so runs without it keep their exact windows.
         backwards = (rng.random(batch_size) < self.spec.time_reverse
                      if self.spec.time_reverse > 0 else None)
-        return self.gather(which, offsets, shifts, backwards)
+        if not self.spec.augment.active:
+            return self.gather(which, offsets, shifts, backwards)
+        drawn = WindowAugmentation.draw(self.spec.augment, rng, batch_size, self.sessions[0].dt_us)
+        windows = self.gather(which, offsets, shifts, backwards, speeds=drawn.speed)
+        windows.frames = augment.apply(windows.frames, drawn)
+        return windows
 
     def gather(self, which: np.ndarray, offsets: np.ndarray,
                shifts: np.ndarray | None = None,
-               backwards: np.ndarray | None = None) -> WindowBatch:
+               backwards: np.ndarray | None = None,
+               speeds: np.ndarray | None = None) -> WindowBatch:
         spec = self.spec
         if backwards is not None and backwards.any() and self._reversed_class is None:
             raise ValueError("windows played backwards need a spec with time_reverse > 0")
@@ -128,6 +141,9 @@ class WindowSampler:
         for b, (si, off) in enumerate(zip(which, offsets, strict=True)):  # over the batch
             s = self.sessions[int(si)]
             span = slice(off, off + spec.length)
+            if speeds is not None and speeds[b] != 1.0:  # time stretch: resampled bins
+                span = torch.from_numpy(np.minimum(off + augment.stretched_bins(spec.length, speeds[b]),
+                                                   len(s) - 1))
             clip, label, since_onset = s.frames[span], s.labels[span], s.since_onset[span]
             if backwards is not None and backwards[b]:
                 clip = clip.flip(0)[:, [1, 0]]                    # [T, (ON, OFF)]
