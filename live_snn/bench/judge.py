@@ -54,6 +54,7 @@ class RealGestureJudge:
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_JUDGE) -> RealGestureJudge:
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         path = Path(path)
@@ -61,7 +62,7 @@ class RealGestureJudge:
             raise LiveSnnError(f"no judge network at {path} (it lives in ../shared/data/judge)")
         try:
             return cls(load_file(str(path)))
-        except (OSError, ValueError, RuntimeError) as exc:  # safetensors reports a bad file so
+        except (OSError, SafetensorError) as exc:
             raise LiveSnnError(f"cannot read the judge network {path}: {exc}") from exc
 
     @torch.no_grad()

@@ -106,11 +106,16 @@ def _distance_to_segment(points, a, b):
     return np.linalg.norm(points - (a + along[:, None] * ab), axis=-1)
 
 
-def _near_arm(points, joints, shoulder, elbow, hand, reach):
-    d = np.minimum(
+def _near_arm(points, joints, shoulder, elbow, hand, reach, hand_px):
+    """Within ``reach`` of the upper arm, the forearm, or the hand beyond the wrist."""
+    forearm = joints[:, hand] - joints[:, elbow]
+    fingertips = joints[:, hand] + hand_px * forearm / np.maximum(
+        np.linalg.norm(forearm, axis=-1, keepdims=True), 1e-9)
+    d = np.minimum.reduce([
         _distance_to_segment(points, joints[:, shoulder], joints[:, elbow]),
         _distance_to_segment(points, joints[:, elbow], joints[:, hand]),
-    )
+        _distance_to_segment(points, joints[:, hand], fingertips),
+    ])
     return d < reach
 
 
@@ -125,12 +130,14 @@ def test_the_moving_limb_events_lie_where_the_gesture_says(label, moving_side):
     ev = np.concatenate([b.events for b in stream])
     gesture = stream.script.gestures[0]
     steady = ev[(ev["t"] >= gesture.start_us + 300_000) & (ev["t"] < gesture.end_us - 300_000)]
-    joints = stream.script.pose_at(steady["t"])
+    joints = stream.script.pose_at(steady["t"])[..., :2]
     points = np.stack([steady["x"], steady["y"]], axis=-1) + 0.5
     body = stream.script.body
-    reach = (0.5 * body.arm_width + body.hand_radius) * body.scale_px + 1.5
-    near_right = _near_arm(points, joints, R_SHOULDER, R_ELBOW, R_HAND, reach).mean()
-    near_left = _near_arm(points, joints, L_SHOULDER, L_ELBOW, L_HAND, reach).mean()
+    # The arm's half-width (magnified when nearer the camera) and a pixel of blur.
+    reach = 1.3 * 0.5 * body.arm_width * body.scale_px + 1.5
+    hand_px = 1.3 * body.hand_length * body.scale_px
+    near_right = _near_arm(points, joints, R_SHOULDER, R_ELBOW, R_HAND, reach, hand_px).mean()
+    near_left = _near_arm(points, joints, L_SHOULDER, L_ELBOW, L_HAND, reach, hand_px).mean()
     moving, still = (near_right, near_left) if moving_side == "right" else (near_left, near_right)
     assert moving > 0.4 and moving > 5 * still, (moving, still)
     neck_x = joints[:, NECK, 0].mean()
@@ -155,22 +162,24 @@ def test_counter_clockwise_is_clockwise_played_backwards(cw, ccw, shoulder, hand
     assert (g_cw.start_us, g_cw.end_us) == (g_ccw.start_us, g_ccw.end_us)
     t = np.arange(g_cw.start_us, g_cw.end_us, 1_000)
     mirrored = g_cw.start_us + g_cw.end_us - t
-    pose_cw, pose_ccw = cw_stream.script.pose_at(t), ccw_stream.script.pose_at(t)
-    pose_cw_back = cw_stream.script.pose_at(mirrored)
+    pose_cw, pose_ccw = cw_stream.script.pose_at(t)[..., :2], ccw_stream.script.pose_at(t)[..., :2]
+    pose_cw_back = cw_stream.script.pose_at(mirrored)[..., :2]
 
     def arm_angle(pose):
         d = pose[:, hand] - pose[:, shoulder]
         return np.unwrap(np.arctan2(d[:, 1], d[:, 0]))
 
-    # The limb angle trajectory of CCW is CW's reversed (body sway aside: it is a translation).
-    np.testing.assert_allclose(arm_angle(pose_ccw), arm_angle(pose_cw_back), atol=1e-9)
-    # Clockwise on screen (y down): the angle grows, steadily, while the arm is at speed.
+    # The limb angle trajectory of CCW is CW's reversed (the body's sway aside: nearly a
+    # translation, up to the perspective of joints at different depths).
+    np.testing.assert_allclose(arm_angle(pose_ccw), arm_angle(pose_cw_back), atol=1e-3)
+    # Clockwise as the subject sees it is counter-clockwise on screen (y down): the angle
+    # falls, steadily, while the arm is at speed (test_gestures pins the convention).
     middle = slice(len(t) // 5, -len(t) // 5)
     turn_cw = arm_angle(pose_cw)[middle]
-    assert turn_cw[-1] - turn_cw[0] > np.pi
-    assert np.all(np.diff(turn_cw) > 0)
+    assert turn_cw[0] - turn_cw[-1] > np.pi
+    assert np.all(np.diff(turn_cw) < 0)
     turn_ccw = arm_angle(pose_ccw)[middle]
-    assert np.all(np.diff(turn_ccw) < 0)
+    assert np.all(np.diff(turn_ccw) > 0)
 
 
 def test_clockwise_and_counter_clockwise_events_mirror_in_time():
@@ -209,7 +218,8 @@ def test_clockwise_and_counter_clockwise_events_mirror_in_time():
 
     swapped = corr(polarity_map(b, t, 1), polarity_map(a, t_mirror, 0))
     same = corr(polarity_map(b, t, 1), polarity_map(a, t_mirror, 1))
-    assert swapped > 0.7 and swapped > same + 0.2, (swapped, same)
+    # (Rebounds mix the polarities, as on a real DVS128: the margin is not large.)
+    assert swapped > 0.7 and swapped > same + 0.1, (swapped, same)
 
 
 def test_other_sensor_resolutions_frame_the_person():
@@ -218,8 +228,8 @@ def test_other_sensor_resolutions_frame_the_person():
     ev = EventBatch.concatenate(list(stream))
     assert ev.resolution == Resolution(346, 260)
     assert ev.x.max() < 346 and ev.y.max() < 260
-    neck = stream.script.pose_at(np.array([0]))[0, NECK]
-    assert 0.4 * 346 < neck[0] < 0.6 * 346 and 0.3 * 260 < neck[1] < 0.5 * 260
+    neck = stream.script.pose_at(np.array([0]))[0, NECK, :2]
+    assert 0.4 * 346 < neck[0] < 0.6 * 346 and 0.45 * 260 < neck[1] < 0.6 * 260
     gesture = stream.script.gestures[0]
     inside = (ev.t >= gesture.start_us) & (ev.t < gesture.end_us)
     assert ev.x[inside].mean() < neck[0]  # the person's right arm, on the image left
