@@ -23,7 +23,6 @@ import numpy as np
 
 from live_snn.events import EventBatch, Resolution, events_checksum
 from live_snn.sim import GestureSimulator, SimConfig
-from live_snn.sim.dvs import log_intensity
 from live_snn.sinks.network_writer import to_dv_event_store
 from live_snn.sinks.sim_session import write_aedat4
 
@@ -56,11 +55,12 @@ def _generation(config: SimConfig, seconds: float) -> dict:
     pose_cpu = clock() - start
     render_cpu = dvs_cpu = 0.0
     previous = config.t0_us
-    for t, joints in zip(times.tolist(), poses, strict=True):
+    lights = again.lighting.factor(times).tolist()
+    for t, joints, light in zip(times.tolist(), poses, lights, strict=True):
         start = clock()
-        image = log_intensity(again.renderer.render(joints))
+        image = again.renderer.render(joints)
         middle = clock()
-        again.sensor.step(image, previous, t)
+        again.sensor.step(image, previous, t, light)
         render_cpu += middle - start
         dvs_cpu += clock() - middle
         previous = t

@@ -29,9 +29,13 @@ SPEC_KEYS: dict[str, str] = {
     "resolution": "WIDTHxHEIGHT (default 128x128)",
     "gesture": "classes to perform, numbers 1..11 or names joined by '+' (default all)",
     "chunk_ms": "simulated milliseconds per batch (default 10)",
-    "noise_hz": "background-activity rate per pixel (default 0.2)",
-    "threshold": "DVS contrast threshold, log intensity (default 0.15)",
-    "hot_pixels": "number of hot pixels (default 4)",
+    "noise_hz": "background-activity rate per pixel (default: drawn per session, 0.15-0.6)",
+    "threshold": "DVS contrast threshold, log intensity (default: drawn per session, 0.12-0.2)",
+    "hot_pixels": "number of hot pixels (default: drawn per session, 0-2)",
+    "lighting": "fluorescent, led or natural (default: drawn per session)",
+    "light": "room brightness, 1 = an office, lower = dimmer (default: drawn per session)",
+    "tempo": "the person's gesture tempo, x their own (default 1)",
+    "size": "the person's size in the frame, x their own (default 1)",
 }
 
 
@@ -114,7 +118,12 @@ class SimulatorSource(EventSource):
                 "noise_hz": number("noise_hz", float, config.noise_hz),
                 "threshold": number("threshold", float, config.threshold),
                 "hot_pixels": number("hot_pixels", int, config.hot_pixels),
+                "light_level": number("light", float, config.light_level),
+                "speed_scale": number("tempo", float, config.speed_scale),
+                "size_scale": number("size", float, config.size_scale),
             }
+            if "lighting" in options:
+                changes["lighting"] = options["lighting"].lower()
             if "resolution" in options:
                 changes["resolution"] = parse_resolution(options["resolution"])
             config = replace(config, **changes)

@@ -78,7 +78,7 @@ def test_serve_sim_streams_the_seeded_simulation_to_a_network_reader(tmp_path):
     assert info == {"resolution": [128, 128], "camera": "DVS128Sim"}
     assert "served" in out and "up to 1 client(s)" in out
     events = EventBatch.from_dv_numpy(np.load(received), (128, 128))
-    assert len(events) > 1_000
+    assert len(events) > 300  # a second of a session that starts at rest: noise and a gesture's onset
     reference = GestureSimulator(SimConfig(seed=5)).stream().advance_to(events.t_last + 1)
     start = int(np.searchsorted(reference.t, events.t_first))
     assert np.array_equal(reference.events[start : start + len(events)], events.events)

@@ -42,7 +42,7 @@ def test_bad_addresses(text, message):
 
 def test_event_store_conversion_keeps_every_event():
     config = SimConfig(seed=1, gesture_s=(1.5, 1.5), rest_s=(0.3, 0.3))
-    batch = GestureSimulator(config).stream(index=0).advance_to(200_000)
+    batch = GestureSimulator(config).stream(index=0).advance_to(800_000)  # into the first gesture
     assert len(batch) > 1_000
     store = to_dv_event_store(batch)
     back = EventBatch.from_dv_numpy(store.numpy(), batch.resolution)

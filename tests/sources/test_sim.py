@@ -73,6 +73,9 @@ def test_labels_grow_as_gestures_begin():
         ("sim:resolution=100", "WIDTHxHEIGHT"),
         ("sim:gesture=salute", "unknown gesture class 'salute'"),
         ("sim:threshold=0", "threshold must be > 0"),
+        ("sim:lighting=candle", "lighting must be one of fluorescent, led, natural"),
+        ("sim:tempo=9", "speed_scale must be in"),
+        ("sim:size=fat", "size='fat' is not a valid float"),
         ("sim:chunk_ms=0", "chunk_ms must be > 0"),
         ("simulator", "not a simulator spec"),
     ],
@@ -80,6 +83,13 @@ def test_labels_grow_as_gestures_begin():
 def test_bad_specs_say_what_is_wrong(spec, message):
     with pytest.raises(SourceError, match=message):
         SimulatorSource.from_spec(spec)
+
+
+def test_spec_pins_the_room_and_makes_a_new_person():
+    source = SimulatorSource.from_spec("sim:seed=2,lighting=natural,light=0.3,tempo=1.4,size=0.8,noise_hz=0.1")
+    config = source.config
+    assert (config.lighting, config.light_level, config.speed_scale, config.size_scale, config.noise_hz) == (
+        "natural", 0.3, 1.4, 0.8, 0.1)
 
 
 def test_real_time_pacing_and_as_fast_as_possible():
