@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from live_snn.errors import SourceError
+from live_snn.errors import CorruptFileError, SourceError
 from live_snn.sources.base import EventSource, SeekableSource
+from live_snn.sources.formats import identify_format
 from live_snn.sources.paced import PacedSource, check_replay_speed
 
 ACCEPTED_FORMS = (
@@ -59,27 +60,28 @@ def _open_live(spec: str) -> EventSource | None:
 
 
 def open_recording(spec: str) -> SeekableSource:
-    """A recorded file (.aedat4, DVS128 Gesture .aedat, N-MNIST .bin), unpaced."""
+    """A recorded file (AEDAT4, DVS128 Gesture AEDAT 3.1, N-MNIST), unpaced; the format is
+    told by the file's content (:func:`identify_format`), not by its name."""
     path = Path(spec).expanduser()
-    suffix = path.suffix.lower()
-    if suffix in (".aedat4", ".aedat", ".bin") and not path.is_file():
-        raise SourceError(f"no such file: {path}")
-    if suffix == ".aedat4":
+    if not path.is_file():
+        if path.suffix.lower() in (".aedat4", ".aedat", ".bin"):
+            raise SourceError(f"no such file: {path}")
+        what = "it is a folder; name one recording in it" if path.is_dir() else \
+            "not a file or source"
+        raise SourceError(f"cannot open {spec!r}: {what}; expected {ACCEPTED_FORMS}")
+    fmt = identify_format(path)
+    if fmt.reader == "aedat4":
         from live_snn.sources.aedat4 import Aedat4Source
 
         return Aedat4Source(path)
-    if suffix == ".aedat":
+    if fmt.reader == "aedat31":
         from live_snn.sources.dvs_gesture import DvsGestureSource
 
         return DvsGestureSource(path)
-    if suffix == ".bin":
+    if fmt.reader == "nmnist":
         from live_snn.sources.nmnist import NmnistSource
 
         return NmnistSource(path)
-    if path.is_file():
-        what = f"unsupported file type {suffix!r}"
-    elif path.is_dir():
-        what = "it is a folder; name one recording in it"
-    else:
-        what = "not a file or source"
-    raise SourceError(f"cannot open {spec!r}: {what}; expected {ACCEPTED_FORMS}")
+    raise CorruptFileError(
+        f"cannot open {path}: {fmt.describe()}; live_snn reads AEDAT4, DVS128 Gesture "
+        f"AEDAT 3.1 and N-MNIST .bin files", path=str(path))
