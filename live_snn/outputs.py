@@ -103,6 +103,8 @@ def check_writable(out: NamedPath) -> None:
     if path.is_dir():
         raise OutputError(f"{out.label} {path}: it is a folder, expected a file name")
     folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{out.label} {path}: {folder} is not a folder")
     if not folder.is_dir():
         raise OutputError(f"{out.label} {path}: folder {folder} does not exist")
     probe = folder / f".{path.name}.probe-{os.getpid()}"
@@ -148,11 +150,10 @@ def atomic_output(path: str | os.PathLike, what: str = "output") -> Iterator[Pat
 
 def write_text_atomic(path: str | os.PathLike, text: str, what: str = "output") -> Path:
     path = Path(path)
-    with atomic_output(path, what) as tmp:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+    with atomic_output(path, what) as tmp, tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
     return path
 
 

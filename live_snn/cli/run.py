@@ -128,7 +128,8 @@ def describe_session(info) -> str:
 
 
 def _print_event(event, stream: TextIO) -> None:
-    if event.kind in ("stream_dropped", "reconnecting", "reconnected", "failed", "reset"):
+    if event.kind in ("stream_dropped", "reconnecting", "reconnected", "failed", "reset",
+                      "clock_jump"):
         print(f"\nlive-snn run: {event.kind.replace('_', ' ')}: {event.message}", file=stream,
               flush=True)
 

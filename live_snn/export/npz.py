@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from live_snn.outputs import atomic_output
-
 from live_snn.taps import ATTENTION_PARTS
 from live_snn.view.history import StepHistory
 

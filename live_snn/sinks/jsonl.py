@@ -4,6 +4,7 @@ source); then one line per bin. The format is documented in docs/jsonl.md."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -150,10 +151,8 @@ class PredictionWriter:
 
     def close_quietly(self) -> None:
         """Close after a write error (the error is what is reported, not this)."""
-        try:
+        with contextlib.suppress(LiveSnnError):
             self.close()
-        except LiveSnnError:
-            pass
 
     def __enter__(self) -> PredictionWriter:
         return self
