@@ -10,6 +10,7 @@ normally only after ``close()``. So a consumer can tell "connection lost" (recon
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import stat
@@ -108,7 +109,8 @@ class NetworkSource(EventSource):
             except (OSError, ValueError) as exc:
                 if self._closed.is_set():
                     return
-                raise self._dropped(f"connection lost: {getattr(exc, 'strerror', None) or exc}")
+                raise self._dropped(
+                    f"connection lost: {getattr(exc, 'strerror', None) or exc}") from None
             now = time.monotonic()
             if data == b"":
                 raise self._dropped("connection lost: the server closed the stream")
@@ -137,10 +139,8 @@ class NetworkSource(EventSource):
         if self._closed.is_set():
             return
         self._closed.set()
-        try:
+        with contextlib.suppress(OSError):
             self._socket.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._socket.close()
 
 

@@ -65,7 +65,7 @@ def test_duration_refuse_and_force(recordings_dir, tmp_path):
     assert result.end_reason == "duration reached" and result.verified
     assert result.events_written == np.count_nonzero(kept)
     assert result.checksum_read_back == events_checksum(events.events[kept])
-    with pytest.raises(RecordingError, match="exists; use --force"):
+    with pytest.raises(RecordingError, match="exists; use --overwrite"):
         record(MemorySource(events, description="m"), out)
     result = record(MemorySource(events, description="m"), out, force=True)
     assert result.events_read_back == len(events)
