@@ -94,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
     from live_snn.train.trainer import CheckpointInfo, Trainer
     from live_snn.train.windows import WindowSpec
 
+    # ---- data checked before anything is trained (issue #13) ----
+    from live_snn.train.data_check import check_training_data
+
+    check_training_data(args.data, args.val_data)
+    # ----
+
     if args.threads:
         torch.set_num_threads(args.threads)
     spec = parse_data_spec(args.data)

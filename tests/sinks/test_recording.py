@@ -96,6 +96,6 @@ def test_record_cli(recordings_dir, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "wrote 18342 events" in text and "verified: read back 18342 events" in text
     assert main(["record", source, str(out)]) == 2
-    assert "exists; use --force" in capsys.readouterr().err
+    assert "exists; use --overwrite" in capsys.readouterr().err
     assert main(["record", source, str(out), "--force", "--duration", "1"]) == 0
     assert "stopped: duration reached" in capsys.readouterr().out
