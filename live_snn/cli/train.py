@@ -87,15 +87,15 @@ def run(args: argparse.Namespace) -> int:
     from live_snn.engine.predictor import PredictorConfig
     from live_snn.events import Resolution
     from live_snn.model import ModelConfig, build_model
+
+    # ---- data checked before anything is trained (issue #13) ----
+    from live_snn.train.data_check import check_training_data
     from live_snn.train.data_spec import parse_data_spec
     from live_snn.train.distributed import init_distributed, shutdown
     from live_snn.train.evaluate import StreamingConfig
     from live_snn.train.loaders import load_sessions
     from live_snn.train.trainer import CheckpointInfo, Trainer
     from live_snn.train.windows import WindowSpec
-
-    # ---- data checked before anything is trained (issue #13) ----
-    from live_snn.train.data_check import check_training_data
 
     check_training_data(args.data, args.val_data)
     # ----

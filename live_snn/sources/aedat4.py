@@ -103,6 +103,11 @@ class Aedat4Source(SeekableSource):
             raise
         self.events = int(verdict["events"])
         self.damage: str | None = self._damage_text(verdict["damage"])
+        if self.damage is None:  # dv reads up to a packet cut short and says nothing
+            layout = packet_layout(self.header)
+            if layout.problem is not None:
+                where = layout.describe_packet(len(layout.event_packet_offsets))
+                self.damage = f"damaged at {where}: {layout.problem}"
         self.start_us = int(verdict["first_us"]) if verdict["first_us"] is not None else 0
         self.end_us = int(verdict["last_us"]) if verdict["last_us"] is not None else -1
         self.description = (f"{self.path.name} ({self.camera_name}, {self.resolution}"
