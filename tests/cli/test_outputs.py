@@ -75,10 +75,10 @@ def test_an_unwritable_output_is_one_line_before_the_run(target, reason, recordi
 
 def test_a_failed_atomic_write_leaves_nothing(tmp_path):
     target = tmp_path / "report.json"
-    with pytest.raises(OutputError, match=r"cannot write the report to .*report\.json: No space"):
-        with atomic_output(target, "report") as tmp:
-            tmp.write_text("half")
-            raise OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(OutputError, match=r"cannot write the report to .*report\.json: No space"), \
+            atomic_output(target, "report") as tmp:
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
     assert list(tmp_path.iterdir()) == []
 
 
