@@ -17,6 +17,7 @@ BENCHMARKS = {
     "pipeline": "whole engine on a replayed recording: real-time factor, latency",
     "gui": "GUI redraw rate and engine throughput with the GUI running",
     "sim": "gesture simulator CPU per simulated second; AEDAT4 writing vs dv-processing",
+    "fuzz": "seeded mutations of real recordings and streams through info, run and record",
 }
 
 
