@@ -34,6 +34,7 @@ BASES = ("dvsgesture_sample_01.aedat4", "dvsgesture_sample_02.aedat4", "dvs128_a
          "dvxplorer_person.aedat4", "davis346_mixed_streams.aedat4")
 UNCOMPRESSED_BASES = ("dvsgesture_sample_03.aedat4", "dvs128_arms_b.aedat4")
 FILE_COMMANDS = ("info", "run", "record")
+STREAM_SECONDS = 4  # a live source runs until stopped: each stream command is bounded so
 DOCS = REPO_ROOT / "docs" / "reliability.md"
 MARKERS = ("<!-- fuzz:results -->", "<!-- /fuzz:results -->")
 
@@ -380,6 +381,7 @@ def fuzz_file(runner: Runner, work: Path, model: Path, index: int, base: Path, d
     with runner.lock:
         report.files += 1
         _judge_file(label, verdicts, written, reference, report)
+        print(f"{label}: {' | '.join(f'{c}: {v}' for c, v in verdicts.items())}", flush=True)
     for leftover in work.glob(f"f{index:04d}*"):
         leftover.unlink(missing_ok=True)
 
@@ -482,9 +484,9 @@ def fuzz_streams(config: FuzzConfig, runner: Runner, work: Path, model: Path) ->
             for command, argv in (
                 ("run", ["run", server.address, "--model", str(model), "--device", "cpu",
                          "--quiet", "--allow-remap", "--max-reconnects", "1", "--stall-timeout",
-                         "1", "--duration", "20"]),
+                         "1", "--duration", str(STREAM_SECONDS)]),
                 ("record", ["record", server.address, str(work / f"s{index:03d}.aedat4"),
-                            "--duration", "20"]),
+                            "--duration", str(STREAM_SECONDS)]),
             ):
                 job = Job(f"{command} {label}", argv)
                 answer = runner.run(job)
@@ -493,6 +495,7 @@ def fuzz_streams(config: FuzzConfig, runner: Runner, work: Path, model: Path) ->
         finally:
             server.close()
         runner.report.streams += 1
+        print(f"{label}: done", flush=True)
         for leftover in work.glob(f"s{index:03d}*"):
             leftover.unlink()
 
