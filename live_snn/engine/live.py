@@ -139,6 +139,21 @@ class LiveReader:
                 self._thread.join(join_timeout)
 
 
+def first_jump(t: np.ndarray, reference: int | None, bound_us: int) -> int | None:
+    """Index of the first timestamp more than ``bound_us`` away from the latest time before
+    it (``reference`` or an earlier timestamp), or None."""
+    if len(t) == 0:
+        return None
+    latest = np.maximum.accumulate(t)
+    before = np.empty(len(t), dtype=np.int64)
+    before[0] = t[0] if reference is None else reference
+    before[1:] = latest[:-1]
+    if reference is not None:
+        np.maximum(before, reference, out=before)
+    jumped = np.abs(t - before) > bound_us
+    return int(np.argmax(jumped)) if jumped.any() else None
+
+
 class LiveFeed:
     def __init__(
         self,
@@ -306,42 +321,41 @@ class LiveFeed:
         after the jump and the model state is reset before it. A jump is a step of more than
         ``max_jump_us`` forward or back from the newest event or the source clock, which
         must not be bridged by materialising every empty bin in between."""
-        t = batch.t
         if self.max_jump_us is None:
             return batch
+        t = batch.t
         reference = self._clock_us
         open_bin = None if self._cutter is None else self._cutter.binner.open_bin
         if open_bin is not None:
             reference = open_bin[1] if reference is None else max(reference, open_bin[1])
-        before = np.empty(len(t), dtype=np.int64)
-        before[0] = t[0] if reference is None else reference
-        before[1:] = np.maximum.accumulate(t)[:-1]
-        if reference is not None:
-            np.maximum(before, reference, out=before)
-        jumped = np.abs(t - before) > self.max_jump_us
-        if not jumped.any():
-            self._clock_us = int(max(before[-1], t[-1]))
+        i = first_jump(t, reference, self.max_jump_us)
+        if i == 0:
+            self._reanchor(int(t[0]), int(reference))
+            reference = int(t[0])
+            i = first_jump(t[1:], reference, self.max_jump_us)
+            i = None if i is None else i + 1
+        if i is None:
+            self._clock_us = int(max(t.max(), reference if reference is not None else t[0]))
             return batch
-        i = int(np.argmax(jumped))
-        if i > 0:
-            self._backlog.appendleft((EventBatch(batch.events[i:], batch.resolution), arrival))
-            head = EventBatch(batch.events[:i], batch.resolution)
-            self._clock_us = int(max(before[i - 1], t[i - 1]))
-            return head
-        step_s = (int(t[0]) - int(before[0])) / 1e6
+        self._backlog.appendleft((EventBatch(batch.events[i:], batch.resolution), arrival))
+        head = t[:i]
+        self._clock_us = int(max(head.max(), reference if reference is not None else head[0]))
+        return EventBatch(batch.events[:i], batch.resolution)
+
+    def _reanchor(self, t_us: int, previous_us: int) -> None:
+        step_s = (t_us - previous_us) / 1e6
         message = (f"{self.source.description}: the event clock jumped "
                    f"{'forward' if step_s > 0 else 'back'} by {abs(step_s):.1f} s (event at "
-                   f"t={int(t[0])} us after {int(before[0])} us), more than the "
-                   f"{self.max_jump_us / 1e6:g} s allowed; clock re-anchored at t={int(t[0])} "
+                   f"t={t_us} us after {previous_us} us), more than the "
+                   f"{self.max_jump_us / 1e6:g} s allowed; clock re-anchored at t={t_us} "
                    "us and the model state reset (no empty bins are made for the gap)")
         if self._cutter is not None:
             self._append_all(self._cutter.flush())
         self._cutter = None
-        self._clock_us = int(t[0])
+        self._clock_us = t_us
         self._reset_note = message
         self.jumps += 1
         self._on_jump(message)
-        return batch
 
     def _append(self, closed: ClosedBin) -> None:
         if self._reset_note is not None:
