@@ -112,6 +112,8 @@ class NetworkSource(EventSource):
                 raise self._dropped(
                     f"connection lost: {getattr(exc, 'strerror', None) or exc}") from None
             now = time.monotonic()
+            if self._closed.is_set():  # closed from another thread: a clean end
+                return
             if data == b"":
                 raise self._dropped("connection lost: the server closed the stream")
             if data:
