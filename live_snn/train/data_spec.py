@@ -12,7 +12,8 @@ Each spec names a data set that :mod:`live_snn.train.loaders` turns into
   ``trials_to_train.txt`` / ``trials_to_test.txt``): each file is one session as recorded.
 * ``sim:seeds=0-63,duration=30`` — sessions of the gesture simulator, one per seed
   (128×128 sensor), generated in ``workers`` processes.
-* ``files:PATH[,PATH...]`` — AEDAT4 recordings (labels only if the source has some).
+* ``files:PATH[,PATH...]`` — AEDAT4 recordings, or folders of them (labels only if the
+  source has some).
 
 A simulated data set is described with a digest of the simulator's code
 (:func:`simulator_fingerprint`), so that sessions of an older simulator are told apart.
@@ -112,13 +113,28 @@ def parse_data_spec(text: str) -> DataSpec:
                         limit=int(options["limit"]) if "limit" in options else None,
                         holdout=holdout)
     if kind == "files":
-        paths = tuple(Path(p).expanduser() for p in rest.split(",") if p)
+        paths = _expand_folders(text, [Path(p).expanduser() for p in rest.split(",") if p])
         missing = [str(p) for p in paths if not p.is_file()]
         if not paths or missing:
             raise DataSpecError(f"data spec {text!r}: files not found: {missing or '(none given)'}")
         return DataSpec("files", paths=paths)
     raise DataSpecError(f"data spec {text!r}: unknown kind {kind!r}; expected nmnist, "
                         "dvsgesture, sim or files")
+
+
+def _expand_folders(spec: str, paths: list[Path]) -> tuple[Path, ...]:
+    """A folder stands for the AEDAT4 recordings in it, in name order."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.aedat4"))
+            if not found:
+                raise DataSpecError(f"data spec {spec!r}: folder {path} holds no .aedat4 "
+                                    "recordings")
+            out.extend(found)
+        else:
+            out.append(path)
+    return tuple(out)
 
 
 def _options(spec: str, text: str) -> dict[str, str]:
