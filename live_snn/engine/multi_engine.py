@@ -63,6 +63,23 @@ def stream_name(spec: str) -> str:
     return name or "stream"
 
 
+def unique_name(base: str, taken) -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever is not in ``taken``."""
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base}-{k}"
+    return name
+
+
+def stream_names(specs) -> list[str]:
+    """The names :meth:`MultiStreamEngine.add` gives streams added from ``specs``, in order."""
+    names: list[str] = []
+    for spec in specs:
+        names.append(unique_name(stream_name(spec), names))
+    return names
+
+
 @dataclass
 class _Stream:
     """A stream added to the engine, and its lane once the model is known."""
@@ -110,11 +127,7 @@ class MultiStreamEngine:
                 def reopen(spec=spec, stall=self.config.stall_timeout_s):
                     return NetworkSource(spec, stall_timeout_s=stall)
         base = name or stream_name(spec or getattr(source, "description", "") or "stream")
-        unique, k = base, 1
-        taken = {s.name for s in self._streams}
-        while unique in taken:
-            k += 1
-            unique = f"{base}-{k}"
+        unique = unique_name(base, {s.name for s in self._streams})
         stream = _Stream(unique, source, spec, reopen)
         try:
             if self._checkpoint is not None:
