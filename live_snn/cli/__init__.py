@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("train", "train a model (DVS128 Gesture, N-MNIST, simulated gestures)"),
     "eval": ("evaluate", "evaluate a checkpoint: clip and streaming accuracy"),
     "export": ("export", "export an annotated video and per-step attention data"),
-    "bench": ("bench", "benchmarks: binning, model, pipeline, gui"),
+    "bench": ("bench", "benchmarks: binning, model, pipeline, streams, gui"),
 }
 
 

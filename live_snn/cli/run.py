@@ -1,11 +1,13 @@
 """``live-snn run SOURCE``: run a model on a source headless, print a compact live line and
-a summary, and optionally write every bin as JSON Lines (docs/jsonl.md)."""
+a summary, and optionally write every bin as JSON Lines (docs/jsonl.md).
+
+``live-snn run SRC1 SRC2 ...`` runs several sources through one model, batched
+(:mod:`live_snn.cli.run_streams`); one source runs on the single-stream engine, as always."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -17,11 +19,14 @@ from live_snn.cli.engine_options import (
     engine_config_from_args,
     set_torch_threads,
 )
+from live_snn.cli.run_report import (
+    LIVE_LINE_PERIOD_S,
+    PLAIN_LINE_PERIOD_S,
+    print_event,
+    summary_record,
+)
 from live_snn.errors import LiveSnnError
 from live_snn.outputs import check_outputs, named, write_text_atomic
-
-LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
-PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so often
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,13 +35,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run a model on a source headless and print predictions",
         description="Run a model on SOURCE: a recording (.aedat4), camera[:SERIAL], "
                     "tcp://host:port, a Unix socket path, or sim:... Prints a live line and "
-                    "a summary; --jsonl writes one record per bin (see docs/jsonl.md).",
+                    "a summary; --jsonl writes one record per bin (see docs/jsonl.md). "
+                    "Several sources share one model, their bins stepped as one batch: one "
+                    "JSONL per stream with --jsonl-dir, one summary with a row per stream.",
     )
-    parser.add_argument("source", metavar="SOURCE")
+    parser.add_argument("source", metavar="SOURCE", nargs="+",
+                        help="one or more sources (several: batched through one model)")
     add_engine_arguments(parser)
     add_speed_argument(parser)
     parser.add_argument("--jsonl", type=Path, metavar="FILE",
                         help="write one JSON line per bin (first line: session header)")
+    parser.add_argument("--jsonl-dir", type=Path, metavar="DIR",
+                        help="write one JSONL per stream into DIR, each named after its source")
     parser.add_argument("--taps", action="store_true",
                         help="include attention taps and spike rates in the JSONL records")
     parser.add_argument("--summary-json", type=Path, metavar="FILE",
@@ -53,11 +63,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.duration is not None and args.duration <= 0:
+        raise LiveSnnError(f"--duration must be positive, got {args.duration}")
+    sources = [args.source] if isinstance(args.source, str) else list(args.source)
+    if len(sources) > 1:
+        from live_snn.cli.run_streams import run_streams
+
+        args.source = sources
+        return run_streams(args)
+    args.source = sources[0]
+    if getattr(args, "jsonl_dir", None) is not None:
+        if args.jsonl is not None:
+            raise LiveSnnError("--jsonl and --jsonl-dir name the same output: give one")
+        from live_snn.cli.run_streams import jsonl_paths, prepare_jsonl_dir
+
+        prepare_jsonl_dir(args.jsonl_dir)
+        args.jsonl = jsonl_paths(args.jsonl_dir, [args.source])[0]
+    return run_one(args)
+
+
+def run_one(args: argparse.Namespace) -> int:
     from live_snn.engine.engine import Engine
     from live_snn.sinks.jsonl import PredictionWriter
 
-    if args.duration is not None and args.duration <= 0:
-        raise LiveSnnError(f"--duration must be positive, got {args.duration}")
     # Before a camera is opened or a model loaded, and not only once the run is over.
     check_run_outputs(args)
     set_torch_threads(args.threads)
@@ -74,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         if args.jsonl is not None:
             writer = PredictionWriter(args.jsonl, info, include_taps=args.taps)
             engine.subscribe(writer.write)
-        engine.subscribe_status(lambda event: _print_event(event, sys.stderr))
+        engine.subscribe_status(lambda event: print_event(event, sys.stderr))
         interrupted = False
         engine.start()
         try:
@@ -125,13 +153,6 @@ def describe_session(info) -> str:
             f"model: {info.model_sha256[:12]} ({len(info.class_names)} classes, "
             f"{'streaming' if info.streams_by_step else f'window T={info.window_steps}'}) "
             f"on {info.device}")
-
-
-def _print_event(event, stream: TextIO) -> None:
-    if event.kind in ("stream_dropped", "reconnecting", "reconnected", "failed", "reset",
-                      "clock_jump"):
-        print(f"\nlive-snn run: {event.kind.replace('_', ' ')}: {event.message}", file=stream,
-              flush=True)
 
 
 class LiveLine:
@@ -193,20 +214,6 @@ def format_summary(stats) -> str:
         lines.append(f"  {stage:<18s}" + "".join(
             f"{v:9.2f}" for v in (summary.p50, summary.p95, summary.p99, summary.max)))
     return "\n".join(lines)
-
-
-def summary_record(stats, info=None) -> dict:
-    record = stats.as_dict()
-    record["latency_ms"] = {
-        stage: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
-        for stage, s in record["latency_ms"].items()
-    }
-    if info is not None:
-        record["source"] = info.source_description
-        record["model_sha256"] = info.model_sha256
-        record["dt_us"] = info.dt_us
-        record["device"] = info.device
-    return record
 
 
 def write_summary_json(path: Path, stats, info=None) -> None:

@@ -1,10 +1,16 @@
-"""``live-snn serve-sim ADDRESS``: serve the live gesture simulator over the DV network
-protocol (TCP or a local socket) until Ctrl-C or ``--duration``."""
+"""``live-snn serve-sim ADDRESS [ADDRESS ...]``: serve the live gesture simulator over the DV
+network protocol (TCP or a local socket) until Ctrl-C or ``--duration``.
+
+Several addresses (or ``--cameras N`` from one) serve several virtual cameras, each its own
+person (seed ``--seed`` + k for camera k) in a process of its own, so that the cameras'
+simulations run side by side: a test bench for ``live-snn run tcp://... tcp://...``."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+import multiprocessing
+import sys
+from dataclasses import dataclass, replace
 
 from live_snn.errors import LiveSnnError
 from live_snn.pacing import check_speed
@@ -17,11 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="serve the gesture simulator over the DV network protocol",
         description=(
             "Serve an endless simulated gesture session as a DV event stream (dv-processing "
-            "NetworkWriter), readable by `live-snn run tcp://HOST:PORT`, DV or any NetworkReader."
+            "NetworkWriter), readable by `live-snn run tcp://HOST:PORT`, DV or any NetworkReader. "
+            "Several addresses, or --cameras N, serve several virtual cameras, each its own "
+            "person (seed + k for camera k), each in a process of its own."
         ),
     )
-    parser.add_argument("address", help="tcp://HOST:PORT (e.g. tcp://127.0.0.1:7777) or a socket path")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("address", nargs="+",
+                        help="tcp://HOST:PORT (e.g. tcp://127.0.0.1:7777) or a socket path; "
+                             "several: one camera each")
+    parser.add_argument("--cameras", type=int, default=None, metavar="N",
+                        help="serve N cameras from one address: consecutive ports (or "
+                             "socket paths NAME-2.sock, ...)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed (default 0); camera k gets seed + k")
     parser.add_argument("--session", type=int, default=0, help="session index under the seed (default 0)")
     parser.add_argument("--duration", type=float, default=None, metavar="S",
                         help="stop after S simulated seconds (default: until Ctrl-C)")
@@ -35,38 +49,110 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+@dataclass(frozen=True)
+class Camera:
+    """One virtual camera to serve: where, and which simulated person."""
+
+    address: str
+    seed: int
+    session: int
+    duration_s: float | None
+    speed: float
+    resolution: str
+    classes: tuple[int, ...] | None
+    chunk_ms: float
+    linger_s: float
+
+
 def run(args: argparse.Namespace) -> int:
-    from live_snn.sim import SimConfig
-    from live_snn.sinks.serve import parse_serve_address, serve_simulator
-    from live_snn.sources.sim import SimulatorSource
+    from live_snn.sinks.serve import camera_addresses, parse_serve_address
 
     check_speed(args.speed, what="--speed", fastest=None)
     if args.duration is not None and not args.duration > 0:
         raise LiveSnnError(f"--duration must be > 0, got {args.duration}")
     if not args.chunk_ms > 0:
         raise LiveSnnError(f"--chunk-ms must be > 0, got {args.chunk_ms}")
-    address = parse_serve_address(args.address)
-    classes = parse_gesture_classes(args.classes) if args.classes else None
-    config = replace(SimConfig(), seed=args.seed, resolution=parse_resolution(args.resolution))
+    addresses = [parse_serve_address(text) for text in args.address]
+    if args.cameras is not None:
+        if len(addresses) > 1:
+            raise LiveSnnError("--cameras N counts cameras from one address; with several "
+                               "addresses each is one camera already")
+        addresses = camera_addresses(addresses[0], args.cameras)
+    if len({str(a) for a in addresses}) < len(addresses):
+        raise LiveSnnError(f"each camera needs its own address, got {args.address}")
+    parse_resolution(args.resolution)  # one clear line here, not one per camera
+    classes = tuple(parse_gesture_classes(args.classes)) if args.classes else None
+    cameras = [Camera(str(address), args.seed + k, args.session, args.duration, args.speed,
+                      args.resolution, classes, args.chunk_ms, args.linger)
+               for k, address in enumerate(addresses)]
+    if len(cameras) == 1:
+        return serve_camera(cameras[0])
+    return serve_cameras(cameras)
+
+
+def serve_camera(camera: Camera, *, name_address: bool = False) -> int:
+    """Serve one virtual camera in this process until its end; prints what it served (and
+    where, with ``name_address``: one of several cameras)."""
+    from live_snn.sim import SimConfig
+    from live_snn.sinks.serve import parse_serve_address, serve_simulator
+    from live_snn.sources.sim import SimulatorSource
+
+    address = parse_serve_address(camera.address)
+    config = replace(SimConfig(), seed=camera.seed,
+                     resolution=parse_resolution(camera.resolution))
     source = SimulatorSource(
         config,
-        speed=args.speed,
-        chunk_us=max(1, int(round(args.chunk_ms * 1000))),
-        classes=classes,
-        session=args.session,
+        speed=camera.speed,
+        chunk_us=max(1, int(round(camera.chunk_ms * 1000))),
+        classes=None if camera.classes is None else list(camera.classes),
+        session=camera.session,
     )
 
     def ready() -> None:
-        until = f"for {args.duration:g} s" if args.duration else "until Ctrl-C"
+        until = f"for {camera.duration_s:g} s" if camera.duration_s else "until Ctrl-C"
         print(f"serving {source.description} on {address} {until}", flush=True)
 
-    stats = serve_simulator(source, address, duration_s=args.duration, on_ready=ready, linger_s=args.linger)
+    stats = serve_simulator(source, address, duration_s=camera.duration_s, on_ready=ready,
+                            linger_s=camera.linger_s)
     print(
         f"served {stats.events} events in {stats.batches} packets, {stats.simulated_s:.1f} s simulated "
         f"in {stats.wall_s:.1f} s, up to {stats.max_clients} client(s)"
+        + (f" on {address}" if name_address else "")
         + (" (interrupted)" if stats.interrupted else ""),
         flush=True,
     )
     if stats.clients_left:
         print(f"{stats.clients_left} client(s) were still connected; their streams ended", flush=True)
     return 0
+
+
+def _camera_process(camera: Camera) -> None:
+    """A camera's own process: one clear line on error, the exit code says how it ended."""
+    try:
+        code = serve_camera(camera, name_address=True)
+    except LiveSnnError as exc:
+        print(f"live-snn serve-sim: error: {camera.address}: {exc}", file=sys.stderr, flush=True)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def serve_cameras(cameras: list[Camera]) -> int:
+    """Each camera in its own process (a simulator takes most of a core at real time); Ctrl-C
+    reaches them all, and each finishes its stream. The exit code is the worst camera's."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_camera_process, args=(camera,),
+                                 name=f"serve-sim {camera.address}") for camera in cameras]
+    for process in processes:
+        process.start()
+    interrupted = False
+    for process in processes:
+        while True:
+            try:
+                process.join()
+                break
+            except KeyboardInterrupt:  # the cameras got it too: wait for them to finish
+                interrupted = True
+    codes = [process.exitcode or 0 for process in processes]
+    return 130 if interrupted else max(codes)

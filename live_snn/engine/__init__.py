@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "Engine": "engine", "EngineConfig": "config", "EngineEvent": "config",
+    "Engine": "engine", "MultiStreamEngine": "multi_engine", "EngineConfig": "config", "EngineEvent": "config",
     "LATENCY_STAGES": "records", "EngineStats": "records", "LatencySummary": "records",
     "Prediction": "records", "SessionInfo": "records",
     "Predictor": "predictor", "PredictorConfig": "predictor",

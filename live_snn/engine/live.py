@@ -44,12 +44,16 @@ class LiveReader:
 
     When the queue is full, ``drop_oldest`` discards the oldest batch (its events are counted
     in ``dropped_events``); otherwise the reader waits, which leaves the backlog to the
-    source's own bounded buffers (TCP window, camera driver)."""
+    source's own bounded buffers (TCP window, camera driver). ``on_arrival`` is called (on
+    the reader thread) after each item is queued: a consumer that follows several readers
+    waits for any of them with it."""
 
-    def __init__(self, source, *, max_batches: int = 256, drop_oldest: bool = True):
+    def __init__(self, source, *, max_batches: int = 256, drop_oldest: bool = True,
+                 on_arrival: Callable[[], None] | None = None):
         self.source = source
         self.max_batches = max_batches
         self.drop_oldest = drop_oldest
+        self._on_arrival = on_arrival
         self.dropped_events = 0
         self.dropped_batches = 0
         # The source clock: newest event received and when (the engine may lag behind it),
@@ -93,7 +97,9 @@ class LiveReader:
                 return False
             self._items.append(item)
             self._cond.notify_all()
-            return True
+        if self._on_arrival is not None:
+            self._on_arrival()
+        return True
 
     def clock_rate(self) -> float:
         """Source µs per wall µs over the last seconds, at most 1: a camera runs at 1, a
@@ -170,6 +176,7 @@ class LiveFeed:
         chunk_bins: int = 64,
         max_jump_us: int | None = 60_000_000,
         on_jump: Callable[[str], None] = lambda message: None,
+        on_arrival: Callable[[], None] | None = None,
     ):
         self.source = source
         self.binning = binning
@@ -183,6 +190,7 @@ class LiveFeed:
         self._chunk_bins = chunk_bins
         self.max_jump_us = max_jump_us
         self._on_jump = on_jump
+        self._on_arrival = on_arrival
         self._clock_us: int | None = None  # newest event binned (the jump reference)
         self._reset_note: str | None = None  # for the first bin after a re-anchored clock
         self.jumps = 0
@@ -199,7 +207,7 @@ class LiveFeed:
 
     def _start_reader(self) -> None:
         self._reader = LiveReader(self.source, max_batches=self.max_queued_batches,
-                                  drop_oldest=self.skip_oldest)
+                                  drop_oldest=self.skip_oldest, on_arrival=self._on_arrival)
         self._reader.start()
 
     # ---- the engine thread's side -------------------------------------------------------

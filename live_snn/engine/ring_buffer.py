@@ -53,7 +53,7 @@ class RingBuffer:
                 f"frame of shape {tuple(frame.shape)} pushed into a ring buffer of "
                 f"{self.frame_shape} frames"
             )
-        self._storage[self._next].copy_(_as_tensor(frame))
+        self._storage[self._next].copy_(frame_tensor(frame))
         self._next = (self._next + 1) % self.capacity
         self._len = min(self._len + 1, self.capacity)
         self._total += 1
@@ -89,7 +89,7 @@ class RingBuffer:
         self._next = self._len = self._total = 0
 
 
-def _as_tensor(frame: np.ndarray | torch.Tensor) -> torch.Tensor:
+def frame_tensor(frame: np.ndarray | torch.Tensor) -> torch.Tensor:
     """A tensor view of ``frame`` to copy from. The binner's empty frames are read-only
     arrays; torch warns when it wraps one, although the buffer only reads from it."""
     if not isinstance(frame, np.ndarray):

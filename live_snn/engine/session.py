@@ -79,6 +79,52 @@ def is_network_spec(spec: str) -> bool:
         return False
 
 
+def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
+                     seekable: bool, replay: ReplayFeed | None, device: torch.device
+                     ) -> SessionInfo:
+    """The :class:`SessionInfo` of the model of ``checkpoint`` on ``source``."""
+    model = checkpoint.model
+    return SessionInfo(
+        source_description=source.description,
+        is_live=live,
+        seekable=seekable,
+        binning=binning,
+        start_us=None if replay is None else replay.start_us,
+        end_us=None if replay is None else replay.end_us,
+        class_names=tuple(checkpoint.class_names),
+        attention_channels=dict(model.attention_channels),
+        spiking_layers=tuple(model.spiking_layers),
+        window_steps=int(checkpoint.config.T),
+        streams_by_step=bool(model.streams_by_step),
+        device=str(device),
+        has_labels=getattr(source, "labels", None) is not None,
+        model_sha256=checkpoint.sha256,
+        model_path=None if checkpoint.path is None else str(checkpoint.path),
+    )
+
+
+def open_live_feed(config: EngineConfig, source, binning: BinningConfig, *,
+                   on_batch: Callable[[EventBatch], None],
+                   on_skip: Callable[[ClosedBin], None],
+                   on_jump: Callable[[str], None],
+                   on_arrival: Callable[[], None] | None = None) -> LiveFeed:
+    """A live feed of ``source`` under the engine's settings (its reader starts now)."""
+    return LiveFeed(
+        source, binning,
+        on_batch=on_batch, on_skip=on_skip,
+        skip_oldest=config.backpressure == "skip-oldest",
+        max_pending=config.max_pending_bins,
+        max_queued_batches=config.live_queue_batches,
+        silence_margin_ms=config.live_silence_margin_ms,
+        keep_sensor_frames=config.keep_sensor_frames,
+        chunk_bins=config.chunk_bins,
+        max_jump_us=(None if config.live_max_jump_s is None
+                     else int(config.live_max_jump_s * 1e6)),
+        on_jump=on_jump,
+        on_arrival=on_arrival,
+    )
+
+
 class Session:
     """The source and the model of one engine, and everything built from both once both are
     there (:meth:`prepare`). Touched by the engine thread only, or before it starts.
@@ -173,44 +219,16 @@ class Session:
         return True
 
     def describe(self) -> SessionInfo:
-        source, checkpoint, runner = self.source, self.checkpoint, self.runner
-        replay = None if self.live else self.feed
-        model = checkpoint.model
-        return SessionInfo(
-            source_description=source.description,
-            is_live=self.live,
-            seekable=self.seekable,
-            binning=self.binning,
-            start_us=None if replay is None else replay.start_us,
-            end_us=None if replay is None else replay.end_us,
-            class_names=tuple(checkpoint.class_names),
-            attention_channels=dict(model.attention_channels),
-            spiking_layers=tuple(model.spiking_layers),
-            window_steps=runner.window_steps,
-            streams_by_step=runner.streams,
-            device=str(self.device),
-            has_labels=getattr(source, "labels", None) is not None,
-            model_sha256=checkpoint.sha256,
-            model_path=None if checkpoint.path is None else str(checkpoint.path),
-        )
+        return describe_session(self.source, self.checkpoint, self.binning,
+                                live=self.live, seekable=self.seekable,
+                                replay=None if self.live else self.feed, device=self.device)
 
     def open_live_feed(self) -> LiveFeed:
         """The live feed, started on the engine thread so that nothing is read before
         start()."""
-        config = self.config
-        self.feed = LiveFeed(
-            self.source, self.binning,
-            on_batch=self._on_batch, on_skip=self._on_skip,
-            skip_oldest=config.backpressure == "skip-oldest",
-            max_pending=config.max_pending_bins,
-            max_queued_batches=config.live_queue_batches,
-            silence_margin_ms=config.live_silence_margin_ms,
-            keep_sensor_frames=config.keep_sensor_frames,
-            chunk_bins=config.chunk_bins,
-            max_jump_us=(None if config.live_max_jump_s is None
-                         else int(config.live_max_jump_s * 1e6)),
-            on_jump=self._on_jump,
-        )
+        self.feed = open_live_feed(self.config, self.source, self.binning,
+                                   on_batch=self._on_batch, on_skip=self._on_skip,
+                                   on_jump=self._on_jump)
         return self.feed
 
     def close_feed(self) -> None:

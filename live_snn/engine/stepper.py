@@ -9,9 +9,11 @@ import time
 
 import numpy as np
 
+from live_snn.binning import BinnerStats
 from live_snn.engine.config import EngineEvent
 from live_snn.engine.frame_cutter import ClosedBin
 from live_snn.engine.observers import Observers
+from live_snn.engine.predictor import PredictorOutput
 from live_snn.engine.records import Prediction
 from live_snn.engine.session import Session
 from live_snn.engine.snapshots import Snapshot
@@ -99,57 +101,80 @@ class BinStepper:
         if not emit:
             return
         done = time.perf_counter()
-        closed_at = closed.closed_at if closed.release is None else max(closed.closed_at,
-                                                                           closed.release)
-        latency = {
-            "event_to_bin": (closed.closed_at - closed.arrival) * 1e3
-            if closed.arrival is not None else math.nan,
-            "queue": (step_start - closed_at) * 1e3,
-            "step": result.step_ms,
-            "bin_to_prediction": (done - closed_at) * 1e3,
-        }
-        prediction = Prediction(
-            bin=frame.index,
-            t_start_us=frame.t_start,
-            t_end_us=frame.t_end,
-            events=frame.n_events,
-            scores=result.scores,
-            probs=out.probs,
-            smoothed=out.smoothed,
-            label=out.label,
-            label_name=session.info.class_names[out.label],
-            confidence=out.confidence,
-            uncertain=out.uncertain,
-            onset=out.onset,
-            attention=result.attention,
-            spike_rates=result.spike_rates,
-            frame=frame.counts,  # read-only for empty bins (they share one zero array)
-            sensor_frame=frame.sensor_counts,
-            ground_truth=self._ground_truth(frame.t_start, frame.t_end),
-            latency_ms=latency,
-            skipped_before=self._skipped_since,
-        )
+        prediction = make_prediction(
+            closed, out, scores=result.scores, attention=result.attention,
+            spike_rates=result.spike_rates, class_names=session.info.class_names,
+            ground_truth=ground_truth_at(session.source, frame.t_start, frame.t_end),
+            latency=bin_latency(closed, step_start, result.step_ms, done),
+            skipped_before=self._skipped_since)
         self._skipped_since = 0
-        self._count_bin(prediction, done)
+        count_bin(self.counters, self.session.feed.binner_stats, prediction,
+                  self.session.binning.dt_us, done)
         self.observers.prediction(prediction)
 
-    def _ground_truth(self, t_start_us: int, t_end_us: int) -> int:
-        """The source's label at the bin centre, -1 without labels (a simulator's label
-        track grows as it goes, so it is read at every bin)."""
-        labels = getattr(self.session.source, "labels", None)
-        if labels is None:
-            return -1
-        centre = np.array([(t_start_us + t_end_us) // 2], dtype=np.int64)
-        return int(labels.label_at(centre)[0])
 
-    def _count_bin(self, prediction: Prediction, done: float) -> None:
-        binner = self.session.feed.binner_stats
-        if binner is not None:
-            self.counters.set_binner_dropped({
-                "out_of_range": binner.dropped_out_of_range,
-                "outside_crop": binner.dropped_outside_crop,
-                "time_reversal": binner.dropped_time_reversal,
-            })
-        self.counters.record_bin(
-            {k: v for k, v in prediction.latency_ms.items() if not math.isnan(v)},
-            self.session.binning.dt_us, prediction.t_end_us, done)
+def bin_latency(closed: ClosedBin, step_start: float, step_ms: float, done: float
+                ) -> dict[str, float]:
+    """The latency of each stage of one bin (ms, see LATENCY_STAGES); a paced replay's bin
+    counts from when it was due, not from when the binner closed it ahead of time."""
+    closed_at = closed.closed_at if closed.release is None else max(closed.closed_at,
+                                                                       closed.release)
+    return {
+        "event_to_bin": (closed.closed_at - closed.arrival) * 1e3
+        if closed.arrival is not None else math.nan,
+        "queue": (step_start - closed_at) * 1e3,
+        "step": step_ms,
+        "bin_to_prediction": (done - closed_at) * 1e3,
+    }
+
+
+def make_prediction(closed: ClosedBin, out: PredictorOutput, *, scores: np.ndarray,
+                    attention: dict, spike_rates: dict, class_names, ground_truth: int,
+                    latency: dict[str, float], skipped_before: int) -> Prediction:
+    """The Prediction record of one stepped bin."""
+    frame = closed.frame
+    return Prediction(
+        bin=frame.index,
+        t_start_us=frame.t_start,
+        t_end_us=frame.t_end,
+        events=frame.n_events,
+        scores=scores,
+        probs=out.probs,
+        smoothed=out.smoothed,
+        label=out.label,
+        label_name=class_names[out.label],
+        confidence=out.confidence,
+        uncertain=out.uncertain,
+        onset=out.onset,
+        attention=attention,
+        spike_rates=spike_rates,
+        frame=frame.counts,  # read-only for empty bins (they share one zero array)
+        sensor_frame=frame.sensor_counts,
+        ground_truth=ground_truth,
+        latency_ms=latency,
+        skipped_before=skipped_before,
+    )
+
+
+def ground_truth_at(source, t_start_us: int, t_end_us: int) -> int:
+    """The source's label at the bin centre, -1 without labels (a simulator's label track
+    grows as it goes, so it is read at every bin)."""
+    labels = getattr(source, "labels", None)
+    if labels is None:
+        return -1
+    centre = np.array([(t_start_us + t_end_us) // 2], dtype=np.int64)
+    return int(labels.label_at(centre)[0])
+
+
+def count_bin(counters: EngineCounters, binner: BinnerStats | None, prediction: Prediction,
+              dt_us: int, done: float) -> None:
+    """Count a predicted bin, its latencies and what its binner has dropped so far."""
+    if binner is not None:
+        counters.set_binner_dropped({
+            "out_of_range": binner.dropped_out_of_range,
+            "outside_crop": binner.dropped_outside_crop,
+            "time_reversal": binner.dropped_time_reversal,
+        })
+    counters.record_bin(
+        {k: v for k, v in prediction.latency_ms.items() if not math.isnan(v)},
+        dt_us, prediction.t_end_us, done)

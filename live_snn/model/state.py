@@ -84,6 +84,33 @@ class ModelState:
         index = torch.as_tensor(rows, dtype=torch.long, device=self.device)
         return self._map(lambda t: t.index_select(0, index))
 
+    def split_rows(self) -> list[ModelState]:
+        """One single-stream state per row: views of this state's tensors, no copy (keep
+        them and the whole batch stays alive; the model never writes into a state)."""
+        return [self._map(lambda t, b=b: t[b:b + 1]) for b in range(self.batch_size)]
+
+    @staticmethod
+    def stack_rows(states: Sequence[ModelState]) -> ModelState:
+        """The streams of ``states`` as the rows of one batch, in that order (one copy;
+        channels-last tensors stay channels-last)."""
+        if not states:
+            raise ValueError("stack_rows needs at least one state")
+        first = states[0]
+        return ModelState({name: {key: torch.cat([s.layers[name][key] for s in states])
+                                  for key in tensors}
+                           for name, tensors in first.layers.items()})
+
+    def where_rows(self, mask: Tensor, other: ModelState) -> ModelState:
+        """Row b from this state where ``mask[b]``, from ``other`` elsewhere (``mask``: bool
+        ``[B]`` on this state's device). Used to step only some streams of a fixed batch."""
+
+        def pick(t: Tensor, o: Tensor) -> Tensor:
+            return torch.where(mask.view(-1, *([1] * (t.dim() - 1))), t, o)
+
+        return ModelState({name: {key: pick(t, other.layers[name][key])
+                                  for key, t in tensors.items()}
+                           for name, tensors in self.layers.items()})
+
 
 def feature_map_zeros(batch_size: int, channels: int, spatial: tuple[int, int],
                       device: torch.device | str, dtype: torch.dtype) -> Tensor:

@@ -55,6 +55,21 @@ def parse_serve_address(text: str) -> ServeAddress:
     )
 
 
+def camera_addresses(first: ServeAddress, cameras: int) -> list[ServeAddress]:
+    """Where ``cameras`` virtual cameras are served, starting at ``first``: consecutive TCP
+    ports, or socket paths numbered ``NAME-2.sock``, ``NAME-3.sock``... after the first."""
+    if cameras < 1:
+        raise SourceError(f"the number of cameras must be at least 1, got {cameras}")
+    if first.socket_path is None:
+        if first.port + cameras - 1 > 65535:
+            raise SourceError(f"{cameras} cameras from port {first.port} would need ports "
+                              "beyond 65535")
+        return [ServeAddress(host=first.host, port=first.port + k) for k in range(cameras)]
+    path = first.socket_path
+    return [first] + [ServeAddress(socket_path=path.with_name(f"{path.stem}-{k + 1}{path.suffix}"))
+                      for k in range(1, cameras)]
+
+
 @dataclass(frozen=True)
 class ServeStats:
     batches: int

@@ -103,3 +103,50 @@ def test_serve_sim_rejects_a_bad_address():
         capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
     )
     assert done.returncode == 2 and "expected tcp://HOST:PORT" in done.stderr
+
+
+def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt):
+    import os
+    import signal
+
+    from live_snn.engine.config import EngineConfig
+    from live_snn.engine.multi_engine import MultiStreamEngine
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:  # two distinct free ports (both held until now)
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "live_snn", "serve-sim", *[f"tcp://127.0.0.1:{p}" for p in ports],
+         "--seed", "5", "--linger", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        start_new_session=True,  # Ctrl-C below reaches the whole group, as in a terminal
+    )
+    try:
+        serving = [_wait_for_line(server, "serving", 60) for _ in ports]
+        assert sorted("seed 5," in line for line in serving) == [False, True]
+        assert sorted("seed 6," in line for line in serving) == [False, True]
+        engine = MultiStreamEngine(EngineConfig(device="cpu", record_taps=False))
+        names = [engine.add(f"tcp://127.0.0.1:{port}") for port in ports]
+        engine.load_model(causal_ckpt)
+        received: dict[str, list[np.ndarray]] = {name: [] for name in names}
+        engine.subscribe_batches(lambda name, batch: received[name].append(batch.events))
+        engine.start()
+        time.sleep(1.0)
+        engine.stop()
+        stats = engine.stats()
+        os.killpg(server.pid, signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 130, err[-2000:]  # interrupted, each camera's stream ended
+    assert all(f"on tcp://127.0.0.1:{port} (interrupted)" in out for port in ports), out
+    for seed, name in zip((5, 6), names, strict=True):
+        events = EventBatch(np.concatenate(received[name]), (128, 128))
+        assert len(events) > 300 and stats.streams[name].events_in == len(events)
+        reference = GestureSimulator(SimConfig(seed=seed)).stream().advance_to(events.t_last + 1)
+        start = int(np.searchsorted(reference.t, events.t_first))
+        assert np.array_equal(reference.events[start:start + len(events)], events.events), name

@@ -185,6 +185,31 @@ def test_state_snapshot_reset_and_device(active_model, spike_input):
     assert any(t.abs().sum() > 0 for t in state.tensors())
 
 
+def test_rows_split_stack_and_merge_without_mixing_streams(active_model, spike_input):
+    model = active_model(ModelConfig(preset="nmnist"), batch=3)
+    x = spike_input(5, 3, 2, 34, 34)
+    with torch.inference_mode():
+        _, state, _ = stream(model, x, model.init_state(3))
+        rows = state.split_rows()
+        restacked = ModelState.stack_rows([rows[2], rows[0]])
+        kept = state.where_rows(torch.tensor([True, False, True]), model.init_state(3))
+    assert [r.batch_size for r in rows] == [1, 1, 1] and restacked.batch_size == 2
+    assert any(t.abs().sum() > 0 for t in state.tensors())
+    for name, tensors in state.layers.items():
+        for key, t in tensors.items():
+            assert torch.equal(rows[1].layers[name][key][0], t[1])
+            assert torch.equal(restacked.layers[name][key][0], t[2])
+            assert torch.equal(restacked.layers[name][key][1], t[0])
+            merged = kept.layers[name][key]
+            assert torch.equal(merged[0], t[0]) and torch.equal(merged[2], t[2])
+            assert merged[1].abs().sum() == 0, f"{name}.{key}: row 1 should be the other state's"
+            if t.dim() == 4:  # feature maps stay in the layout the blocks compute in
+                for part in (restacked.layers[name][key], rows[1].layers[name][key], merged):
+                    assert part.is_contiguous(memory_format=torch.channels_last)
+    with pytest.raises(ValueError, match="at least one state"):
+        ModelState.stack_rows([])
+
+
 def test_step_and_forward_refuse_wrong_input(spike_input):
     model = build_model(ModelConfig(preset="nmnist"))
     with pytest.raises(RuntimeError, match=r"call model.eval\(\) first"):

@@ -30,6 +30,20 @@ def test_addresses():
     assert str(parse_serve_address("tcp://localhost:80")) == "tcp://localhost:80"
 
 
+def test_camera_addresses_count_up_from_the_first():
+    from live_snn.sinks.serve import camera_addresses
+
+    tcp = camera_addresses(parse_serve_address("tcp://127.0.0.1:7777"), 3)
+    assert [str(a) for a in tcp] == ["tcp://127.0.0.1:7777", "tcp://127.0.0.1:7778",
+                                     "tcp://127.0.0.1:7779"]
+    paths = camera_addresses(parse_serve_address("/tmp/cam.sock"), 2)
+    assert [str(a) for a in paths] == ["/tmp/cam.sock", "/tmp/cam-2.sock"]
+    with pytest.raises(SourceError, match="beyond 65535"):
+        camera_addresses(parse_serve_address("tcp://h:65535"), 2)
+    with pytest.raises(SourceError, match="at least 1"):
+        camera_addresses(parse_serve_address("tcp://h:1"), 0)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("tcp://127.0.0.1", "expected tcp://HOST:PORT"), ("tcp://h:port", "'port' is not a number"),

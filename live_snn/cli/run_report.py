@@ -1,0 +1,34 @@
+"""What ``live-snn run`` reports, for one stream or several: how often the live line is
+drawn, which status events are printed, and a stream's summary as JSON-ready values."""
+
+from __future__ import annotations
+
+import math
+from typing import TextIO
+
+LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
+PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so often
+
+REPORTED_EVENTS = ("stream_dropped", "reconnecting", "reconnected", "failed", "reset",
+                   "clock_jump")
+
+
+def print_event(event, stream: TextIO, name: str | None = None) -> None:
+    if event.kind in REPORTED_EVENTS:
+        whose = "" if name is None else f"{name}: "
+        print(f"\nlive-snn run: {whose}{event.kind.replace('_', ' ')}: {event.message}",
+              file=stream, flush=True)
+
+
+def summary_record(stats, info=None) -> dict:
+    record = stats.as_dict()
+    record["latency_ms"] = {
+        stage: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in s.items()}
+        for stage, s in record["latency_ms"].items()
+    }
+    if info is not None:
+        record["source"] = info.source_description
+        record["model_sha256"] = info.model_sha256
+        record["dt_us"] = info.dt_us
+        record["device"] = info.device
+    return record

@@ -1,0 +1,127 @@
+"""The thread of a multi-stream engine: bin what each stream delivered, then step every
+stream that has a closed bin in one batched model call, and hand each its Prediction.
+
+No waiting to fill a batch: a bin is stepped as soon as the engine is free, together with
+every other stream's bin that closed meanwhile. While one batched step runs, bins of the
+other streams close, so a busy engine steps larger batches (cheaper per stream) and an idle
+one answers each bin at once. A stream with a backlog steps one bin per call, in order.
+
+The thread sleeps until a reader says events arrived (or a reconnection has news), a paced
+replay's next bin is due, or ``SWEEP_S`` has passed: then every live stream is polled, so
+that bins close on a still scene's clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from live_snn.engine.batched_runner import BatchedRunner
+from live_snn.engine.commands import CommandQueue
+from live_snn.engine.frame_cutter import ClosedBin
+from live_snn.engine.multi_stats import BatchCounters
+from live_snn.engine.stream_lane import StreamLane
+from live_snn.errors import LiveSnnError
+
+log = logging.getLogger("live_snn.engine")
+
+SWEEP_S = 0.02   # every live stream is polled at least this often (the single engine's poll)
+
+
+class MultiRunLoop:
+    def __init__(self, runner: BatchedRunner, lanes: list[StreamLane], *,
+                 commands: CommandQueue, counters: BatchCounters, ended: threading.Event,
+                 record_taps: bool):
+        self.runner = runner
+        self.lanes = lanes
+        self.commands = commands
+        self.counters = counters
+        self.ended = ended
+        self.record_taps = record_taps
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # the shared model broke: every stream ends with it
+            self.error = exc
+            message = str(exc) if isinstance(exc, LiveSnnError) else \
+                f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, LiveSnnError):
+                log.exception("multi-stream engine failed")
+            self.counters.fail(message)
+            self.counters.set_state("failed")
+            for lane in self.lanes:
+                if lane.active:
+                    lane.fail(exc)
+        finally:
+            for lane in self.lanes:
+                lane.close()
+            self.ended.set()
+
+    def _loop(self) -> None:
+        lanes, wake = self.lanes, self.commands.wake
+        next_sweep = 0.0
+        while True:
+            wake.clear()  # before looking: whatever sets it from now on wakes the wait below
+            if self._apply_commands():
+                for lane in lanes:
+                    lane.stop()
+                self.counters.set_state("stopped")
+                return
+            now = time.perf_counter()
+            sweep = now >= next_sweep
+            if sweep:
+                next_sweep = now + SWEEP_S
+            for lane in lanes:
+                if lane.arrived or (sweep and lane.active):
+                    lane.arrived = False
+                    lane.poll()
+            ready = []
+            for lane in lanes:
+                closed = lane.next_bin(now)
+                if closed is not None:
+                    ready.append((lane, closed))
+            if ready:
+                self._step(ready)
+                continue
+            if not any(lane.active for lane in lanes):
+                self.counters.set_state("finished")
+                return
+            timeout = next_sweep - time.perf_counter()
+            for lane in lanes:
+                if lane.due is not None:
+                    timeout = min(timeout, lane.due - time.perf_counter())
+            if timeout > 0:
+                wake.wait(timeout)
+
+    def _step(self, ready: list[tuple[StreamLane, ClosedBin]]) -> None:
+        for lane, closed in ready:
+            lane.prepare(closed)
+        step_start = time.perf_counter()
+        result = self.runner.step([lane.row for lane, _ in ready],
+                                  [closed.frame.counts for _, closed in ready],
+                                  taps=self.record_taps)
+        self.counters.record_step(len(ready), result.step_ms)
+        for i, (lane, closed) in enumerate(ready):
+            try:
+                prediction = lane.emit(closed, result.scores[i], result.attention[i],
+                                       result.spike_rates[i], step_start=step_start,
+                                       step_ms=result.step_ms)
+            except LiveSnnError as exc:  # e.g. its predictions file hit a full disk
+                lane.fail(exc)
+                continue
+            self.counters.record_latency(prediction.latency_ms)
+
+    def _apply_commands(self) -> bool:
+        """Apply queued commands; True when a stop was asked for."""
+        stop = False
+        for name, arg in self.commands.take():
+            if name == "stop":
+                stop = True
+            elif name == "reset":
+                for lane in self.lanes:
+                    if lane.active and arg in (None, lane.name):
+                        lane.reset("manual reset")
+        return stop

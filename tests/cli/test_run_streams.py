@@ -1,0 +1,111 @@
+"""``live-snn run SRC1 SRC2 ...``: several sources through one model, one JSONL per stream,
+one summary with a row per stream and the totals; a stream that dies is reported on its own
+row while the others go on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from live_snn.cli import main
+from live_snn.sinks.jsonl import read_predictions
+
+RECORDINGS = ("dvsgesture_sample_01.aedat4", "dvsgesture_sample_02.aedat4")
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model: one intra-op thread (see tests/engine/conftest.py)
+    yield
+    torch.set_num_threads(threads)
+
+
+def scores(path) -> tuple[list[int], np.ndarray, int]:
+    _, bins = read_predictions(path)
+    return [b["bin"] for b in bins], np.array([b["scores"] for b in bins]), \
+        sum(b["events"] for b in bins)
+
+
+def test_recordings_batched_write_what_each_run_alone_writes(recordings_dir, causal_ckpt,
+                                                             tmp_path, capsys):
+    paths = [str(recordings_dir / name) for name in RECORDINGS]
+    common = ["--model", str(causal_ckpt), "--device", "cpu", "--speed", "max", "--quiet"]
+    folder, summary = tmp_path / "streams", tmp_path / "summary.json"
+    code = main(["run", *paths, paths[0], *common, "--jsonl-dir", str(folder),
+                 "--summary-json", str(summary)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    names = ["dvsgesture_sample_01", "dvsgesture_sample_02", "dvsgesture_sample_01-2"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.jsonl" for n in names)
+    for name, path in zip(names, [*paths, paths[0]], strict=True):
+        alone = tmp_path / f"{name}-alone.jsonl"
+        assert main(["run", path, *common, "--jsonl", str(alone)]) == 0
+        bins, batched, events = scores(folder / f"{name}.jsonl")
+        alone_bins, expected, alone_events = scores(alone)
+        assert bins == alone_bins and events == alone_events
+        assert np.abs(batched - expected).max() <= 1e-5, name
+    record = json.loads(summary.read_text())
+    assert [row["name"] for row in record["streams"]] == names
+    assert all(row["state"] == "finished" and row["error"] is None for row in record["streams"])
+    assert record["totals"]["bins"] == sum(row["bins"] for row in record["streams"])
+    assert record["totals"]["batching"]["max_streams_per_step"] == 3
+    assert record["streams"][1]["jsonl"] == str(folder / "dvsgesture_sample_02.jsonl")
+    assert "streams: 3, 0 ended early" in out and "3.00 streams per step" in out
+
+
+def test_three_tcp_streams_one_dies_the_others_go_on(recordings_dir, causal_ckpt, dv_server,
+                                                     tmp_path, capsys):
+    import socket
+
+    ports = []
+    for _ in range(3):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    recording = recordings_dir / RECORDINGS[0]
+    servers = [dv_server(recording, str(port), then=then)
+               for port, then in zip(ports, ["hold", "hold", "exit"], strict=True)]
+    specs = [f"tcp://127.0.0.1:{port}" for port in ports]
+    folder, summary = tmp_path / "streams", tmp_path / "summary.json"
+    code = main(["run", *specs, "--model", str(causal_ckpt), "--device", "cpu", "--quiet",
+                 "--backpressure", "process-all", "--duration", "8", "--jsonl-dir",
+                 str(folder), "--summary-json", str(summary)])
+    err = capsys.readouterr().err
+    assert code == 1 and f"tcp_127.0.0.1_{ports[2]} ended early" in err
+    served = [int(s.stdout.readline().split()[1]) for s in servers]
+    rows = {row["name"]: row for row in json.loads(summary.read_text())["streams"]}
+    for port, n in zip(ports[:2], served[:2], strict=True):
+        name = f"tcp_127.0.0.1_{port}"
+        _, bins = read_predictions(folder / f"{name}.jsonl")
+        assert sum(b["events"] for b in bins) == n == rows[name]["events_in"], name
+        assert rows[name]["state"] == "stopped" and rows[name]["error"] is None
+        # they went on, every bin in its turn, while the dead one was being retried
+        assert bins[-1]["t_end_us"] - bins[0]["t_start_us"] > 4_000_000
+        assert max(b["latency_ms"]["queue"] for b in bins) < 1000
+    dead = rows[f"tcp_127.0.0.1_{ports[2]}"]
+    assert dead["state"] == "finished" and dead["events_in"] == served[2]
+    assert "connection lost: the server closed the stream" in dead["error"]
+    assert f"{served[2]} events before that were delivered" in dead["error"]
+    assert f"gave up on {specs[2]} after 3 reconnection attempts" in dead["error"]
+    kinds = [event["kind"] for event in dead["history"]]
+    assert kinds.count("reconnecting") == 3 and kinds[-1] == "finished"
+    _, bins = read_predictions(folder / f"tcp_127.0.0.1_{ports[2]}.jsonl")
+    assert sum(b["events"] for b in bins) == served[2]
+
+
+def test_several_sources_need_a_folder_for_their_predictions(recordings_dir, causal_ckpt,
+                                                             tmp_path, capsys):
+    path = str(recordings_dir / RECORDINGS[0])
+    code = main(["run", path, path, "--model", str(causal_ckpt), "--jsonl",
+                 str(tmp_path / "p.jsonl")])
+    assert code == 2 and "use --jsonl-dir DIR" in capsys.readouterr().err
+    folder = tmp_path / "one"
+    code = main(["run", path, "--model", str(causal_ckpt), "--device", "cpu", "--speed", "max",
+                 "--quiet", "--jsonl-dir", str(folder)])
+    assert code == 0
+    header, bins = read_predictions(folder / "dvsgesture_sample_01.jsonl")
+    assert header["source"].startswith("dvsgesture_sample_01") and len(bins) == 145

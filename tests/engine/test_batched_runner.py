@@ -1,0 +1,122 @@
+"""The batched runner: each stream stepped in a batch with others gets what it gets stepped
+alone, whichever streams step with it, and a stream that waits, resets or ends leaves the
+others' rows as they were."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from live_snn.engine.batched_runner import BatchedRunner
+from live_snn.errors import LiveSnnError
+from live_snn.model import load_checkpoint
+
+ROWS = 4
+STEPS = 24
+
+
+def spike_frames(rng: np.random.Generator, n: int) -> np.ndarray:
+    counts = rng.integers(1, 6, size=(n, 2, 32, 32)).astype(np.float32)
+    return counts * (rng.random((n, 2, 32, 32)) < 0.3)
+
+
+def schedule(rng: np.random.Generator) -> list[list[int]]:
+    """Which rows step at each call, in a random order: row 1 starts late, row 2 pauses for
+    a while, row 3 ends early; the rest is random (a row with no bin sits a call out)."""
+    calls = []
+    for t in range(STEPS):
+        rows = [r for r in range(ROWS) if rng.random() < 0.7]
+        rows = [r for r in rows if not (r == 1 and t < 6) and not (r == 2 and 8 <= t < 15)
+                and not (r == 3 and t >= 18)]
+        rng.shuffle(rows)
+        calls.append(rows)
+    return calls
+
+
+def test_each_row_equals_its_stream_stepped_alone(causal_ckpt):
+    rng = np.random.default_rng(7)
+    calls = schedule(rng)
+    frames = {r: spike_frames(rng, STEPS) for r in range(ROWS)}
+    reset_at = {0: 12}  # row 0 is reset before its 12th bin
+
+    runner = BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=ROWS)
+    got: dict[int, list[np.ndarray]] = {r: [] for r in range(ROWS)}
+    for rows in calls:
+        for r in rows:
+            if reset_at.get(r) == len(got[r]):
+                runner.reset_row(r)
+        if not rows:
+            continue
+        result = runner.step(rows, [frames[r][len(got[r])] for r in rows], taps=True)
+        assert result.scores.shape == (len(rows), 11) and len(result.attention) == len(rows)
+        for i, r in enumerate(rows):
+            got[r].append(result.scores[i])
+
+    model = load_checkpoint(causal_ckpt).model
+    assert max(len(v) for v in got.values()) > 10 and len(got[1]) > 0
+    with torch.inference_mode():
+        for r in range(ROWS):
+            state, alone = model.init_state(1), []
+            for k in range(len(got[r])):
+                if reset_at.get(r) == k:
+                    state = model.init_state(1)
+                scores, state, _ = model.step(torch.from_numpy(frames[r][k])[None], state)
+                alone.append(scores[0].numpy())
+            diff = np.abs(np.stack(got[r]) - np.stack(alone)).max()
+            assert diff <= 1e-5, f"row {r}: batched differs from alone by {diff}"
+    everything = np.concatenate([np.stack(v) for v in got.values()])
+    assert everything.max() > 0 and len(np.unique(everything.argmax(1))) > 1, "trivial scores"
+
+
+def test_resetting_or_releasing_a_row_leaves_the_others_as_they_were(causal_ckpt):
+    rng = np.random.default_rng(3)
+    runner = BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=3)
+    for _ in range(4):
+        runner.step([0, 1, 2], list(spike_frames(rng, 3)))
+    before = [runner.row_state(r) for r in (0, 2)]
+    runner.reset_row(1)
+    runner.step([1], list(spike_frames(rng, 1)))  # row 1 alone: the others wait
+    runner.release_row(1)
+    after = [runner.row_state(r) for r in (0, 2)]
+    for a, b in zip(before, after, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(a.tensors(), b.tensors(), strict=True))
+    assert any(t.abs().sum() > 0 for t in after[0].tensors())
+    with pytest.raises(LiveSnnError, match="row 1 was released"):
+        runner.step([0, 1], list(spike_frames(rng, 2)))
+    with pytest.raises(IndexError, match="row 3 out of range"):
+        runner.reset_row(3)
+    with pytest.raises(ValueError, match="at most once"):
+        runner.step([0, 0], list(spike_frames(rng, 2)))
+
+
+def test_a_window_model_is_refused_for_several_streams(window_ckpt):
+    with pytest.raises(LiveSnnError, match="several streams need a streaming model"):
+        BatchedRunner(load_checkpoint(window_ckpt), torch.device("cpu"), rows=2)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("graph", [True, False])
+def test_cuda_rows_equal_their_streams_stepped_alone(causal_ckpt, graph):
+    rng = np.random.default_rng(11)
+    calls = schedule(rng)
+    frames = {r: spike_frames(rng, STEPS) for r in range(ROWS)}
+    device = torch.device("cuda")
+    runner = BatchedRunner(load_checkpoint(causal_ckpt, device=device), device, rows=ROWS,
+                           cuda_graph=graph)
+    assert runner.graphed == graph
+    got: dict[int, list[np.ndarray]] = {r: [] for r in range(ROWS)}
+    for rows in calls:
+        if rows:
+            result = runner.step(rows, [frames[r][len(got[r])] for r in rows])
+            for i, r in enumerate(rows):
+                got[r].append(result.scores[i])
+    model = load_checkpoint(causal_ckpt, device=device).model
+    with torch.inference_mode():
+        for r in range(ROWS):
+            state, alone = model.init_state(1), []
+            for k in range(len(got[r])):
+                scores, state, _ = model.step(torch.from_numpy(frames[r][k])[None].cuda(), state)
+                alone.append(scores[0].cpu().numpy())
+            assert np.abs(np.stack(got[r]) - np.stack(alone)).max() <= 1e-5, f"row {r}"
