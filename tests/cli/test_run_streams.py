@@ -83,9 +83,9 @@ def test_three_tcp_streams_one_dies_the_others_go_on(recordings_dir, causal_ckpt
         _, bins = read_predictions(folder / f"{name}.jsonl")
         assert sum(b["events"] for b in bins) == n == rows[name]["events_in"], name
         assert rows[name]["state"] == "stopped" and rows[name]["error"] is None
-        # they went on, every bin in its turn, while the dead one was being retried
+        # they went on, every bin in its turn, while the dead one was being retried (how
+        # fast is a benchmark's question, `live-snn bench streams`, not a test's)
         assert bins[-1]["t_end_us"] - bins[0]["t_start_us"] > 4_000_000
-        assert max(b["latency_ms"]["queue"] for b in bins) < 1000
     dead = rows[f"tcp_127.0.0.1_{ports[2]}"]
     assert dead["state"] == "finished" and dead["events_in"] == served[2]
     assert "connection lost: the server closed the stream" in dead["error"]
