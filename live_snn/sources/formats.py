@@ -89,7 +89,7 @@ def identify_bytes(head: bytes, *, size: int, suffix: str = "") -> FileFormat:
     if len(head) < len(AEDAT4_MAGIC) and head and AEDAT4_MAGIC.startswith(head[:12]):
         return FileFormat("AEDAT4", "aedat4", "cut short in its version line")
     if head.startswith(b"% "):
-        return _prophesee(head)
+        return _prophesee(head, size)
     if size == 0:
         reader = SUFFIX_READERS.get(suffix)
         return FileFormat("empty file", reader, "0 bytes")
@@ -129,9 +129,12 @@ def _event_stream(head: bytes) -> FileFormat:
                       f"{header.version}, {header.resolution or 'no valid sensor size'}")
 
 
-def _prophesee(head: bytes) -> FileFormat:
+def _prophesee(head: bytes, size: int) -> FileFormat:
     """Prophesee RAW and DAT files start with ``% key value`` text lines."""
     header = read_prophesee_header(head)
+    cut = _cut_in_header(head, size, header)
+    if cut is not None:
+        return FileFormat(f"Prophesee {header.kind.upper()}", None, cut)
     if header.kind == "raw":
         if header.version is None:
             return FileFormat("Prophesee RAW", None, "its header names no EVT version live_snn "
@@ -145,6 +148,20 @@ def _prophesee(head: bytes) -> FileFormat:
         return FileFormat("Prophesee DAT", None, f"{_size_problem(header)}: open it as "
                           f"{FORCED_FORM.format(reader='dat')}")
     return FileFormat("Prophesee DAT", "dat", f"{header.resolution}")
+
+
+def _cut_in_header(head: bytes, size: int, header) -> str | None:
+    """What is wrong when the file ends inside its text header: a last line without its
+    newline, a RAW header without its ``% end`` line, a DAT without its type/size bytes."""
+    if size != len(head):  # more of the file than was read: not cut in its header
+        return None
+    rest = head[header.length :]
+    ended = b"% end" in head[: header.length]
+    if rest.startswith(b"%") or (header.kind == "raw" and not ended and not rest) or \
+            (header.kind == "dat" and len(rest) < 2):
+        return (f"truncated at byte {size}, inside its text header"
+                + (", which has no '% end' line" if header.kind == "raw" else ""))
+    return None
 
 
 def _size_problem(header) -> str:

@@ -116,3 +116,18 @@ def test_info_run_and_record_give_one_verdict_on_a_damaged_file(tmp_path, causal
     assert text.count(verdict) == 3 and text.count(f"event {bad_event}: timestamps go backwards") == 3
     assert text.count(f"the {bad_event} events before it are kept") == 3
     assert "verified: read back 20007 events" in text  # record kept every event before it
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (b"% evt 3.0\n% format EVT3;width=1280;height=720\n% geom", r"Prophesee RAW \(truncated at "
+     r"byte 52, inside its text header, which has no '% end' line\)"),
+    (b"% evt 2.0\n% geometry 320x320\n", r"Prophesee RAW \(truncated at byte 29, inside its "
+     r"text header, which has no '% end' line\)"),
+    (b"% Data file containing CD events.\n% Version 2\n% Width 640\n% Height 480\n\x0c",
+     r"Prophesee DAT \(truncated at byte 72, inside its text header\)"),
+])
+def test_a_prophesee_file_cut_in_its_header_is_called_truncated(tmp_path, data, name):
+    path = tmp_path / "cut.raw"
+    path.write_bytes(data)
+    with pytest.raises(CorruptFileError, match=name):
+        open_recording(str(path))
