@@ -10,7 +10,8 @@ dv-processing.) faery 0.7.1 cannot decode EVT 2.1 (its decoder is unimplemented 
 :mod:`live_snn.sources.evt21` reads those.
 
 Mapping to live_snn's events: faery's ``t`` (µs, the RAW/DAT header's t0 added back), ``x``,
-``y`` (top-left origin; faery turns Event Stream's bottom-left y around) and ``on`` (ON = 1);
+``y`` (top-left origin; Event Stream counts y from the bottom row, and faery hands it over as
+stored, so it is turned around here and by the writer) and ``on`` (ON = 1);
 DAT's polarity byte is 0 or 1; ATIS Event Streams keep their change-detection events only.
 """
 
