@@ -19,8 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("input", metavar="IN", help="the recording to convert")
     parser.add_argument("out", metavar="OUT", help="the file to write (.aedat4, .raw, .dat, "
                         ".es, .csv)")
-    parser.add_argument("--evt", choices=("3", "2"), default="3",
-                        help="EVT version of a .raw output (default 3; faery does not write 2.1)")
+    parser.add_argument("--evt", choices=("2", "3"), default="2",
+                        help="EVT version of a .raw output (default 2; 3 only for recordings "
+                        "shorter than 16.8 s: faery 0.7.1 reads EVT 3.0 back wrong past its "
+                        "first time wrap; faery does not write 2.1)")
+    parser.add_argument("--from-zero", action="store_true",
+                        help="shift the timestamps so that the first event is at 0 us (needed "
+                        "for .raw, .dat and .es when the recording has wall-clock timestamps)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     parser.set_defaults(func=run)
 
@@ -41,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
                           "or pass --overwrite)")
     with open_recording(args.input) as source:
         print(f"converting {source.description} to {out}", flush=True)
-        result = convert(source, source.resolution, out, raw_version=f"evt{args.evt}")
+        result = convert(source, source.resolution, out, raw_version=f"evt{args.evt}",
+                         from_zero=args.from_zero)
     span = (f", {(result.last_us - result.first_us) / 1e6:.3f} s of events"
             if result.first_us is not None else "")
-    print(f"wrote {result.events} events{span} to {result.path} ({result.format})")
+    shifted = f", timestamps shifted by -{result.shift_us} us" if result.shift_us else ""
+    print(f"wrote {result.events} events{span} to {result.path} ({result.format}){shifted}")
     print(f"verified: read back {result.events} events, checksum {result.checksum}")
     if result.damage is not None:
         print(f"error: {result.damage}")

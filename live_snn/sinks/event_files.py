@@ -26,6 +26,14 @@ DAT_EVENTS = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1
 WRITTEN_FORMATS = {".aedat4": "AEDAT4", ".raw": "Prophesee RAW", ".dat": "Prophesee DAT",
                    ".es": "Event Stream", ".csv": "CSV"}
 RAW_VERSIONS = ("evt3", "evt2")
+# The latest timestamp written to these formats: DAT holds 32-bit µs, and faery's RAW and
+# Event Stream encoders walk from 0 to the first timestamp (time-high / overflow words), so a
+# recording with wall-clock (epoch) timestamps would become a file of many GB. Past it,
+# ``convert --from-zero`` shifts the timestamps.
+TIME_LIMIT_US = {".dat": 2**32 - 1, ".raw": 2**32 - 1, ".es": 2**32 - 1}
+# EVT 3.0 through faery 0.7.1: timestamps from 2^24 µs on (the first wrap of EVT 3.0's 24-bit
+# time) read back wrong, so live_snn writes EVT 3.0 only below it (EVT 2.0 counts 34 bits).
+EVT3_LIMIT_US = 2**24 - 1
 
 
 class ConvertError(LiveSnnError):
@@ -52,16 +60,20 @@ class EventFileWriter:
     """``write(batch)`` per batch, ``close()`` to finish; the format from ``path``'s suffix
     (``raw_version`` for ``.raw``). Out-of-order timestamps are refused, naming the event."""
 
-    def __init__(self, path: str | Path, resolution: Resolution, *, raw_version: str = "evt3"):
+    def __init__(self, path: str | Path, resolution: Resolution, *, raw_version: str = "evt3",
+                 from_zero: bool = False):
         from faery import extension
 
         self.path = Path(path)
         self.suffix = output_format(self.path)
+        self.from_zero = from_zero
+        self.shift_us = 0  # subtracted from every timestamp (from_zero: the first one)
         self.resolution = resolution
         self.count = 0
         self.last_t: int | None = None
         self._digest = hashlib.blake2b(digest_size=16)
         dims = (resolution.width, resolution.height)
+        self.raw_version = raw_version
         if raw_version not in RAW_VERSIONS:
             raise ConvertError(f"RAW version {raw_version!r}: faery writes {RAW_VERSIONS}")
         if self.suffix == ".aedat4":
@@ -93,7 +105,26 @@ class EventFileWriter:
         events = batch.events
         if not len(events):
             return
+        if self.from_zero:
+            if self.count == 0:
+                self.shift_us = int(events["t"][0])
+            events = events.copy()
+            events["t"] -= self.shift_us
         t = events["t"]
+        limit = TIME_LIMIT_US.get(self.suffix)
+        if self.suffix == ".raw" and self.raw_version == "evt3" and \
+                int(t[-1]) > EVT3_LIMIT_US:
+            i = int(np.argmax(t > EVT3_LIMIT_US))
+            raise ConvertError(
+                f"event {self.count + i} has timestamp {int(t[i])} us: EVT 3.0 files written "
+                f"by faery 0.7.1 read back wrong past {EVT3_LIMIT_US / 1e6:.1f} s (its 24-bit "
+                "time wraps): use --evt 2")
+        if limit is not None and int(t[-1]) > limit:
+            i = int(np.argmax(t > limit))
+            raise ConvertError(
+                f"event {self.count + i} has timestamp {int(t[i])} us, past the "
+                f"{limit / 3.6e9:.1f} h that live_snn writes to {WRITTEN_FORMATS[self.suffix]} "
+                "files (wall-clock timestamps?): pass --from-zero to start the file at 0 us")
         before = np.concatenate([[t[0] if self.last_t is None else self.last_t], t[:-1]])
         bad = (t < before) | (t < 0)
         if bad.any():
@@ -143,14 +174,16 @@ class ConvertResult:
     first_us: int | None
     last_us: int | None
     damage: str | None  # the input's damage: the events before it were converted
+    shift_us: int = 0  # subtracted from every timestamp (--from-zero)
 
 
 def convert(batches: Iterable[EventBatch], resolution: Resolution, out: str | Path, *,
-            raw_version: str = "evt3") -> ConvertResult:
+            raw_version: str = "evt3", from_zero: bool = False) -> ConvertResult:
     """Write ``batches`` to ``out`` (format by suffix) under a temporary name, read the file
     back through live_snn's sources, and give it its name only when the events match. A
     damaged input (:class:`CorruptFileError` from ``batches``) ends the input: the events
-    before the damage are written, and ``damage`` says what it was."""
+    before the damage are written, and ``damage`` says what it was. ``from_zero``: timestamps
+    shifted so that the first event is at 0 µs (``shift_us`` says by how much)."""
     from live_snn.events import events_checksum
     from live_snn.sources.spec import open_recording
 
@@ -159,12 +192,12 @@ def convert(batches: Iterable[EventBatch], resolution: Resolution, out: str | Pa
     damage = None
     first = None
     with atomic_output(out, f"{WRITTEN_FORMATS[suffix]} file") as tmp:
-        writer = EventFileWriter(tmp, resolution, raw_version=raw_version)
+        writer = EventFileWriter(tmp, resolution, raw_version=raw_version, from_zero=from_zero)
         try:
             try:
                 for batch in batches:
                     if len(batch) and first is None:
-                        first = int(batch.t[0])
+                        first = int(batch.t[0]) - (int(batch.t[0]) if from_zero else 0)
                     writer.write(batch)
             except CorruptFileError as exc:
                 damage = str(exc)
@@ -178,4 +211,4 @@ def convert(batches: Iterable[EventBatch], resolution: Resolution, out: str | Pa
                                f"{events_checksum(events)}) but {writer.count} were written "
                                f"(checksum {writer.checksum}); the file was not kept")
     return ConvertResult(out, WRITTEN_FORMATS[suffix], writer.count, writer.checksum, first,
-                         writer.last_t, damage)
+                         writer.last_t, damage, writer.shift_us)

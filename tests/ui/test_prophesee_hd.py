@@ -26,12 +26,15 @@ from event_file_writers import write_with_faery  # noqa: E402
 @pytest.fixture(scope="module")
 def hd_raw(recordings_dir, tmp_path_factory) -> Path:
     """The real DAVIS346 recording spread over a 1280x720 sensor (x*3 + 100, y*2 + 100), as
-    an EVT 3.0 RAW file written by faery."""
+    an EVT 3.0 RAW file written by faery (a few hundred kB)."""
     with open_recording(str(recordings_dir / "davis346_mixed_streams.aedat4")) as source:
         events = EventBatch.concatenate(list(source))
-    hd = EventBatch.from_arrays(events.t, events.x.astype(np.int32) * 3 + 100,
+    # from 0 us: the recording's wall-clock timestamps do not fit EVT 3.0 (nor a small file)
+    hd = EventBatch.from_arrays(events.t - events.t[0], events.x.astype(np.int32) * 3 + 100,
                                 events.y.astype(np.int32) * 2 + 100, events.p, (1280, 720))
-    return write_with_faery(tmp_path_factory.mktemp("hd") / "imx636_like.raw", hd)
+    path = write_with_faery(tmp_path_factory.mktemp("hd") / "imx636_like.raw", hd)
+    assert path.stat().st_size < 2_000_000
+    return path
 
 
 def test_run_maps_a_1280x720_raw_to_the_model(hd_raw, gui_checkpoint, tmp_path, capsys):
