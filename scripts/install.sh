@@ -14,7 +14,7 @@ extras="gui"
 .venv/bin/python -m pip install -q --disable-pip-version-check \
     "torch==2.13.0" "PySide6-Essentials==6.11.3" -e ".[${extras}]" 2>&1 \
     | grep -vE "^WARNING: Location .* is ignored" || true
-.venv/bin/python -c "import live_snn, torch, dv_processing" || {
+.venv/bin/python -c "import live_snn, torch, dv_processing, faery" || {
     echo "install.sh: live_snn did not import after install" >&2; exit 1; }
 if [ "${1:-}" = "--test" ]; then
     # Test-only reference LIF for the parity test (loguru: it cannot import without it); its torchvision pin

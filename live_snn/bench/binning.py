@@ -8,6 +8,11 @@ live source delivers them (``getNextEventBatch``), or one whole recording per ca
 (``getEventsTimeRange``), the fastest way dv-processing offers to read a file. A last row
 times the part of binning that no event-side speed-up can remove: allocating the float32
 frames and touching each of their memory pages once.
+
+Two more decode rows compare AEDAT4 readers (issue #16): faery's decoder (Rust, in this
+process), and live_snn's own ``Aedat4Source`` (dv-processing in a watched child process, what
+``run`` and ``gui`` use today). faery's events are checked against dv-processing's on every
+recording before timing.
 """
 
 from __future__ import annotations
@@ -66,9 +71,11 @@ class _Replay:
     """Decode ``paths`` over and over with dv-processing until ``n_events`` events, shifting
     timestamps so that each replayed recording follows the previous one."""
 
-    def __init__(self, paths: list[Path], n_events: int, limit: int | None = None):
+    def __init__(self, paths: list[Path], n_events: int, limit: int | None = None,
+                 decoder: str = "dv"):
         self.paths, self.n_events, self.limit = paths, n_events, limit
         self.decoded, self.offset = 0, 0
+        self.decoder = decoder  # "dv" (dv-processing) or "faery"
 
     def recordings(self) -> Iterator[Iterator[EventBatch]]:
         """One lazy iterator of dv-sized batches per replayed recording."""
@@ -107,12 +114,10 @@ class _Replay:
                 yield batch
 
     def _batches(self, path: Path) -> Iterator[EventBatch]:
-        import dv_processing as dv
-
-        reader = dv.io.MonoCameraRecording(str(path))
         shift = None
-        while self.decoded < self.n_events and (store := reader.getNextEventBatch()) is not None:
-            batch = EventBatch.from_dv_numpy(store.numpy(), DVS128)
+        for batch in (_faery_packets(path) if self.decoder == "faery" else _dv_packets(path)):
+            if self.decoded >= self.n_events:
+                return
             if len(batch) == 0:
                 continue
             t = batch.events["t"]
@@ -122,6 +127,49 @@ class _Replay:
             self.decoded += len(batch)
             self.offset = int(t[-1]) + GAP_US
             yield batch
+
+
+def _dv_packets(path: Path) -> Iterator[EventBatch]:
+    import dv_processing as dv
+
+    reader = dv.io.MonoCameraRecording(str(path))
+    while (store := reader.getNextEventBatch()) is not None:
+        yield EventBatch.from_dv_numpy(store.numpy(), DVS128)
+
+
+def _faery_packets(path: Path) -> Iterator[EventBatch]:
+    """faery's AEDAT4 decoder, packet by packet, the events track only."""
+    from faery.extension import aedat
+
+    with aedat.Decoder(str(path)) as decoder:
+        for track, packet in decoder:
+            if track.data_type == "events":
+                yield EventBatch.from_arrays(packet["t"], packet["x"], packet["y"], packet["on"],
+                                             DVS128)
+
+
+def _faery_matches_dv(paths: list[Path]) -> bool:
+    """faery and dv-processing decode every recording to the very same events."""
+    for path in paths:
+        ours = [b.events for b in _faery_packets(path)]
+        theirs = [b.events for b in _dv_packets(path)]
+        if not np.array_equal(np.concatenate(ours), np.concatenate(theirs)):
+            return False
+    return True
+
+
+def _child_decode(sources: dict, paths: list[Path], n_events: int) -> int:
+    """live_snn's Aedat4Source (dv-processing in its watched child; each child started
+    beforehand), whole recordings replayed from their start until ``n_events``."""
+    decoded = 0
+    while decoded < n_events:
+        for path in paths:
+            if decoded >= n_events:
+                break
+            source = sources[path]
+            source.seek(source.start_us)
+            decoded += sum(len(batch) for batch in source)
+    return decoded
 
 
 def _best_of_rounds(
@@ -200,7 +248,7 @@ def _tonic_bin(chunks: list[EventBatch], dt_us: int) -> int:
 
 def _stages(paths: list[Path], n: int, total: int, *, batches: list[EventBatch],
             chunks: list[EventBatch], bins_per_chunk: list[int], dt_us: int,
-            config_128: BinningConfig, config_64: BinningConfig,
+            config_128: BinningConfig, config_64: BinningConfig, children: dict,
             ) -> dict[str, tuple[str, Callable[[], int]]]:
     """Every timed stage: key -> (the row's name, the work, which returns events done)."""
     return {
@@ -215,6 +263,15 @@ def _stages(paths: list[Path], n: int, total: int, *, batches: list[EventBatch],
         "decode_raw": (
             "decode only, raw: dv whole recordings, EventStore.numpy() (no EventBatch)",
             lambda: _decode_raw(paths, total),
+        ),
+        "decode_faery": (
+            "decode only: faery AEDAT4 packets (Rust, this process) → EventBatch",
+            lambda: sum(len(b) for b in _Replay(paths, n, decoder="faery").batches()),
+        ),
+        "decode_child": (
+            "decode only: live_snn Aedat4Source, dv in a watched child (CPU column: this "
+            "process only)",
+            lambda: _child_decode(children, paths, total),
         ),
         "decode_bin": (
             "decode + bin: Binner.push per dv packet, 128x128",
@@ -294,10 +351,21 @@ def run(args: argparse.Namespace) -> int:
     if not same_events:
         raise LiveSnnError("getEventsTimeRange and getNextEventBatch decoded different events")
 
-    stages = _stages(paths, n, total, batches=batches, chunks=chunks,
-                     bins_per_chunk=bins_per_chunk, dt_us=dt, config_128=config_128,
-                     config_64=config_64)
-    best = _best_of_rounds(repeats, stages)
+    faery_same = _faery_matches_dv(paths)
+    if not faery_same:
+        raise LiveSnnError("faery and dv-processing decoded different events")
+
+    from live_snn.sources.aedat4 import Aedat4Source
+
+    children = {path: Aedat4Source(path) for path in paths}
+    try:
+        stages = _stages(paths, n, total, batches=batches, chunks=chunks,
+                         bins_per_chunk=bins_per_chunk, dt_us=dt, config_128=config_128,
+                         config_64=config_64, children=children)
+        best = _best_of_rounds(repeats, stages)
+    finally:
+        for source in children.values():
+            source.close()
     rows = list(best.values())
     for row in rows:
         rate = f"{row.rate / 1e6:.1f} M events/s" if row.events else f"{row.seconds:.3f} s"
@@ -306,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
     markdown = report(
         best, repeats=repeats, load=(load_before, os.getloadavg()[0]), total=total,
         recordings=len(paths), replayed=len(chunks), dt_us=dt, n_bins=n_bins,
-        n_pushes=len(batches), identical=identical,
+        n_pushes=len(batches), identical=identical, faery_same=faery_same,
     )
     print()
     print(markdown)

@@ -28,7 +28,7 @@ class Row:
 
 def report(best: dict[str, Row], *, repeats: int, load: tuple[float, float], total: int,
            recordings: int, replayed: int, dt_us: int, n_bins: int, n_pushes: int,
-           identical: bool) -> str:
+           identical: bool, faery_same: bool | None = None) -> str:
     """The markdown section. ``best``: each stage's best run by stage key; ``load``: the load
     average before and after; ``recordings`` DVS128 files replayed ``replayed`` times in all
     for ``total`` events, ``n_bins`` bins of ``dt_us``, ``n_pushes`` streaming pushes."""
@@ -53,6 +53,11 @@ def report(best: dict[str, Row], *, repeats: int, load: tuple[float, float], tot
         "",
         f"Same frames: live_snn `bin_events` and tonic `ToFrame` gave "
         f"{'identical' if identical else '**DIFFERENT**'} 128x128 frames on every recording.",
+        *([] if faery_same is None else [
+            "",
+            f"Same events: faery's AEDAT4 decoder and dv-processing gave "
+            f"{'identical' if faery_same else '**DIFFERENT**'} events on every recording.",
+        ]),
         "",
         _decode_verdict(
             decodes=(best["decode"], best["decode_whole"], best["decode_raw"]),

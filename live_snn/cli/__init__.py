@@ -17,6 +17,7 @@ from live_snn.errors import LiveSnnError
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("info", "describe a recording: sensor, duration, events, event rate, streams"),
     "record": ("record", "record a source (camera, network, sim, file) to AEDAT4"),
+    "convert": ("convert", "convert a recording to AEDAT4, Prophesee RAW or DAT, ES or CSV"),
     "run": ("run", "run a model on a source headless and print predictions"),
     "gui": ("gui", "open the desktop window"),
     "simulate": ("simulate", "write simulated gesture sessions with labels"),

@@ -31,6 +31,7 @@ import sys
 import numpy as np
 
 from live_snn.events import EVENT_DTYPE
+from live_snn.sources.checks import first_bad_timestamp
 
 KIND_META, KIND_EVENTS, KIND_ERROR = b"M", b"E", b"X"
 KIND_PROGRESS, KIND_VERDICT = b"P", b"V"
@@ -50,28 +51,6 @@ def _to_event_dtype(dv_events: np.ndarray) -> np.ndarray:
     events["y"] = dv_events["y"]
     events["p"] = dv_events["polarity"]
     return events
-
-
-def first_bad_timestamp(t: np.ndarray, previous: int | None, max_gap_us: int) -> tuple[int, str] | None:
-    """Index in ``t`` of the first timestamp that is negative, earlier than its predecessor
-    (``previous`` before ``t[0]``) or later than it by more than ``max_gap_us``, with what is
-    wrong; None when all are fine."""
-    if len(t) == 0:
-        return None
-    before = np.empty(len(t), dtype=np.int64)
-    before[0] = t[0] if previous is None else previous
-    before[1:] = t[:-1]
-    step = t - before
-    bad = (t < 0) | (step < 0) | (step > max_gap_us)
-    if not bad.any():
-        return None
-    i = int(np.argmax(bad))
-    if t[i] < 0:
-        return i, f"negative timestamp {int(t[i])} us"
-    if step[i] < 0:
-        return i, f"timestamps go backwards: {int(t[i])} us after {int(before[i])} us"
-    return i, (f"timestamp jumps forward by {step[i] / 1e6:.1f} s ({int(before[i])} -> "
-               f"{int(t[i])} us), more than the {max_gap_us / 1e6:g} s a recording may pause")
 
 
 class SequentialReader:

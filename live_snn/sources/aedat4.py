@@ -39,12 +39,10 @@ from live_snn.sources._aedat4_worker import (
 )
 from live_snn.sources.aedat4_format import Aedat4Header, packet_layout, read_aedat4_header
 from live_snn.sources.base import SeekableSource
+from live_snn.sources.checks import MAX_EVENT_GAP_US
 
 # One answer of the decoder holds about this many events.
 TARGET_BATCH_EVENTS = 50_000
-# Consecutive events further apart than this are damage (a flipped bit in a timestamp), not
-# a pause: a real sensor's noise alone fires many times a second.
-MAX_EVENT_GAP_US = 60_000_000
 # A wall-clock ceiling for an answer even while the child sleeps (e.g. a hung disk).
 WALL_TIMEOUT_FACTOR = 15.0
 # Importing numpy and dv-processing in the child costs CPU before the first answer.

@@ -75,9 +75,10 @@ class WindowCounter:
 def recording_info(
     path: str | Path, *, peak_window_us: int = DEFAULT_PEAK_WINDOW_US
 ) -> RecordingInfo:
-    """Read a whole recording (.aedat4, DVS128 Gesture .aedat, N-MNIST .bin) once."""
+    """Read a whole recording (any format :func:`open_recording` reads) once."""
     from live_snn.sources.aedat4 import Aedat4Source
     from live_snn.sources.dvs_gesture import DvsGestureSource
+    from live_snn.sources.scanned import ScannedFileSource
 
     source = open_recording(str(path))
     with source:
@@ -91,6 +92,9 @@ def recording_info(
                 last = int(batch.t.max()) if last is None else max(last, int(batch.t.max()))
         if isinstance(source, Aedat4Source):
             fmt, sensor, streams = "AEDAT4", source.camera_name, dict(source.streams)
+        elif isinstance(source, ScannedFileSource):
+            fmt, sensor = source.format_name, source.sensor
+            streams = {"events": True, "labels": source.labels is not None}
         elif isinstance(source, DvsGestureSource):
             fmt, sensor = "AEDAT 3.1 (DVS128 Gesture)", source.sensor
             streams = {"events": True, "labels": source.labels is not None}

@@ -37,22 +37,39 @@ def test_a_headerless_prophesee_evt2_file_is_named_not_called_truncated_nmnist(t
     path = tmp_path / "recording.bin"
     path.write_bytes(words.tobytes())
     with pytest.raises(CorruptFileError, match=r"Prophesee EVT 2\.0 event words without a RAW "
-                                               r"header \(not supported\)") as info:
+                       rf"header \(the sensor size is not in the file: open it as "
+                       rf"evt2:WIDTHxHEIGHT:{path}, e\.g\. evt2:320x320:") as info:
         open_recording(str(path))
     assert "truncated" not in str(info.value)
+    with open_recording(f"evt2:2048x2048:{path}") as source:  # x, y are 11 random bits
+        assert sum(len(batch) for batch in source) == 2000
+
+
+@pytest.mark.parametrize(("head", "reader"), [
+    (b"% camera_integrator_name Prophesee\n% evt 3.0\n% format EVT3;height=720;width=1280\n"
+     b"% end\n", "evt3"),
+    (b"% evt 2.1\n% geometry 320x320\n% end\n", "evt21"),
+    (b"% Data file containing CD events.\n% Version 2\n% Width 640\n% Height 480\n", "dat"),
+    (b"#!AER-DAT2.0\r\n# AEChip: ch.unizh.ini.jaer.chip.retina.DVS128\r\n", "aedat2"),
+    (b"Event Stream\x02\x00\x00\x01\x80\x00\x80\x00", "es"),
+    (b"t,x@346,y@260,on\n1000,3,4,1\n1001,5,6,0\n", "csv"),
+])
+def test_the_formats_read_through_faery_or_live_snn_are_told_by_content(tmp_path, head, reader):
+    path = tmp_path / "any.name"
+    path.write_bytes(head + bytes(200 if reader != "csv" else 0))
+    assert identify_format(path).reader == reader
 
 
 @pytest.mark.parametrize(("head", "name"), [
-    (b"% camera_integrator_name Prophesee\n% evt 3.0\n% end\n", r"Prophesee RAW \(3\.0"),
-    (b"% Data file containing CD events.\n% Version 2\n% Height 480\n", "Prophesee DAT"),
-    (b"#!AER-DAT2.0\r\n# jAER\r\n", r"AEDAT 2\.0 \(jAER\)"),
-    (b"Event Stream\x02\x00\x00\x01", r"Event Stream \(\.es\)"),
-    (b"\x89HDF\r\n\x1a\n" + bytes(40), "HDF5"),
+    (b"\x89HDF\r\n\x1a\n" + bytes(40), r"HDF5 \(not supported\)"),
+    (b"% evt 4.0\n% end\n", r"Prophesee RAW \(its header names no EVT version live_snn reads"),
+    (b"Event Stream\x02\x00\x00\x04\x80\x00\x80\x00", r"color events: live_snn reads DVS"),
+    (b"t,x,y,on\n1000,3,4,1\n", r"CSV events \(without the sensor size"),
 ])
-def test_other_event_formats_are_named(tmp_path, head, name):
+def test_other_event_files_are_named_with_what_is_missing(tmp_path, head, name):
     path = tmp_path / "file.raw"
-    path.write_bytes(head + bytes(200))
-    with pytest.raises(CorruptFileError, match=name + ".*not supported"):
+    path.write_bytes(head + bytes(200 if b"t,x" not in head else 0))
+    with pytest.raises(CorruptFileError, match=name):
         open_recording(str(path))
 
 
@@ -99,3 +116,18 @@ def test_info_run_and_record_give_one_verdict_on_a_damaged_file(tmp_path, causal
     assert text.count(verdict) == 3 and text.count(f"event {bad_event}: timestamps go backwards") == 3
     assert text.count(f"the {bad_event} events before it are kept") == 3
     assert "verified: read back 20007 events" in text  # record kept every event before it
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (b"% evt 3.0\n% format EVT3;width=1280;height=720\n% geom", r"Prophesee RAW \(truncated at "
+     r"byte 52, inside its text header, which has no '% end' line\)"),
+    (b"% evt 2.0\n% geometry 320x320\n", r"Prophesee RAW \(truncated at byte 29, inside its "
+     r"text header, which has no '% end' line\)"),
+    (b"% Data file containing CD events.\n% Version 2\n% Width 640\n% Height 480\n\x0c",
+     r"Prophesee DAT \(truncated at byte 72, inside its text header\)"),
+])
+def test_a_prophesee_file_cut_in_its_header_is_called_truncated(tmp_path, data, name):
+    path = tmp_path / "cut.raw"
+    path.write_bytes(data)
+    with pytest.raises(CorruptFileError, match=name):
+        open_recording(str(path))
