@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TextIO
 
 from live_snn.cli.engine_options import engine_config_from_args, set_torch_threads
+from live_snn.cli.run import LiveLine
 from live_snn.cli.run_report import (
-    LIVE_LINE_PERIOD_S,
-    PLAIN_LINE_PERIOD_S,
     print_event,
     summary_record,
 )
@@ -120,31 +118,9 @@ def describe_streams(engine, stream: TextIO) -> None:
           file=stream)
 
 
-class StreamsLine:
+class StreamsLine(LiveLine):
     """One status line for all streams: redrawn on a terminal, printed now and then in a
-    log."""
-
-    def __init__(self, engine, stream: TextIO, *, quiet: bool = False):
-        self.engine = engine
-        self.stream = stream
-        self.quiet = quiet
-        self.tty = stream.isatty()
-        self.period = LIVE_LINE_PERIOD_S if self.tty else PLAIN_LINE_PERIOD_S
-
-    def follow(self, duration_s: float | None = None) -> None:
-        """Until every stream has ended (or ``duration_s`` of wall time: then stop)."""
-        last = 0.0
-        end = None if duration_s is None else time.monotonic() + duration_s
-        while not self.engine.wait(0.05):
-            now = time.monotonic()
-            if end is not None and now >= end:
-                self.engine.stop()
-                break
-            if not self.quiet and now - last >= self.period:
-                self.draw()
-                last = now
-        if not self.quiet and self.tty:
-            self.stream.write("\n")
+    log (the single-stream line's pacing; only what it draws differs)."""
 
     def draw(self) -> None:
         stats = self.engine.stats()
