@@ -304,6 +304,7 @@ class _Trunk:
 
     def estimate_step_s(self, config: FineTuneConfig) -> float:
         """Time of one training step, measured on zeros (for the first ETA)."""
+        self.set_mode(True)  # BatchNorm in eval mode: the probe must not move its statistics
         with torch.no_grad():
             probe = torch.zeros((1, 1, 2, *self.model.config.input_size))
             for block in self.frozen:
