@@ -138,10 +138,15 @@ def run_train(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, steps=args.steps)
     if args.train_from_block is not None:
         config = dataclasses.replace(config, first_trained_block=args.train_from_block)
-    bar = tqdm(total=1000, desc="teach", unit="‰", dynamic_ncols=True, file=sys.stderr,
-               bar_format="{l_bar}{bar}| {postfix}")
+    bars: list = []  # made at the first real progress: a refusal prints its one line alone
 
     def progress(p) -> None:
+        if p.stage == "reading":
+            return
+        if not bars:
+            bars.append(tqdm(total=1000, desc="teach", dynamic_ncols=True, file=sys.stderr,
+                             bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}"))
+        bar = bars[0]
         bar.n = int(1000 * p.fraction)
         eta = "" if p.eta_s is None else f", ETA {time.strftime('%M:%S', time.gmtime(p.eta_s))}"
         acc = "" if p.val_accuracy is None else f", val {p.val_accuracy:.3f}"
@@ -151,7 +156,8 @@ def run_train(args: argparse.Namespace) -> int:
         result = fine_tune(args.folders, args.out, base=args.base, config=config,
                            on_progress=progress)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     acc = "n/a (no class has two takes)" if result.val_accuracy is None else \
         f"{result.val_accuracy:.3f}"
     print(f"wrote {result.path}: {len(result.class_names)} classes "
