@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from live_snn.classes import DVS_GESTURE_CLASSES
-from live_snn.sim.gestures import BASE_FREQ_HZ, N_EXTRA, GestureParams
+from live_snn.sim.gestures import GestureParams
 from live_snn.sim.script import GestureScript
 
 # An open end for the idle-drift ramp: nothing is drawn ahead, so no gesture boundary lies
@@ -47,15 +47,4 @@ class SteeredScript(GestureScript):
         if start_us < self.cued_until_us:
             raise ValueError(f"cue at {start_us} µs overlaps the gesture cued until "
                              f"{self.cued_until_us} µs")
-        rng = self._rng
-        # The same draws, in the same order, as a scripted gesture's (GestureScript._draw_gesture).
-        freq = BASE_FREQ_HZ[label] * self.style.speed * rng.uniform(0.85, 1.2)
-        amplitude = self.style.amplitude * rng.uniform(0.85, 1.15)
-        phase = rng.uniform(0, 2 * np.pi)
-        direction = 1.0 if rng.random() < 0.5 else -1.0
-        extra = rng.random(N_EXTRA)
-        gesture = GestureParams(label, int(start_us), int(end_us), freq, amplitude, phase,
-                                direction, extra)
-        self.gestures.append(gesture)
-        self._starts.append(gesture.start_us)
-        return gesture
+        return self._add_gesture(label, start_us, end_us)
