@@ -174,6 +174,11 @@ def _machine() -> str:
     return machine_description()
 
 
+def _parts(trained: list[str]) -> str:
+    blocks = [t.split(".")[1] for t in trained if t.startswith("blocks.")]
+    return f"blocks {blocks[0]}-{blocks[-1]} + head" if blocks else "head only (fc_hidden, fc_out)"
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
@@ -207,7 +212,7 @@ Commands (in this order; `speed=max`: the simulated person performs as fast as i
 """
     _replace_between(ROOT / "docs" / "results.md", "<!-- teach -->", "<!-- /teach -->",
                      "## Teaching it your own gestures (`live-snn teach`)\n", results)
-    rows = [f"| {person['trained'][-2:]} {person['steps']} steps (the recipe) | "
+    rows = [f"| {_parts(person['trained'])}, {person['steps']} steps (the recipe) | "
             f"{person['fine_tune_s']:.0f} s | {_pct(person['taught']['streaming_accuracy'])} | "
             f"{_pct(person['val_streaming_accuracy'])} |"]
     for c in report.get("compare", []):
