@@ -16,6 +16,11 @@ import numpy as np
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "i1")])
 
 
+# No event camera has more pixels a side; a header declaring more is damaged, and would make
+# a sensor-sized frame cost gigabytes.
+MAX_SENSOR_SIDE = 8192
+
+
 @dataclass(frozen=True)
 class Resolution:
     """Sensor or model size in pixels, width first (as cameras report it)."""

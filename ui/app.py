@@ -111,10 +111,17 @@ def _schedule_quit(app: QApplication, window: MainWindow, options: GuiOptions,
             started["done"] = True
             QTimer.singleShot(delay_ms, finish)
 
+    def failed(message: str) -> None:
+        # A window quitting on its own is a script's: an error must show in its exit code.
+        if outcome["code"] == 0:
+            print(f"live-snn gui: error: {message}", file=sys.stderr)
+        outcome["code"] = 1
+        start_clock()
+
     bridge = window.bridge
+    bridge.errorRaised.connect(failed)
     if options.source is None or options.model is None:
         start_clock()  # nothing to wait for
         return
     bridge.sessionOpened.connect(start_clock)
-    bridge.errorRaised.connect(start_clock)
     QTimer.singleShot(int(OPEN_TIMEOUT_S * 1000), start_clock)

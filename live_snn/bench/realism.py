@@ -277,7 +277,7 @@ def _range_chart(rows: list[dict], width: int = 900, row_h: int = 22) -> np.ndar
 def render_figure(simulated: list[SimulatedGesture],
                   real: list[tuple[str, dict[str, float], np.ndarray]]) -> np.ndarray:
     """Densities (real, simulated), the judge's confusion matrix, and the statistics."""
-    from live_snn.train.plot import render_confusion
+    from live_snn.figures import render_confusion
 
     size = 300
     panels = [

@@ -18,6 +18,7 @@ BENCHMARKS = {
     "gui": "GUI redraw rate and engine throughput with the GUI running",
     "sim": "gesture simulator CPU per simulated second; AEDAT4 writing vs dv-processing",
     "realism": "simulated gestures named by a real-data network; statistics vs real recordings",
+    "fuzz": "seeded mutations of real recordings and streams through info, run and record",
 }
 
 

@@ -33,6 +33,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
                         help="confidence under P is reported as uncertain (default 0: never)")
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
+    parser.add_argument("--allow-remap", action="store_true",
+                        help="run the model on a sensor other than the one it was trained on "
+                             "(its events are cropped and downscaled to the model's input)")
     if live:
         parser.add_argument("--backpressure", choices=("skip-oldest", "process-all"),
                             default="skip-oldest",
@@ -40,13 +43,23 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
                                  "or process all and report the lag")
         parser.add_argument("--max-pending", type=int, default=4, metavar="BINS",
                             help="closed bins allowed to wait for the model (default 4)")
+        parser.add_argument("--stall-timeout", type=float, default=10.0, metavar="S",
+                            help="network streams: report a stream that sends nothing for S "
+                                 "seconds as stalled, then reconnect (default 10)")
+        parser.add_argument("--max-reconnects", type=int, default=10, metavar="N",
+                            help="network streams: reconnections allowed over the whole "
+                                 "session (default 10)")
+        parser.add_argument("--max-jump", type=float, default=60.0, metavar="S",
+                            help="live sources: an event clock that jumps by more than S "
+                                 "seconds is re-anchored and the model reset (default 60)")
 
 
 # EngineConfig names a bad value by its field; the user typed the option.
 _OPTION_OF_FIELD = {
     "ema_tau_steps": "--tau", "mean_window": "--mean-window", "onset_steps": "--onset-steps",
     "uncertain_below": "--uncertain-below", "max_pending_bins": "--max-pending",
-    "reset_on_silence_ms": "--reset-on-silence",
+    "reset_on_silence_ms": "--reset-on-silence", "stall_timeout_s": "--stall-timeout",
+    "max_reconnects": "--max-reconnects", "live_max_jump_s": "--max-jump",
 }
 
 
@@ -63,9 +76,12 @@ def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
         uncertain_below=args.uncertain_below,
         reset_on_silence_ms=args.reset_on_silence,
         record_taps=bool(getattr(args, "taps", False)),
+        allow_remap=bool(getattr(args, "allow_remap", False)),
     )
     if hasattr(args, "backpressure"):
-        options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending)
+        options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending,
+                       stall_timeout_s=args.stall_timeout, max_reconnects=args.max_reconnects,
+                       live_max_jump_s=args.max_jump)
     try:
         return EngineConfig(**options)
     except ValueError as exc:

@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from live_snn.outputs import atomic_output, check_outputs, named, write_text_atomic
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -56,9 +58,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    spec = parse_data_spec(args.data)
+    # Before hours of evaluation, not after: no output over the model, the data or another.
+    check_outputs(
+        [named("--json", args.json), named("--plot", args.plot),
+         named("--calibrate-out", args.calibrate_out)],
+        inputs=[named("the model", args.model),
+                *(named(f"the recording {p.name}", p) for p in spec.paths)],
+    )
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     ckpt = load_checkpoint(args.model, device=device)
-    spec = parse_data_spec(args.data)
     sessions = load_sessions(spec, ckpt.binning, split=args.split, cache_dir=args.cache,
                              workers=args.workers, seed=args.seed, class_names=ckpt.class_names)
     streaming = default_streaming_config(
@@ -73,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.calibrate_out:
         _calibrate(args.calibrate_out, ckpt, sessions, streaming, device)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
+        write_text_atomic(args.json, json.dumps(report, indent=1), "evaluation report")
         print(f"wrote {args.json}")
     if args.plot:
         if report["confusion"] is None:
@@ -84,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
 
             title = f"{args.model.name}: streaming {report['streaming_accuracy']:.3f}" + (
                 "" if report["clip_accuracy"] is None else f", clip {report['clip_accuracy']:.3f}")
-            write_report_png(args.plot, np.array(report["confusion"]), ckpt.class_names,
-                             report["onset_latencies_ms"], title)
+            with atomic_output(args.plot, "plot") as tmp:
+                write_report_png(tmp, np.array(report["confusion"]), ckpt.class_names,
+                                 report["onset_latencies_ms"], title)
             print(f"wrote {args.plot}")
     return 0
 

@@ -18,6 +18,7 @@ from live_snn.cli.engine_options import (
     set_torch_threads,
 )
 from live_snn.errors import LiveSnnError
+from live_snn.outputs import check_outputs, named, write_text_atomic
 
 LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
 PLAIN_LINE_PERIOD_S = 2.0   # without a terminal (logs, pipes) one line every so often
@@ -43,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--duration", type=float, default=None, metavar="S",
                         help="stop after S seconds of wall time (e.g. for a camera or sim:)")
     parser.add_argument("--quiet", action="store_true", help="no live line, summary only")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="let --jsonl / --summary-json replace an existing recording file")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="torch CPU threads (default: torch's choice; 1 is often best for "
                              "one stream on a small, busy CPU)")
@@ -56,9 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise LiveSnnError(f"--duration must be positive, got {args.duration}")
     # Before a camera is opened or a model loaded, and not only once the run is over.
-    for option, path in (("--jsonl", args.jsonl), ("--summary-json", args.summary_json)):
-        if path is not None:
-            check_output_path(path, option)
+    check_run_outputs(args)
     set_torch_threads(args.threads)
     engine = Engine(engine_config_from_args(args, speed=args.speed))
     writer = None
@@ -106,12 +107,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_output_path(path: Path, option: str) -> None:
-    """A file ``path`` could be created: not a folder, in a folder that exists."""
-    if path.is_dir():
-        raise LiveSnnError(f"{option} {path}: it is a folder, expected a file name")
-    if not path.parent.is_dir():
-        raise LiveSnnError(f"{option} {path}: folder {path.parent} does not exist")
+def check_run_outputs(args: argparse.Namespace) -> None:
+    """--jsonl and --summary-json: writable, distinct, and never the source or the model."""
+    check_outputs(
+        [named("--jsonl", args.jsonl), named("--summary-json", args.summary_json)],
+        inputs=[named("the source", args.source), named("the model", args.model)],
+        overwrite=getattr(args, "overwrite", False),
+    )
 
 
 def describe_session(info) -> str:
@@ -126,7 +128,8 @@ def describe_session(info) -> str:
 
 
 def _print_event(event, stream: TextIO) -> None:
-    if event.kind in ("stream_dropped", "reconnecting", "reconnected", "failed", "reset"):
+    if event.kind in ("stream_dropped", "reconnecting", "reconnected", "failed", "reset",
+                      "clock_jump"):
         print(f"\nlive-snn run: {event.kind.replace('_', ' ')}: {event.message}", file=stream,
               flush=True)
 
@@ -207,7 +210,5 @@ def summary_record(stats, info=None) -> dict:
 
 
 def write_summary_json(path: Path, stats, info=None) -> None:
-    try:
-        path.write_text(json.dumps(summary_record(stats, info), indent=2) + "\n")
-    except OSError as exc:
-        raise LiveSnnError(f"cannot write the summary to {path}: {exc.strerror}") from None
+    write_text_atomic(path, json.dumps(summary_record(stats, info), indent=2) + "\n",
+                      "summary")

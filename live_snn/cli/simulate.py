@@ -9,6 +9,9 @@ from pathlib import Path
 from live_snn.errors import LiveSnnError
 from live_snn.sim.options import gesture_choices, parse_gesture_classes, parse_resolution
 
+# Frames are rendered at sensor resolution (several float32 images per step).
+MAX_SIM_SIDE = 2048
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -62,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.prefix or "/" in args.prefix:
         raise LiveSnnError(f"--prefix must be a plain name, got {args.prefix!r}")
     classes = parse_gesture_classes(args.classes) if args.classes else None
-    changes: dict = {"seed": args.seed, "resolution": parse_resolution(args.resolution)}
+    resolution = parse_resolution(args.resolution)
+    if max(resolution.width, resolution.height) > MAX_SIM_SIDE:
+        raise LiveSnnError(f"--resolution {args.resolution}: the simulator renders every frame "
+                           f"at sensor resolution; at most {MAX_SIM_SIDE} pixels a side")
+    changes: dict = {"seed": args.seed, "resolution": resolution}
     if args.threshold is not None:
         changes["threshold"] = args.threshold
     if args.noise_hz is not None:

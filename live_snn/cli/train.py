@@ -93,12 +93,16 @@ def run(args: argparse.Namespace) -> int:
     from live_snn.events import Resolution
     from live_snn.model import ModelConfig, build_model
     from live_snn.train.augment import Augmentation
+    from live_snn.train.data_check import check_training_data
     from live_snn.train.data_spec import parse_data_spec
     from live_snn.train.distributed import init_distributed, shutdown
     from live_snn.train.evaluate import StreamingConfig
     from live_snn.train.loaders import load_sessions
     from live_snn.train.trainer import CheckpointInfo, Trainer
     from live_snn.train.windows import WindowSpec
+
+    # Bad data fails here, in one line, not after an hour of training.
+    check_training_data(args.data, args.val_data)
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -33,11 +33,16 @@ class EngineConfig:
     live_silence_margin_ms: float | None = 50.0  # live: close empty bins on the source clock,
     #                                          this far behind it; None: on events only
     live_queue_batches: int = 256            # live: batches buffered between reader and engine
+    live_max_jump_s: float | None = 60.0     # live: a clock step beyond this re-anchors the
+    #                                          bins and resets the model; None: never
+    stall_timeout_s: float | None = 10.0     # network: no bytes this long = stream stalled
+    max_reconnects: int = 10                 # network: reconnections over the whole session
     reconnect_attempts: int = 3              # network streams: tries after a drop
     reconnect_delay_s: float = 0.5           # wait before the first try; doubles each time
     reconnect_max_delay_s: float = 4.0       # ...up to this
     chunk_bins: int = 64                     # most bins materialised from one batch at once
     cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
+    allow_remap: bool = False                # run a model on a sensor it was not trained on
 
     def __post_init__(self) -> None:
         check_speed(self.speed, error=ValueError)
@@ -51,6 +56,12 @@ class EngineConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.reset_on_silence_ms is not None and self.reset_on_silence_ms <= 0:
             raise ValueError(f"reset_on_silence_ms must be > 0 or None, got {self.reset_on_silence_ms}")
+        if self.live_max_jump_s is not None and not self.live_max_jump_s > 0:
+            raise ValueError(f"live_max_jump_s must be > 0 or None, got {self.live_max_jump_s}")
+        if self.stall_timeout_s is not None and not self.stall_timeout_s > 0:
+            raise ValueError(f"stall_timeout_s must be > 0 or None, got {self.stall_timeout_s}")
+        if self.max_reconnects < 0:
+            raise ValueError(f"max_reconnects must be >= 0, got {self.max_reconnects}")
         if self.reconnect_attempts < 0:
             raise ValueError(f"reconnect_attempts must be >= 0, got {self.reconnect_attempts}")
         self.predictor_config(1.0)  # validates the smoothing fields now
@@ -70,7 +81,7 @@ class EngineConfig:
 class EngineEvent:
     """Something the user should know about, besides predictions: ``kind`` is one of
     started, paused, resumed, seeked, reset, finished, stream_dropped, reconnecting,
-    reconnected, failed, stopped, source_changed, model_changed."""
+    reconnected, failed, stopped, source_changed, model_changed, clock_jump."""
 
     kind: str
     message: str

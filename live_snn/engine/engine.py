@@ -93,7 +93,7 @@ class Engine:
             from live_snn.sources import open_source  # dv-processing loads only when needed
 
             spec = os.fspath(spec)
-            source = open_source(spec, speed=None)
+            source = open_source(spec, speed=None, stall_timeout_s=self.config.stall_timeout_s)
         try:
             self._call_on_engine_thread(self._loop.apply_source, source, spec)
         except BaseException:

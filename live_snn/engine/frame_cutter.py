@@ -25,6 +25,7 @@ class ClosedBin:
     closed_at: float           # perf_counter() when the binner closed it
     arrival: float | None      # perf_counter() when its newest event arrived; None if empty
     release: float | None = None  # paced replay: when the replay clock reached its end
+    reset_before: str | None = None  # the model state is reset before this bin, and why
 
 
 class FrameCutter:

@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from live_snn.binning import BinnerStats, BinningConfig
 from live_snn.engine.frame_cutter import ClosedBin, FrameCutter
 from live_snn.errors import StreamDroppedError
@@ -137,6 +139,21 @@ class LiveReader:
                 self._thread.join(join_timeout)
 
 
+def first_jump(t: np.ndarray, reference: int | None, bound_us: int) -> int | None:
+    """Index of the first timestamp more than ``bound_us`` away from the latest time before
+    it (``reference`` or an earlier timestamp), or None."""
+    if len(t) == 0:
+        return None
+    latest = np.maximum.accumulate(t)
+    before = np.empty(len(t), dtype=np.int64)
+    before[0] = t[0] if reference is None else reference
+    before[1:] = latest[:-1]
+    if reference is not None:
+        np.maximum(before, reference, out=before)
+    jumped = np.abs(t - before) > bound_us
+    return int(np.argmax(jumped)) if jumped.any() else None
+
+
 class LiveFeed:
     def __init__(
         self,
@@ -151,6 +168,8 @@ class LiveFeed:
         silence_margin_ms: float | None = 50.0,
         keep_sensor_frames: bool = False,
         chunk_bins: int = 64,
+        max_jump_us: int | None = 60_000_000,
+        on_jump: Callable[[str], None] = lambda message: None,
     ):
         self.source = source
         self.binning = binning
@@ -162,6 +181,11 @@ class LiveFeed:
         self._on_skip = on_skip
         self._keep_sensor_frames = keep_sensor_frames
         self._chunk_bins = chunk_bins
+        self.max_jump_us = max_jump_us
+        self._on_jump = on_jump
+        self._clock_us: int | None = None  # newest event binned (the jump reference)
+        self._reset_note: str | None = None  # for the first bin after a re-anchored clock
+        self.jumps = 0
         self.pending: deque[ClosedBin] = deque()
         self.dropped_events = 0          # by the reader's queue overflowing (skip-oldest)
         self._backlog: deque[tuple[EventBatch, float]] = deque()
@@ -250,6 +274,7 @@ class LiveFeed:
         self._frames = None
         self._backlog.clear()
         self._stream_end = None
+        self._clock_us = None  # a new stream, a new clock
         self.source = source
         self._start_reader()
 
@@ -283,17 +308,65 @@ class LiveFeed:
             batch, arrival = self._backlog.popleft()
             if len(batch) == 0:
                 continue
+            batch = self._cut_at_jump(batch, arrival)
             if self._cutter is None:
                 self._cutter = FrameCutter(self.binning, t0_us=None, index_offset=self._next_index,
                                            keep_sensor_frames=self._keep_sensor_frames,
                                            chunk_bins=self._chunk_bins)
             self._frames = self._cutter.push(batch, arrival)
 
+    def _cut_at_jump(self, batch: EventBatch, arrival: float) -> EventBatch:
+        """The part of ``batch`` before a clock jump (the rest goes back to the backlog);
+        at a jump, re-anchor: the open bin is closed, the next bin starts at the first event
+        after the jump and the model state is reset before it. A jump is a step of more than
+        ``max_jump_us`` forward or back from the newest event or the source clock, which
+        must not be bridged by materialising every empty bin in between."""
+        if self.max_jump_us is None:
+            return batch
+        t = batch.t
+        reference = self._clock_us
+        open_bin = None if self._cutter is None else self._cutter.binner.open_bin
+        if open_bin is not None:
+            reference = open_bin[1] if reference is None else max(reference, open_bin[1])
+        i = first_jump(t, reference, self.max_jump_us)
+        if i == 0:
+            self._reanchor(int(t[0]), int(reference))
+            reference = int(t[0])
+            i = first_jump(t[1:], reference, self.max_jump_us)
+            i = None if i is None else i + 1
+        if i is None:
+            self._clock_us = int(max(t.max(), reference if reference is not None else t[0]))
+            return batch
+        self._backlog.appendleft((EventBatch(batch.events[i:], batch.resolution), arrival))
+        head = t[:i]
+        self._clock_us = int(max(head.max(), reference if reference is not None else head[0]))
+        return EventBatch(batch.events[:i], batch.resolution)
+
+    def _reanchor(self, t_us: int, previous_us: int) -> None:
+        step_s = (t_us - previous_us) / 1e6
+        message = (f"{self.source.description}: the event clock jumped "
+                   f"{'forward' if step_s > 0 else 'back'} by {abs(step_s):.1f} s (event at "
+                   f"t={t_us} us after {previous_us} us), more than the "
+                   f"{self.max_jump_us / 1e6:g} s allowed; clock re-anchored at t={t_us} "
+                   "us and the model state reset (no empty bins are made for the gap)")
+        if self._cutter is not None:
+            self._append_all(self._cutter.flush())
+        self._cutter = None
+        self._clock_us = t_us
+        self._reset_note = message
+        self.jumps += 1
+        self._on_jump(message)
+
     def _append(self, closed: ClosedBin) -> None:
+        if self._reset_note is not None:
+            closed.reset_before, self._reset_note = self._reset_note, None
         self.pending.append(closed)
         self._next_index = closed.frame.index + 1
         while self.skip_oldest and len(self.pending) > self.max_pending:
-            self._on_skip(self.pending.popleft())
+            skipped = self.pending.popleft()
+            if skipped.reset_before and self.pending[0].reset_before is None:
+                self.pending[0].reset_before = skipped.reset_before  # the reset still applies
+            self._on_skip(skipped)
 
     def _append_all(self, closed_bins: Iterator[ClosedBin]) -> None:
         for closed in closed_bins:
@@ -317,5 +390,9 @@ class LiveFeed:
             return
         if (time.perf_counter() - reader.newest_wall) * 1e6 < self.margin_us:
             return
+        open_bin = self._cutter.binner.open_bin
+        if self.max_jump_us is not None and open_bin is not None and \
+                now_us - open_bin[1] > self.max_jump_us:
+            return  # a jump still in the reader's hands: binned (and re-anchored) first
         self._frames = self._cutter.advance_to(now_us - self.margin_us)
         self._fill()

@@ -36,7 +36,8 @@ class RunLoop:
     def __init__(self, config: EngineConfig, device: torch.device, *, commands: CommandQueue,
                  observers: Observers, counters: EngineCounters, ended: threading.Event):
         self.config = config
-        self.session = Session(config, device, on_batch=self.on_batch, on_skip=self.on_skip)
+        self.session = Session(config, device, on_batch=self.on_batch, on_skip=self.on_skip,
+                               on_jump=self.on_jump)
         self.commands = commands
         self.observers = observers
         self.counters = counters
@@ -203,6 +204,9 @@ class RunLoop:
     def on_skip(self, closed: ClosedBin) -> None:
         self.stepper.skipped(closed)
 
+    def on_jump(self, message: str) -> None:
+        self.observers.status(EngineEvent("clock_jump", message))
+
     def _on_stream_end(self, end: StreamEnd) -> None:
         error = end.error
         if error is not None and not isinstance(error, SourceError):
@@ -235,17 +239,26 @@ class RunLoop:
         last = error
         delay = self.config.reconnect_delay_s
         attempts = self.config.reconnect_attempts
+        budget = self.config.max_reconnects
+        done = self.counters.snapshot().reconnects
+        if done >= budget:  # a server that accepts and drops forever is given up on
+            self._source_error = StreamDroppedError(
+                f"{error}; gave up on {spec} after {done} reconnections this session (the "
+                f"limit is {budget})")
+            self.observers.status(EngineEvent("stream_dropped", str(self._source_error)))
+            return False
         for attempt in range(1, attempts + 1):
             self.observers.status(EngineEvent(
                 "reconnecting",
-                f"reconnecting to {spec} in {delay:.1f} s (attempt {attempt} of {attempts})",
+                f"reconnecting to {spec} in {delay:.1f} s (attempt {attempt} of {attempts}; "
+                f"reconnection {done + 1} of at most {budget} this session)",
             ))
             self.commands.idle(delay)
             self._apply_commands()
             if self.stop_requested:
                 return True
             try:
-                source = NetworkSource(spec)
+                source = NetworkSource(spec, stall_timeout_s=self.config.stall_timeout_s)
                 session.feed.replace_source(source)
             except SourceError as exc:
                 last = exc

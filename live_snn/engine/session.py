@@ -39,11 +39,24 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL_PATH
 
 
-def runtime_binning(trained: BinningConfig, sensor: Resolution, *, live: bool) -> BinningConfig:
+def runtime_binning(trained: BinningConfig, sensor: Resolution, *, live: bool,
+                    allow_remap: bool = False) -> BinningConfig:
     """The binning to run a checkpoint on a source: dt and model resolution from training,
-    sensor resolution from the source. The training crop / downscale carry over only for the
-    same sensor; on another sensor the mapping is chosen automatically (centred crop, largest
-    integer downscale). Live sources drop late (time-reversed) events instead of failing."""
+    sensor resolution from the source. On the training's sensor the training's crop and
+    downscale are used. Another sensor needs a mapping the model never saw in training (a
+    crop of a different part of the scene, another downscale): that is refused unless
+    ``allow_remap``, and then chosen automatically (centred crop, largest integer downscale).
+    Live sources drop late (time-reversed) events instead of failing."""
+    if sensor != trained.sensor and not allow_remap:
+        try:
+            remapped = trained.for_sensor(sensor).mapping().describe()
+        except BinningError as exc:
+            remapped = f"no mapping at all ({exc})"
+        raise CheckpointMismatchError(
+            f"the model was trained on {trained.mapping().describe()}; this {sensor} source "
+            f"would be mapped as {remapped}, which its training never used: pass "
+            "--allow-remap to run it anyway"
+        )
     try:
         binning = trained.for_sensor(sensor)
     except BinningError as exc:
@@ -75,11 +88,13 @@ class Session:
 
     def __init__(self, config: EngineConfig, device: torch.device, *,
                  on_batch: Callable[[EventBatch], None],
-                 on_skip: Callable[[ClosedBin], None]):
+                 on_skip: Callable[[ClosedBin], None],
+                 on_jump: Callable[[str], None] = lambda message: None):
         self.config = config
         self.device = device
         self._on_batch = on_batch
         self._on_skip = on_skip
+        self._on_jump = on_jump
         self.source = None
         self.spec: str | None = None
         self.source_closed = False
@@ -107,7 +122,7 @@ class Session:
         checkpoint = checkpoint if checkpoint is not None else self.checkpoint
         if source is not None and checkpoint is not None:
             runtime_binning(checkpoint.binning, Resolution.of(source.resolution),
-                            live=bool(source.is_live))
+                            live=bool(source.is_live), allow_remap=self.config.allow_remap)
 
     def use_source(self, source, spec: str | None) -> None:
         """Take ``source`` (opened from ``spec``, if any) in place of the current one."""
@@ -134,7 +149,8 @@ class Session:
         if self.source is None or self.checkpoint is None:
             return False
         self.binning = runtime_binning(self.checkpoint.binning,
-                                       Resolution.of(self.source.resolution), live=self.live)
+                                       Resolution.of(self.source.resolution), live=self.live,
+                                       allow_remap=self.config.allow_remap)
         if reset_state:
             self.runner.reset()
             self.predictor.reset()
@@ -191,6 +207,9 @@ class Session:
             silence_margin_ms=config.live_silence_margin_ms,
             keep_sensor_frames=config.keep_sensor_frames,
             chunk_bins=config.chunk_bins,
+            max_jump_us=(None if config.live_max_jump_s is None
+                         else int(config.live_max_jump_s * 1e6)),
+            on_jump=self._on_jump,
         )
         return self.feed
 

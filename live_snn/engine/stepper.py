@@ -84,7 +84,9 @@ class BinStepper:
                                        self._empty_run))
         silence_reset = self._count_silence(frame.n_events) or self._reset_due
         self._reset_due = False
-        if silence_reset:
+        if closed.reset_before is not None:  # a live clock that jumped was re-anchored here
+            self.reset_model("clock re-anchored after a jump", frame.index)
+        elif silence_reset:
             if emit:
                 self.reset_model(
                     f"{self.silence_ms:g} ms without events", frame.index)

@@ -35,6 +35,7 @@ from live_snn.errors import LiveSnnError
 from live_snn.export.npz import export_arrays, write_npz
 from live_snn.export.render import FrameContent, FrameRenderer, RenderStyle
 from live_snn.export.video import CODECS_BY_SUFFIX, VideoWriter
+from live_snn.outputs import check_outputs, named
 from live_snn.pacing import check_speed
 from live_snn.sinks.jsonl import session_header
 from live_snn.sources.base import EventSource
@@ -105,33 +106,6 @@ class ExportResult:
     gate_layer: str | None
     wall_s: float
     error: str | None = None               # the recording ended early (damage): what happened
-
-
-def check_writable(path: Path, what: str) -> None:
-    """Fail now, with the reason, if ``path`` cannot be written, so that no time is spent on
-    an export that could not be saved. Creates nothing that was not there."""
-    path = Path(path)
-    if path.is_dir():
-        raise LiveSnnError(f"cannot write the {what} to {path}: it is a folder")
-    parent = path.parent
-    if not parent.exists():
-        raise LiveSnnError(f"cannot write the {what} to {path}: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise LiveSnnError(f"cannot write the {what} to {path}: {parent} is not a folder")
-    existed = path.exists()
-    try:
-        with open(path, "ab"):
-            pass
-        # The sinks write a hidden sibling and rename it, so the folder must take new files.
-        probe = parent / f".{path.name}.probe"
-        with open(probe, "wb"):
-            pass
-        probe.unlink()
-    except OSError as exc:
-        raise LiveSnnError(f"cannot write the {what} to {path}: {exc.strerror}") from None
-    finally:
-        if not existed:
-            path.unlink(missing_ok=True)
 
 
 def bins_to_export(info: SessionInfo, start_s: float | None, end_s: float | None) -> range:
@@ -212,10 +186,11 @@ class _VideoSink:
 def export(config: ExportConfig) -> ExportResult:
     """Export ``config.source`` over the chosen range; see the module docstring."""
     started = time.perf_counter()
-    for path, what in ((config.video, "video"), (config.data, "data")):
-        if path is not None:
-            check_writable(path, what)
     model_path = default_model_path() if config.model is None else Path(config.model)
+    recording = (named("the recording", config.source)
+                 if isinstance(config.source, (str, os.PathLike)) else None)
+    check_outputs([named("--video", config.video), named("--data", config.data)],
+                  inputs=[recording, named("the model", model_path)])
     from live_snn.model import load_checkpoint
 
     engine_config = dataclasses.replace(config.engine, speed=None, record_taps=True,

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from live_snn.outputs import atomic_output
 from live_snn.taps import ATTENTION_PARTS
 from live_snn.view.history import StepHistory
 
@@ -84,13 +85,8 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[st
     header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **metadata}
     payload = dict(arrays)
     payload[METADATA_KEY] = np.asarray(json.dumps(header, default=_json_default))
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        with open(tmp, "wb") as fh:  # a file object keeps NumPy from appending '.npz'
-            np.savez_compressed(fh, **payload)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path, "data") as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **payload)  # a file object keeps NumPy from appending '.npz'
     return path
 
 

@@ -27,6 +27,13 @@ from safetensors.torch import save as save_safetensors
 from live_snn.binning import BinningConfig
 from live_snn.errors import BinningError, CheckpointError, CheckpointMismatchError
 from live_snn.events import Resolution
+from live_snn.model.checkpoint_checks import (
+    check_finite,
+    check_sizes,
+    check_tensor_shapes,
+    parse_class_names,
+    parse_readout,
+)
 from live_snn.model.config import ModelConfig
 from live_snn.model.network import TCJASNN
 
@@ -157,29 +164,36 @@ def load_checkpoint(
             continue
         try:
             metadata[key] = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, TypeError):
+            if key in _REQUIRED or key == "readout":
+                raise CheckpointError(f"checkpoint {path}: metadata {key!r} is not JSON: "
+                                      f"{str(value)[:80]!r}") from None
             metadata[key] = value
     try:
         config = ModelConfig.from_dict(metadata["model_config"])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"checkpoint {path} has an invalid model config: {exc}") from None
     try:
         binning = BinningConfig.from_dict(metadata["binning"])
-    except (BinningError, TypeError, ValueError) as exc:
+    except (BinningError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"checkpoint {path} has an invalid binning config: {exc}") from None
-    class_names = tuple(str(c) for c in metadata["class_names"])
+    # Everything the file claims is checked before anything is allocated for it.
+    check_sizes(path, config, binning)
+    class_names = parse_class_names(path, metadata["class_names"], config.num_classes)
+    readout = parse_readout(path, metadata.get("readout"), DEFAULT_READOUT)
     _check_consistent(path, config, binning, class_names)
     if expect is not None:
         _check_expectation(path, config, binning, class_names, CheckpointExpectation.of(expect))
+    check_tensor_shapes(path, config, header, TCJASNN)
 
-    model = TCJASNN(config)
     try:
         tensors = load_safetensors(data)
     except Exception as exc:  # safetensors raises its own error type for damaged data
         raise CheckpointError(f"checkpoint {path} has damaged tensor data: {exc}") from None
+    check_finite(path, tensors)
+    model = TCJASNN(config)
     _load_weights(path, model, tensors)
     model.eval().to(device)
-    readout = {**DEFAULT_READOUT, **(metadata.get("readout") or {})}
     return LoadedCheckpoint(model, config, binning, class_names, metadata,
                             hashlib.sha256(data).hexdigest(), path, readout)
 

@@ -79,6 +79,8 @@ class ModelConfig:
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_blocks > 30:  # before 2 ** num_blocks below: a damaged file may say 10**9
+            raise ValueError(f"num_blocks must be <= 30, got {self.num_blocks}")
         h, w = self.input_size
         if min(h, w) < 2 ** self.num_blocks:
             raise ValueError(f"input_size {self.input_size} is too small for {self.num_blocks} "

@@ -4,6 +4,7 @@ source); then one line per bin. The format is documented in docs/jsonl.md."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -123,7 +124,14 @@ class PredictionWriter:
     def _write(self, record: dict) -> None:
         if self._file is None:
             raise ValueError(f"prediction writer for {self.path} is closed")
-        self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+        try:
+            self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+        except OSError as exc:  # full disk, removed folder: the lines so far stay on disk
+            self.close_quietly()
+            raise LiveSnnError(
+                f"cannot write predictions to {self.path}: {exc.strerror or exc} (after "
+                f"{self.lines} bins, which are in the file)"
+            ) from None
 
     def write(self, pred: Prediction) -> None:
         self._write(prediction_record(
@@ -133,8 +141,18 @@ class PredictionWriter:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as exc:
+                raise LiveSnnError(
+                    f"cannot finish the predictions file {self.path}: {exc.strerror or exc}"
+                ) from None
+
+    def close_quietly(self) -> None:
+        """Close after a write error (the error is what is reported, not this)."""
+        with contextlib.suppress(LiveSnnError):
+            self.close()
 
     def __enter__(self) -> PredictionWriter:
         return self

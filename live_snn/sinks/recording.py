@@ -19,6 +19,7 @@ import numpy as np
 
 from live_snn.errors import LiveSnnError, StreamDroppedError
 from live_snn.events import EVENT_DTYPE, EventBatch
+from live_snn.outputs import check_outputs, named
 from live_snn.sources.base import EventSource
 
 
@@ -63,6 +64,13 @@ class StreamingChecksum:
         return self._hash.hexdigest()
 
 
+def partial_path_for(out_path: str | Path) -> Path:
+    """``OUT.aedat4`` -> ``OUT.partial.aedat4``, where events go while they are recorded
+    (dv-processing opens only names ending in .aedat4)."""
+    out_path = Path(out_path)
+    return out_path.with_name(f"{out_path.stem}.partial.aedat4")
+
+
 def record(
     source: EventSource,
     out_path: str | Path,
@@ -71,27 +79,37 @@ def record(
     force: bool = False,
     on_batch: Callable[[EventBatch], None] | None = None,
     compress: bool = True,
+    partial: Path | None = None,
+    on_finishing: Callable[[], None] | None = None,
 ) -> RecordResult:
     """Write the events of ``source`` to ``out_path`` (.aedat4) and verify them.
 
     ``duration_s`` stops after that much event time from the first event (and, for a live
     source, that much wall time, so a silent camera does not record forever). A dropped
-    stream or Ctrl-C ends the recording; the events received until then are kept.
-    ``on_batch`` sees every batch written (e.g. to log predictions beside the file).
+    stream, Ctrl-C or a failing source ends the recording; the events received until then
+    are kept. ``on_batch`` sees every batch written (e.g. to log predictions beside the
+    file); ``on_finishing`` is called when the events are all in and the file is about to
+    be finalised (the CLI then holds further signals off).
+
+    When the events cannot be written (disk full) or the file cannot be finalised, the
+    partial file is kept and :class:`RecordingError` names it and how to recover it.
     """
     from live_snn.sinks.aedat4_writer import Aedat4Writer
 
     out_path = Path(out_path)
-    check_target(out_path, force)
-    # dv-processing opens only names ending in .aedat4
-    partial = out_path.with_name(f"{out_path.stem}.partial.aedat4")
+    partial = partial_path_for(out_path) if partial is None else Path(partial)
+    check_target(out_path, force, partial=partial)
     checksum = StreamingChecksum()
     first_us = last_us = None
     end_reason = "end of source"
     limit_us = None if duration_s is None else int(round(duration_s * 1e6))
     wall_end = None if duration_s is None else time.monotonic() + duration_s
     camera_name = getattr(source, "camera_name", None) or getattr(source, "name", "live_snn")
-    writer = Aedat4Writer(partial, source.resolution, str(camera_name))
+    try:
+        writer = Aedat4Writer(partial, source.resolution, str(camera_name))
+    except OSError as exc:
+        raise RecordingError(f"cannot create {partial}: {exc.strerror or exc}") from None
+    write_error: OSError | None = None
     try:
         for batch in source:
             if len(batch):
@@ -103,7 +121,12 @@ def record(
                     )
                     end_reason = "duration reached"
                 if len(batch):
-                    writer.write(batch)
+                    try:
+                        writer.write(batch)
+                    except OSError as exc:
+                        write_error = exc
+                        end_reason = f"cannot write: {exc.strerror or exc}"
+                        break
                     checksum.update(batch.events)
                     last_us = int(batch.t[-1])
                     if on_batch is not None:
@@ -119,9 +142,23 @@ def record(
         end_reason = "interrupted"
     except LiveSnnError as exc:  # e.g. a damaged file: keep what was read before
         end_reason = f"source error: {exc}"
+    except Exception as exc:  # the source itself crashed: what it delivered is kept
+        end_reason = f"source error: the source failed ({type(exc).__name__}: {exc})"
     finally:
-        writer.close()
-    _finalise(partial, out_path, source.resolution, str(camera_name), compress)
+        if on_finishing is not None:
+            on_finishing()
+        try:
+            writer.close()
+        except OSError as exc:
+            write_error = write_error or exc
+    if write_error is not None:
+        raise RecordingError(_kept(partial, out_path, checksum.count,
+                                   f"cannot write {partial}: {write_error.strerror or write_error}"))
+    try:
+        _finalise(partial, out_path, source.resolution, str(camera_name), compress)
+    except (OSError, RuntimeError) as exc:
+        raise RecordingError(_kept(partial, out_path, checksum.count,
+                                   f"cannot finalise {out_path}: {exc}")) from None
     read_back = _read_back(out_path)
     return RecordResult(
         path=out_path,
@@ -135,18 +172,53 @@ def record(
     )
 
 
-def check_target(out_path: str | Path, force: bool) -> None:
-    """Refuse a target that is not .aedat4, sits in a missing folder or exists (unless
-    ``force``)."""
+def recover(partial: str | Path, *, force: bool = False) -> RecordResult:
+    """Turn ``NAME.partial.aedat4`` (left by a recording that did not end normally: power
+    cut, kill, full disk) into ``NAME.aedat4``: every event up to the first damage (a packet
+    cut short at the end) is kept and verified; the partial file goes once that worked."""
+    from live_snn.sources.aedat4 import Aedat4Source
+
+    partial = Path(partial)
+    if not partial.name.endswith(".partial.aedat4"):
+        raise RecordingError(f"{partial}: expected the partial file of a recording "
+                             "(NAME.partial.aedat4)")
+    if not partial.is_file():
+        raise RecordingError(f"no partial recording at {partial}")
+    out_path = partial.with_name(partial.name[: -len(".partial.aedat4")] + ".aedat4")
+    recovering = out_path.with_name(f"{out_path.stem}.recovering.aedat4")
+    recovering.unlink(missing_ok=True)  # an earlier recovery that did not finish
+    check_target(out_path, force, partial=recovering)
+    with Aedat4Source(partial) as source:
+        result = record(source, out_path, force=force, partial=recovering)
+    if result.verified:
+        partial.unlink()
+    return result
+
+
+def check_target(out_path: str | Path, force: bool, *, partial: Path | None = None,
+                 source: str | None = None) -> None:
+    """Refuse a target that is not .aedat4, sits in a missing or unwritable folder, is the
+    source, exists (unless ``force``), or whose partial file is there from an earlier
+    session that did not finish (that one must be recovered or removed first)."""
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".aedat4":
         raise RecordingError(f"recordings are AEDAT4 files: {out_path} should end in .aedat4")
-    if not out_path.parent.is_dir():
-        raise RecordingError(f"folder {out_path.parent} does not exist (for {out_path.name})")
-    if out_path.exists() and not force:
-        raise RecordingError(f"{out_path} exists; use --force to overwrite it")
     if out_path.is_dir():
         raise RecordingError(f"{out_path} is a folder, not a file")
+    if out_path.exists() and not force:
+        raise RecordingError(f"{out_path} exists; use --overwrite to replace it")
+    check_outputs([named("the recording", out_path)], inputs=[named("the source", source)],
+                  overwrite=True)
+    partial = partial_path_for(out_path) if partial is None else partial
+    if partial.exists():
+        raise RecordingError(
+            f"{partial} is an unfinished recording from an earlier session: turn it into a "
+            f"recording with `live-snn record --recover {partial}`, or remove it")
+
+
+def _kept(partial: Path, out_path: Path, events: int, what: str) -> str:
+    return (f"{what}; the {events} events recorded are kept in {partial}: `live-snn record "
+            f"--recover {partial}` turns it into {out_path.name}")
 
 
 def _finalise(partial: Path, out_path: Path, resolution, camera_name: str, compress: bool) -> None:

@@ -27,15 +27,24 @@ from pathlib import Path
 import numpy as np
 
 from live_snn.errors import CorruptFileError, SourceError
-from live_snn.events import EVENT_DTYPE, EventBatch, Resolution
+from live_snn.events import EVENT_DTYPE, MAX_SENSOR_SIDE, EventBatch, Resolution
 from live_snn.labels import labels_path_for, read_labels_csv
-from live_snn.sources._aedat4_worker import KIND_ERROR, KIND_EVENTS, KIND_META
-from live_snn.sources.aedat4_format import Aedat4Header, read_aedat4_header
+from live_snn.sources._aedat4_worker import (
+    KIND_ERROR,
+    KIND_EVENTS,
+    KIND_META,
+    KIND_PROGRESS,
+    KIND_VERDICT,
+    PROGRESS,
+)
+from live_snn.sources.aedat4_format import Aedat4Header, packet_layout, read_aedat4_header
 from live_snn.sources.base import SeekableSource
 
-# Time windows adapt so that one answer holds about this many events.
+# One answer of the decoder holds about this many events.
 TARGET_BATCH_EVENTS = 50_000
-MIN_WINDOW_US, MAX_WINDOW_US, FIRST_WINDOW_US = 1_000, 1_000_000, 20_000
+# Consecutive events further apart than this are damage (a flipped bit in a timestamp), not
+# a pause: a real sensor's noise alone fires many times a second.
+MAX_EVENT_GAP_US = 60_000_000
 # A wall-clock ceiling for an answer even while the child sleeps (e.g. a hung disk).
 WALL_TIMEOUT_FACTOR = 15.0
 # Importing numpy and dv-processing in the child costs CPU before the first answer.
@@ -46,12 +55,18 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 class Aedat4Source(SeekableSource):
     """Events of an AEDAT4 file; frames, IMU and triggers in the file are ignored.
 
+    The events are dv-processing's own sequential decode of the file, up to the first
+    damage: opening the file scans it once (in the child) and settles its verdict
+    (``events``, ``damage``), so that every command reading it sees the same events and the
+    same fault. Iteration delivers the events before the damage, then raises
+    :class:`CorruptFileError` naming the packet (and its byte offset) and what is wrong.
+
     A DVS128-Gesture-style ``NAME_labels.csv`` beside ``NAME.aedat4`` (what ``live-snn
     simulate`` writes, and the bundled demo recordings carry) becomes ``labels``.
 
     ``camera_name``, ``streams`` (``{"events", "frames", "imu", "triggers"} -> bool``) and
     ``stream_names`` describe the file. Iteration continues from the current position;
-    ``seek`` jumps with dv-processing's indexed time-range reads.
+    ``seek`` restarts dv's sequential read and skips to the time asked for.
     """
 
     def __init__(
@@ -60,59 +75,115 @@ class Aedat4Source(SeekableSource):
         *,
         start_us: int | None = None,
         decode_timeout_s: float = 2.0,
+        max_gap_us: int = MAX_EVENT_GAP_US,
     ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"no such AEDAT4 file: {self.path}")
         self.header: Aedat4Header = read_aedat4_header(self.path)
         self.decode_timeout_s = float(decode_timeout_s)
+        self.max_gap_us = int(max_gap_us)
         self.events_read = 0
         self._lock = threading.Lock()
         self._closed = False
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives until close()
+        self._process = None
+        self._stderr = None
+        try:
+            meta, verdict = self._open_decoder(limit=-1)
+            if verdict["damage"] is not None and verdict["damage"].get("restart"):
+                # The decoder crashed or spun inside a packet: a new one stops before it.
+                damage = verdict["damage"]
+                meta, verdict = self._open_decoder(limit=damage["event"])
+                verdict["damage"] = damage
+            self._set_meta(meta)
+            labels_file = labels_path_for(self.path)
+            self.labels = read_labels_csv(labels_file) if labels_file.is_file() else None
+        except BaseException:
+            self.close()
+            raise
+        self.events = int(verdict["events"])
+        self.damage: str | None = self._damage_text(verdict["damage"])
+        if self.damage is None:  # dv reads up to a packet cut short and says nothing
+            layout = packet_layout(self.header)
+            if layout.problem is not None:
+                where = layout.describe_packet(len(layout.event_packet_offsets))
+                self.damage = f"damaged at {where}: {layout.problem}"
+        self.start_us = int(verdict["first_us"]) if verdict["first_us"] is not None else 0
+        self.end_us = int(verdict["last_us"]) if verdict["last_us"] is not None else -1
+        self.description = (f"{self.path.name} ({self.camera_name}, {self.resolution}"
+                            + (", labelled)" if self.labels is not None else ")"))
+        self._seek_to: int | None = None
+        self._exhausted = False
+        if start_us is not None:
+            self.seek(start_us)
+
+    # ---- opening: the child, its metadata and the verdict ------------------------------
+    def _open_decoder(self, *, limit: int) -> tuple[dict, dict]:
+        """Start a decoder that scans the first ``limit`` events (-1: all); its metadata
+        and verdict. A crash or spin during the scan becomes a verdict with ``damage``
+        marked ``restart`` (the events before it are good)."""
+        self._stop_process()
+        if self._stderr is None:
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives until close()
         self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "live_snn.sources._aedat4_worker",
-                str(self.path),
-                str(os.getpid()),
-            ],
+            [sys.executable, "-m", "live_snn.sources._aedat4_worker", str(self.path),
+             str(os.getpid()), str(limit), str(self.max_gap_us)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=_child_env(),
         )
         try:
-            kind, payload = self._receive(
-                "reading the file's header and packet index",
+            _, payload = self._receive(
+                "reading the file's header",
                 cpu_budget_s=self.decode_timeout_s + STARTUP_CPU_ALLOWANCE_S,
             )
-        except BaseException:
-            self.close()
-            raise
+        except DecoderLost as lost:
+            raise lost.error from None
         meta = json.loads(payload)
-        self.camera_name: str = meta["camera"]
-        self.resolution = Resolution.of(meta["resolution"])
+        packets, events, last = 0, 0, None
+        while True:
+            try:
+                kind, payload = self._receive(f"decoding packet {packets} of the event stream",
+                                              cpu_budget_s=self.decode_timeout_s)
+            except DecoderLost as lost:
+                if self._closed:
+                    raise lost.error from None
+                damage = {"packet": packets, "event": events, "what": lost.reason,
+                          "restart": True}
+                return meta, {"events": events, "packets": packets, "first_us": None,
+                              "last_us": last, "damage": damage}
+            if kind == KIND_VERDICT:
+                return meta, json.loads(payload)
+            if kind != KIND_PROGRESS:
+                raise self._corrupt(f"unexpected answer {kind!r} from the decoder")
+            packets, events, last_t = PROGRESS.unpack(payload)
+            last = None if last_t < 0 else last_t
+
+    def _set_meta(self, meta: dict) -> None:
+        self.camera_name: str = str(meta["camera"])
+        width, height = (int(v) for v in meta["resolution"])
+        if not (0 < width <= MAX_SENSOR_SIDE and 0 < height <= MAX_SENSOR_SIDE):
+            raise self._corrupt(
+                f"damaged header: it declares a {width}x{height} event sensor; expected "
+                f"1..{MAX_SENSOR_SIDE} pixels a side")
+        self.resolution = Resolution(width, height)
         self.streams: dict[str, bool] = meta["streams"]
         self.stream_names: list[str] = meta["stream_names"]
-        self.start_us = int(meta["start_us"]) if meta["start_us"] is not None else 0
-        self.end_us = int(meta["end_us"]) if meta["end_us"] is not None else -1
-        labels_file = labels_path_for(self.path)
-        try:
-            self.labels = read_labels_csv(labels_file) if labels_file.is_file() else None
-        except BaseException:
-            self.close()
-            raise
-        self.description = (f"{self.path.name} ({self.camera_name}, {self.resolution}"
-                            + (", labelled)" if self.labels is not None else ")"))
-        self._cursor = self.start_us
-        self._window_us = FIRST_WINDOW_US
-        if start_us is not None:
-            self.seek(start_us)
 
+    def _damage_text(self, damage: dict | None) -> str | None:
+        if damage is None:
+            return None
+        layout = packet_layout(self.header)
+        where = layout.describe_packet(int(damage["packet"]))
+        framing = f" ({layout.problem})" if layout.problem else ""
+        return (f"damaged at {where}, event {damage['event']}: {_clean(damage['what'])}"
+                f"{framing}")
+
+    # ---- reading ------------------------------------------------------------------------
     def seek(self, t_us: int) -> None:
-        self._cursor = max(int(t_us), self.start_us)
+        self._seek_to = int(t_us)
+        self._exhausted = False
 
     def __iter__(self) -> Iterator[EventBatch]:
         while True:
@@ -122,43 +193,48 @@ class Aedat4Source(SeekableSource):
             yield batch
 
     def read_next(self) -> EventBatch | None:
-        """The next non-empty batch from the current position, or None at the end."""
-        while not self._closed and self._cursor <= self.end_us:
-            t0 = self._cursor
-            t1 = min(t0 + self._window_us, self.end_us + 1)
-            events = self._request_range(t0, t1)
-            self._cursor = t1
-            self._adapt_window(len(events))
-            if len(events):
-                self.events_read += len(events)
-                return EventBatch(events, self.resolution)
+        """The next non-empty batch from the current position, or None at the end; at the
+        end of a damaged file, :class:`CorruptFileError` (once per pass)."""
+        if self._closed or self._exhausted:
+            return None
+        events = self._request()
+        if len(events):
+            self.events_read += len(events)
+            return EventBatch(events, self.resolution)
+        self._exhausted = True
+        if self.damage is not None and not self._closed:
+            raise CorruptFileError(
+                f"{self.path}: {self.damage}; the {self.events} events before it are kept",
+                path=str(self.path), events_read=self.events_read)
         return None
 
-    def _adapt_window(self, n_events: int) -> None:
-        scale = TARGET_BATCH_EVENTS / max(n_events, 1)
-        window = int(self._window_us * min(max(scale, 0.25), 4.0))
-        self._window_us = min(max(window, MIN_WINDOW_US), MAX_WINDOW_US)
-
-    def _request_range(self, t0: int, t1: int) -> np.ndarray:
+    def _request(self) -> np.ndarray:
         with self._lock:
             if self._closed:
                 return np.empty(0, dtype=EVENT_DTYPE)
+            command = f"N {TARGET_BATCH_EVENTS}\n"
+            if self._seek_to is not None:
+                command = f"S {self._seek_to}\n" + command
+                self._seek_to = None
             try:
-                self._process.stdin.write(f"R {t0} {t1}\n".encode())
+                self._process.stdin.write(command.encode())
                 self._process.stdin.flush()
             except (BrokenPipeError, ValueError, OSError):
                 pass  # the child died; _receive reports how
             try:
                 kind, payload = self._receive(
-                    f"decoding the events from t={t0} us", cpu_budget_s=self.decode_timeout_s
+                    f"decoding the events after event {self.events_read}",
+                    cpu_budget_s=self.decode_timeout_s,
                 )
-            except SourceError:
+            except (SourceError, DecoderLost) as exc:
                 if self._closed:  # closed from another thread while waiting: a clean end
                     self._close_pipes()
                     return np.empty(0, dtype=EVENT_DTYPE)
+                if isinstance(exc, DecoderLost):
+                    raise exc.error from None
                 raise
         if kind != KIND_EVENTS:
-            raise self._corrupt(f"unexpected answer {kind!r} from the decoder at t={t0} us")
+            raise self._corrupt(f"unexpected answer {kind!r} from the decoder")
         return np.frombuffer(payload, dtype=EVENT_DTYPE).copy()
 
     def _receive(self, doing: str, *, cpu_budget_s: float) -> tuple[bytes, bytes]:
@@ -171,7 +247,7 @@ class Aedat4Source(SeekableSource):
             message = json.loads(payload)["message"]
             self._stop_process()
             raise self._corrupt(f"dv-processing cannot read it while {doing}: {_clean(message)}")
-        if kind not in (KIND_META, KIND_EVENTS):
+        if kind not in (KIND_META, KIND_EVENTS, KIND_PROGRESS, KIND_VERDICT):
             raise self._corrupt(f"decoder sent an unknown message {kind!r}")
         return kind, payload
 
@@ -197,20 +273,20 @@ class Aedat4Source(SeekableSource):
             cpu_used = _process_cpu_seconds(self._process.pid) - cpu_start
             if cpu_used > cpu_budget_s or time.monotonic() > wall_deadline:
                 self._stop_process()
-                raise self._corrupt(
-                    f"damaged: dv-processing did not finish {doing} within "
-                    f"{cpu_budget_s:.1f} s of CPU time (it loops on a corrupt compressed "
-                    f"packet) and was stopped"
-                )
+                reason = (f"dv-processing did not finish within {cpu_budget_s:.1f} s of CPU "
+                          f"time (it loops on a corrupt compressed packet) and was stopped")
+                raise DecoderLost(reason, self._corrupt(f"damaged: {reason} while {doing}"))
         return b"".join(chunks)
 
-    def _child_died(self, doing: str) -> CorruptFileError:
+    def _child_died(self, doing: str) -> DecoderLost:
         code = self._process.wait()
         self._stderr.seek(0)
         lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln]
         last = f": {_clean(lines[-1])}" if lines and code > 0 else ""
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        return self._corrupt(f"the dv-processing decoder ended ({how}) while {doing}{last}")
+        how = _how_it_ended(code)
+        reason = f"the dv-processing decoder ended ({how}){last}"
+        return DecoderLost(reason, self._corrupt(f"the dv-processing decoder ended ({how}) "
+                                                 f"while {doing}{last}"))
 
     def _corrupt(self, what: str) -> CorruptFileError:
         return CorruptFileError(
@@ -220,9 +296,15 @@ class Aedat4Source(SeekableSource):
         )
 
     def _stop_process(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
+        process = getattr(self, "_process", None)
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
     def close(self) -> None:
         """Stop the decoder. Safe from another thread while a batch is being read: that
@@ -247,12 +329,33 @@ class Aedat4Source(SeekableSource):
             for pipe in (process.stdin, process.stdout):
                 if pipe is not None and not pipe.closed:
                     pipe.close()
-        if not self._stderr.closed:
+        if self._stderr is not None and not self._stderr.closed:
             self._stderr.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
             self.close()
+
+
+class DecoderLost(Exception):
+    """The decoder child died or spun (``reason``); ``error`` is what to tell the user when
+    it happened outside the scan, where it is not a verdict on a packet."""
+
+    def __init__(self, reason: str, error: CorruptFileError):
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+def _how_it_ended(code: int) -> str:
+    if code < 0:
+        import signal
+
+        try:
+            return f"signal {-code}, {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
 
 
 def _process_cpu_seconds(pid: int) -> float:

@@ -10,6 +10,7 @@ checked without decompression are checked here, with messages that name the byte
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,3 +178,53 @@ def _check_lz4_frame(path: Path, frame: bytes, offset: int, file_size: int) -> N
             f"table's LZ4 frame {where} but the file ends at byte {file_size}",
             path=str(path),
         )
+
+
+def event_stream_id(info_xml: str) -> int:
+    """The id of the stream whose type is ``EVTS`` in the header's stream description (0,
+    what every DV writer uses, when the description does not say)."""
+    for match in re.finditer(r'path="/outInfo/(\d+)/">(.*?)</node>', info_xml, re.DOTALL):
+        if re.search(r'key="typeIdentifier"[^>]*>EVTS<', match.group(2)):
+            return int(match.group(1))
+    return 0
+
+
+@dataclass(frozen=True)
+class PacketLayout:
+    """Where the event packets of a file start, walked from the packet headers (stream id,
+    size) without decompressing; ``problem`` names the first framing fault, if any."""
+
+    event_packet_offsets: tuple[int, ...]
+    problem: str | None = None
+
+    def describe_packet(self, index: int) -> str:
+        """``packet 3 of the event stream (byte 81234)``, the byte where its header starts."""
+        if 0 <= index < len(self.event_packet_offsets):
+            return f"packet {index} of the event stream (byte {self.event_packet_offsets[index]})"
+        return f"packet {index} of the event stream"
+
+
+def packet_layout(header: Aedat4Header) -> PacketLayout:
+    """Walk the packet headers of ``header.path`` up to its data table (or its end)."""
+    events_id = event_stream_id(header.info_xml)
+    end = header.data_table_position if header.data_table_position >= 0 else header.file_size
+    offsets: list[int] = []
+    position = header.first_packet_position
+    try:
+        with header.path.open("rb") as f:
+            while position < end:
+                f.seek(position)
+                head = f.read(8)
+                if len(head) < 8:
+                    return PacketLayout(tuple(offsets), f"truncated at byte {header.file_size}: "
+                                        f"a packet header at byte {position} is incomplete")
+                stream, size = struct.unpack("<ii", head)
+                if size < 0 or position + 8 + size > end:
+                    return PacketLayout(tuple(offsets), f"the packet at byte {position} declares "
+                                        f"{size} bytes, past the end of the packets at byte {end}")
+                if stream == events_id:
+                    offsets.append(position)
+                position += 8 + size
+    except OSError as exc:
+        return PacketLayout(tuple(offsets), f"cannot read it: {exc.strerror or exc}")
+    return PacketLayout(tuple(offsets))

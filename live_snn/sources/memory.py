@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from live_snn.errors import CorruptFileError
 from live_snn.events import EventBatch, LabelTrack
 from live_snn.sources.base import SeekableSource
 
@@ -15,6 +16,8 @@ DEFAULT_BATCH_US = 10_000
 
 class MemorySource(SeekableSource):
     """Yields ``events`` in slices of ``batch_us`` of event time.
+
+    ``damage`` (the file was damaged after these events) is raised at the end of the data.
 
     Slicing and seeking use the running maximum of the timestamps, so a recording whose
     timestamps step back now and then is still delivered complete and in its own order (the
@@ -28,6 +31,7 @@ class MemorySource(SeekableSource):
         description: str,
         labels: LabelTrack | None = None,
         batch_us: int = DEFAULT_BATCH_US,
+        damage: CorruptFileError | None = None,
     ) -> None:
         if batch_us <= 0:
             raise ValueError(f"batch_us must be positive, got {batch_us}")
@@ -40,6 +44,7 @@ class MemorySource(SeekableSource):
         self.start_us = int(events.t[0]) if len(events) else 0
         self.end_us = int(self._t_running_max[-1]) if len(events) else 0
         self._cursor = 0
+        self.damage = damage  # raised once every event before it was delivered
 
     def seek(self, t_us: int) -> None:
         self._cursor = int(np.searchsorted(self._t_running_max, int(t_us), side="left"))
@@ -52,3 +57,5 @@ class MemorySource(SeekableSource):
             hi = max(lo + 1, int(np.searchsorted(self._t_running_max, t_stop, side="left")))
             self._cursor = hi
             yield EventBatch(self.events.events[lo:hi], self.resolution)
+        if self.damage is not None:
+            raise self.damage

@@ -1,5 +1,6 @@
-"""A DV network event stream (``dv.io.NetworkReader``): a DV software output, a
-``dv.io.NetworkWriter`` or ``live-snn serve-sim``, over TCP or a Unix socket.
+"""A DV network event stream: a DV software output, a ``dv.io.NetworkWriter`` or
+``live-snn serve-sim``, over TCP or a Unix socket, decoded in Python
+(:mod:`live_snn.sources.dv_stream`).
 
 End of stream: the server going away (connection closed, reset) raises
 :class:`StreamDroppedError` after the events that did arrive were yielded; iteration ends
@@ -9,19 +10,22 @@ normally only after ``close()``. So a consumer can tell "connection lost" (recon
 
 from __future__ import annotations
 
+import contextlib
+import select
 import socket
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from live_snn.errors import SourceError, StreamDroppedError
-from live_snn.events import EventBatch, Resolution
-from live_snn.sources._polling import dv_error_summary, poll_dv_input
+from live_snn.events import EventBatch
 from live_snn.sources.base import EventSource
+from live_snn.sources.dv_stream import DvPacketDecoder, DvStreamError, header_size, parse_header
 
-# The first bytes a DV server sends: int32 size, flatbuffer root offset, then "IOHE".
-DV_STREAM_IDENTIFIER = b"IOHE"
+DEFAULT_STALL_TIMEOUT_S = 10.0
+RECEIVE_BYTES = 1 << 18
 
 
 def parse_address(address: str) -> tuple[str, int] | str:
@@ -45,6 +49,14 @@ def is_unix_socket(path: str | Path) -> bool:
 
 
 class NetworkSource(EventSource):
+    """Events of a DV network stream, decoded by :mod:`live_snn.sources.dv_stream` (never
+    by dv-processing, which takes the process down on a malformed stream).
+
+    A stream that breaks the protocol ends with :class:`StreamDroppedError` naming the byte
+    offset and packet, after every event before the fault was yielded; so does a stream that
+    sends nothing for ``stall_timeout_s`` (None: wait forever). A peer that does not speak
+    the DV protocol is refused at connection, with what it sent."""
+
     is_live = True
 
     def __init__(
@@ -52,7 +64,7 @@ class NetworkSource(EventSource):
         address: str,
         *,
         connect_timeout_s: float = 3.0,
-        stall_timeout_s: float | None = None,
+        stall_timeout_s: float | None = DEFAULT_STALL_TIMEOUT_S,
         heartbeat_s: float = 0.05,
         poll_interval_s: float = 0.001,
     ) -> None:
@@ -63,85 +75,126 @@ class NetworkSource(EventSource):
         self.poll_interval_s = poll_interval_s
         self.events_read = 0
         self.end_reason: str | None = None
-        self._counter = [0]
         self._closed = threading.Event()
-        self._lock = threading.Lock()
-        # dv's NetworkReader blocks forever, holding the GIL, if the peer never sends a
-        # DV header; so check with a plain socket, under a timeout, that it does.
-        _probe(self.target, address, connect_timeout_s)
-        import dv_processing as dv
-
+        self._socket = _connect(self.target, address, connect_timeout_s)
         try:
-            if isinstance(self.target, tuple):
-                self._reader = dv.io.NetworkReader(*self.target)
-            else:
-                self._reader = dv.io.NetworkReader(self.target)
-        except RuntimeError as exc:
-            raise SourceError(f"cannot connect to {address}: {dv_error_summary(exc)}") from None
-        if not self._reader.isEventStreamAvailable():
-            raise SourceError(f"{address} is a DV stream without events")
-        self.camera_name = self._reader.getCameraName()
-        self.resolution = Resolution.of(self._reader.getEventResolution())
+            header = parse_header(_receive_header(self._socket, address, connect_timeout_s))
+        except DvStreamError as exc:
+            self._socket.close()
+            raise SourceError(f"{address} sent a DV header live_snn cannot use: {exc.what}") \
+                from None
+        except BaseException:
+            self._socket.close()
+            raise
+        self._decoder = DvPacketDecoder(header)
+        self.camera_name = header.camera_name
+        self.resolution = header.resolution
         self.description = f"{address} ({self.camera_name}, {self.resolution})"
 
     def __iter__(self) -> Iterator[EventBatch]:
-        if self._closed.is_set():
-            return
         try:
-            yield from poll_dv_input(
-                self._reader.getNextEventBatch,
-                self._reader.isRunning,
-                resolution=self.resolution,
-                name=self.address,
-                closed=self._closed,
-                lock=self._lock,
-                counter=self._counter,
-                heartbeat_s=self.heartbeat_s,
-                poll_interval_s=self.poll_interval_s,
-                stall_timeout_s=self.stall_timeout_s,
-                lost_reason="connection lost: the server closed the stream",
-            )
+            yield from self._read()
             self.end_reason = "closed"
         except StreamDroppedError as exc:
             self.end_reason = str(exc)
             raise
-        finally:
-            self.events_read = self._counter[0]
+
+    def _read(self) -> Iterator[EventBatch]:
+        decoder, sock = self._decoder, self._socket
+        last_data = last_yield = time.monotonic()
+        while not self._closed.is_set():
+            try:
+                ready, _, _ = select.select([sock], [], [], self.heartbeat_s)
+                data = sock.recv(RECEIVE_BYTES) if ready else None
+            except (OSError, ValueError) as exc:
+                if self._closed.is_set():
+                    return
+                raise self._dropped(
+                    f"connection lost: {getattr(exc, 'strerror', None) or exc}") from None
+            now = time.monotonic()
+            if self._closed.is_set():  # closed from another thread: a clean end
+                return
+            if data == b"":
+                raise self._dropped("connection lost: the server closed the stream")
+            if data:
+                last_data = now
+                for events in decoder.feed(data):
+                    if len(events):
+                        self.events_read += len(events)
+                        last_yield = now
+                        yield EventBatch(events, self.resolution)
+                if decoder.error is not None:
+                    error = decoder.error
+                    raise self._dropped(f"corrupt DV stream at {error.where()}: {error.what}")
+                continue
+            if self.stall_timeout_s is not None and now - last_data > self.stall_timeout_s:
+                raise self._dropped(f"no data for {self.stall_timeout_s:g} s (stream stalled)")
+            if now - last_yield >= self.heartbeat_s:
+                last_yield = now
+                yield EventBatch.empty(self.resolution)
+
+    def _dropped(self, what: str) -> StreamDroppedError:
+        return StreamDroppedError(
+            f"{self.address}: {what}; {self.events_read} events before that were delivered")
 
     def close(self) -> None:
+        if self._closed.is_set():
+            return
         self._closed.set()
-        with self._lock:
-            self._reader = None
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
 
 
-def _probe(target: tuple[str, int] | str, address: str, timeout_s: float) -> None:
+def _connect(target: tuple[str, int] | str, address: str, timeout_s: float) -> socket.socket:
     if isinstance(target, tuple):
         family, where = socket.AF_INET6 if ":" in target[0] else socket.AF_INET, target
     else:
         if not Path(target).exists():
             raise SourceError(f"no Unix socket at {target}: nothing is serving a DV stream there")
         family, where = socket.AF_UNIX, target
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.settimeout(timeout_s)
-        try:
-            probe.connect(where)
-        except ConnectionRefusedError:
-            raise SourceError(f"nothing is listening at {address} (connection refused)") from None
-        except TimeoutError:
-            raise SourceError(f"no answer from {address} within {timeout_s:g} s") from None
-        except OSError as exc:
-            raise SourceError(f"cannot connect to {address}: {exc.strerror or exc}") from None
-        head = b""
-        try:
-            while len(head) < 12:
-                chunk = probe.recv(12 - len(head))
-                if not chunk:
-                    break
-                head += chunk
-        except TimeoutError:
-            pass
-        except OSError as exc:
-            raise SourceError(f"{address} dropped the connection: {exc.strerror or exc}") from None
-    if head[8:12] != DV_STREAM_IDENTIFIER:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout_s)
+    try:
+        sock.connect(where)
+    except ConnectionRefusedError:
+        sock.close()
+        raise SourceError(f"nothing is listening at {address} (connection refused)") from None
+    except TimeoutError:
+        sock.close()
+        raise SourceError(f"no answer from {address} within {timeout_s:g} s") from None
+    except OSError as exc:
+        sock.close()
+        raise SourceError(f"cannot connect to {address}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _receive_header(sock: socket.socket, address: str, timeout_s: float) -> bytes:
+    """The stream's header, or a :class:`SourceError` saying what the peer sent instead."""
+    head = _receive_exactly(sock, 12, address, timeout_s)
+    size = header_size(head)
+    if size is None:
         what = f"sent {head!r}" if head else f"sent nothing within {timeout_s:g} s"
         raise SourceError(f"{address} is not a DV event stream: it {what}")
+    rest = _receive_exactly(sock, size - len(head), address, timeout_s)
+    if len(rest) < size - len(head):
+        raise SourceError(f"{address} sent a DV header of {size} bytes but only "
+                          f"{len(head) + len(rest)} arrived within {timeout_s:g} s")
+    return head + rest
+
+
+def _receive_exactly(sock: socket.socket, n: int, address: str, timeout_s: float) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(data) < n and time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except TimeoutError:
+        pass
+    except OSError as exc:
+        raise SourceError(f"{address} dropped the connection: {exc.strerror or exc}") from None
+    return data

@@ -11,6 +11,7 @@ import numpy as np
 from live_snn.classes import NMNIST_CLASSES
 from live_snn.errors import CorruptFileError, SourceError
 from live_snn.events import EventBatch, Resolution
+from live_snn.sources.formats import nmnist_first_bad, nmnist_times
 from live_snn.sources.memory import MemorySource
 
 NMNIST_RESOLUTION = Resolution(34, 34)
@@ -18,26 +19,40 @@ BYTES_PER_EVENT = 5
 
 
 def read_nmnist_bin(path: str | Path) -> EventBatch:
-    """Decode one ``.bin`` sample (vectorised)."""
+    """Decode one ``.bin`` sample (vectorised); :class:`CorruptFileError` if any of it is
+    not N-MNIST (truncated, coordinates outside 34x34, time going back)."""
+    events, damage = decode_nmnist_bin(path)
+    if damage is not None:
+        raise damage
+    return events
+
+
+def decode_nmnist_bin(path: str | Path) -> tuple[EventBatch, CorruptFileError | None]:
+    """The events of one ``.bin`` sample up to its first damage, and that damage (naming
+    the byte) or None."""
     path = Path(path)
     try:
         raw = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
         raise SourceError(f"cannot read N-MNIST file {path}: {exc.strerror or exc}") from exc
     usable = raw.size - raw.size % BYTES_PER_EVENT
-    if usable != raw.size:
-        raise CorruptFileError(
-            f"{path}: truncated at byte {raw.size}: N-MNIST events are {BYTES_PER_EVENT} bytes "
-            f"each, and the last event (from byte {usable}) is incomplete",
-            path=str(path),
-        )
-    rows = raw.reshape(-1, BYTES_PER_EVENT)
-    t = (
-        (rows[:, 2].astype(np.int64) & 0x7F) << 16
-        | rows[:, 3].astype(np.int64) << 8
-        | rows[:, 4].astype(np.int64)
-    )
-    return EventBatch.from_arrays(t, rows[:, 0], rows[:, 1], rows[:, 2] >> 7, NMNIST_RESOLUTION)
+    rows = raw[:usable].reshape(-1, BYTES_PER_EVENT)
+    problem = None
+    bad = nmnist_first_bad(rows, previous_t=None)
+    if bad is not None:
+        index, what = bad
+        rows = rows[:index]
+        problem = f"damaged at byte {index * BYTES_PER_EVENT} (event {index}): {what}"
+    elif usable != raw.size:
+        problem = (f"truncated at byte {raw.size}: N-MNIST events are {BYTES_PER_EVENT} bytes "
+                   f"each, and the last event (from byte {usable}) is incomplete")
+    events = EventBatch.from_arrays(nmnist_times(rows), rows[:, 0], rows[:, 1], rows[:, 2] >> 7,
+                                    NMNIST_RESOLUTION)
+    if problem is None:
+        return events, None
+    return events, CorruptFileError(
+        f"{path}: {problem}; the {len(events)} events before it are kept",
+        path=str(path), events_read=len(events))
 
 
 class NmnistSource(MemorySource):
@@ -46,10 +61,12 @@ class NmnistSource(MemorySource):
 
     def __init__(self, path: str | Path, *, batch_us: int = 1_000) -> None:
         path = Path(path)
+        events, damage = decode_nmnist_bin(path)
         super().__init__(
-            read_nmnist_bin(path),
+            events,
             description=f"N-MNIST {path.parent.name}/{path.name} ({NMNIST_RESOLUTION})",
             batch_us=batch_us,
+            damage=damage,
         )
         self.path = path
         self.label: int | None = _label_of(path) if path.parent.name in NMNIST_CLASSES else None

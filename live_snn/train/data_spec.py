@@ -12,7 +12,8 @@ Each spec names a data set that :mod:`live_snn.train.loaders` turns into
   ``trials_to_train.txt`` / ``trials_to_test.txt``): each file is one session as recorded.
 * ``sim:seeds=0-63,duration=30`` — sessions of the gesture simulator, one per seed
   (128×128 sensor), generated in ``workers`` processes.
-* ``files:PATH[,PATH...]`` — AEDAT4 recordings (labels only if the source has some).
+* ``files:PATH[,PATH...]`` — AEDAT4 recordings, or folders of them (labels only if the
+  source has some).
 * ``teach:DIR[,DIR...]`` — taught sessions (``live-snn teach record``, the window's Teach
   mode): each folder one session, its classes named in its ``teach.json``.
 
@@ -117,7 +118,7 @@ def parse_data_spec(text: str) -> DataSpec:
                         limit=int(options["limit"]) if "limit" in options else None,
                         holdout=holdout)
     if kind == "files":
-        paths = tuple(Path(p).expanduser() for p in rest.split(",") if p)
+        paths = _expand_folders(text, [Path(p).expanduser() for p in rest.split(",") if p])
         missing = [str(p) for p in paths if not p.is_file()]
         if not paths or missing:
             raise DataSpecError(f"data spec {text!r}: files not found: {missing or '(none given)'}")
@@ -136,6 +137,21 @@ def _teach_spec(text: str, rest: str) -> DataSpec:
         raise DataSpecError(f"data spec {text!r}: name at least one taught session folder")
     folders = [read_teach_folder(p) for p in paths]
     return DataSpec("teach", paths=paths, classes=union_class_names(folders))
+
+
+def _expand_folders(spec: str, paths: list[Path]) -> tuple[Path, ...]:
+    """A folder stands for the AEDAT4 recordings in it, in name order."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.aedat4"))
+            if not found:
+                raise DataSpecError(f"data spec {spec!r}: folder {path} holds no .aedat4 "
+                                    "recordings")
+            out.extend(found)
+        else:
+            out.append(path)
+    return tuple(out)
 
 
 def _options(spec: str, text: str) -> dict[str, str]:

@@ -54,3 +54,12 @@ def test_simulate_refuses_to_overwrite_and_reports_bad_input(tmp_path, capsys):
     assert main(["simulate", "--out", str(tmp_path), "--sessions", "0"]) == 2
     assert main(["simulate", "--out", str(tmp_path), "--resolution", "big"]) == 2
     assert "WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_an_absurd_resolution_is_one_line(tmp_path, capsys):
+    from live_snn.cli import main
+
+    assert main(["simulate", "--out", str(tmp_path), "--resolution", "100000x100000"]) == 2
+    err = capsys.readouterr().err
+    assert "at most 2048 pixels a side" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

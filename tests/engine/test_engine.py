@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -368,9 +369,17 @@ def test_clear_errors(gesture_events, causal_ckpt, tmp_path, make_checkpoint):
     with pytest.raises(LiveSnnError, match="cannot seek live replay: it is a live source"):
         live.seek(0)
     live.close()
-    # a model trained on another sensor runs where its input can be mapped (128x128 -> ÷4)...
+    # a model trained on another sensor is refused, naming both mappings...
     ckpt = make_checkpoint(tmp_path / "davis.safetensors", sensor=(346, 260))
     engine = Engine(cpu())
+    engine.open(MemorySource(gesture_events, description="g"))
+    with pytest.raises(CheckpointMismatchError, match=r"trained on 346x260 sensor → centre crop "
+                       r"256x256 .*; this 128x128 source would be mapped as 128x128 sensor → "
+                       r"full sensor → ÷4 .* pass --allow-remap"):
+        engine.load_model(ckpt)
+    engine.close()
+    # ...runs where its input can be mapped (128x128 -> ÷4) when the user allows it...
+    engine = Engine(dataclasses.replace(cpu(), allow_remap=True))
     engine.open(MemorySource(gesture_events, description="g"))
     engine.load_model(ckpt)
     assert engine.session_info().mapping.factor == 4
@@ -378,7 +387,7 @@ def test_clear_errors(gesture_events, causal_ckpt, tmp_path, make_checkpoint):
     # ...and is refused, naming both sizes, where it cannot (a sensor smaller than 32x32)
     corner = gesture_events.events[(gesture_events.x < 20) & (gesture_events.y < 20)]
     small = MemorySource(EventBatch(corner, (20, 20)), description="20x20 corner")
-    engine = Engine(cpu())
+    engine = Engine(dataclasses.replace(cpu(), allow_remap=True))
     engine.open(small)
     with pytest.raises(CheckpointMismatchError, match="32x32 frames .* 20x20 sensor"):
         engine.load_model(causal_ckpt)

@@ -276,6 +276,7 @@ def test_ground_truth_of_a_labelled_source_reaches_the_data_and_the_video(
 @pytest.mark.parametrize("make_bad, reason", [
     (lambda tmp: tmp / "missing" / "out.mp4", "folder .*missing does not exist"),
     (lambda tmp: tmp / "a_file.txt" / "out.mp4", "a_file.txt is not a folder"),
+    (lambda tmp: Path("/proc/1/out.mp4"), "cannot create files in /proc/1"),
     (lambda tmp: tmp / "a_folder.mp4", "a_folder.mp4: it is a folder"),
 ])
 def test_an_unwritable_output_fails_before_any_work(tmp_path, monkeypatch, capsys,
@@ -294,17 +295,33 @@ def test_an_unwritable_output_fails_before_any_work(tmp_path, monkeypatch, capsy
                    "--data", good, "--no-progress")
     assert code == 2
     err = capsys.readouterr().err
-    assert "live-snn export: error: cannot write the video to" in err
+    assert "live-snn export: error: --video " in err
     assert len(err.strip().splitlines()) == 1
     assert re.search(reason, err), err
     assert not good.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file.txt", "a_folder.mp4"]
 
 
+def test_an_output_over_the_recording_or_the_model_is_refused(tmp_path, gesture_recording,
+                                                              export_ckpt, capsys):
+    recording = tmp_path / "rec.aedat4"
+    recording.write_bytes(Path(gesture_recording).read_bytes())
+    before = recording.read_bytes()
+    # the suffixes an export needs do not protect an input reached through a link
+    (tmp_path / "video.mp4").symlink_to(recording)
+    (tmp_path / "data.npz").symlink_to(export_ckpt)
+    for option, target in (("--video", tmp_path / "video.mp4"),
+                           ("--data", tmp_path / "data.npz")):
+        argv = ["export", recording, "--model", export_ckpt, option, target, "--no-progress"]
+        assert run_cli(*argv) == 2
+        assert "refusing to write over an input" in capsys.readouterr().err
+    assert recording.read_bytes() == before
+
+
 def test_an_unwritable_data_path_is_named_too(tmp_path, monkeypatch, gesture_recording,
                                               export_ckpt):
     monkeypatch.setattr(exporter, "Engine", None)
-    with pytest.raises(LiveSnnError, match=r"cannot write the data to .*nowhere.*does not exist"):
+    with pytest.raises(LiveSnnError, match=r"--data .*nowhere.*: folder .*nowhere does not exist"):
         exporter.export(exporter.ExportConfig(source=str(gesture_recording), model=export_ckpt,
                                               data=tmp_path / "nowhere" / "x.npz"))
 

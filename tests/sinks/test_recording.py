@@ -65,7 +65,7 @@ def test_duration_refuse_and_force(recordings_dir, tmp_path):
     assert result.end_reason == "duration reached" and result.verified
     assert result.events_written == np.count_nonzero(kept)
     assert result.checksum_read_back == events_checksum(events.events[kept])
-    with pytest.raises(RecordingError, match="exists; use --force"):
+    with pytest.raises(RecordingError, match="exists; use --overwrite"):
         record(MemorySource(events, description="m"), out)
     result = record(MemorySource(events, description="m"), out, force=True)
     assert result.events_read_back == len(events)
@@ -96,6 +96,115 @@ def test_record_cli(recordings_dir, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "wrote 18342 events" in text and "verified: read back 18342 events" in text
     assert main(["record", source, str(out)]) == 2
-    assert "exists; use --force" in capsys.readouterr().err
+    assert "exists; use --overwrite" in capsys.readouterr().err
     assert main(["record", source, str(out), "--force", "--duration", "1"]) == 0
     assert "stopped: duration reached" in capsys.readouterr().out
+
+
+# ---- every way a recording can end (issue #13, case 5) ----------------------------------------
+def start_recording(source: str, out, *extra: str):
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "live_snn", "record", source, str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("recording ")
+    return process
+
+
+@pytest.mark.parametrize("signals", [("SIGTERM",), ("SIGINT", "SIGINT")])
+def test_a_signal_ends_the_recording_with_a_finished_verified_file(recordings_dir, tmp_path,
+                                                                    signals):
+    """SIGTERM, or a second Ctrl-C 20 ms after the first, still finalises the file."""
+    import signal
+    import time
+
+    out = tmp_path / "signalled.aedat4"
+    process = start_recording(str(recordings_dir / "dvs128_arms_a.aedat4"), out, "--speed", "1")
+    time.sleep(1.5)
+    for name in signals:
+        process.send_signal(getattr(signal, name))
+        time.sleep(0.02)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "stopped: " + ("terminated (SIGTERM)" if signals == ("SIGTERM",) else "interrupted") \
+        in stdout
+    assert "verified: read back" in stdout and out.is_file()
+    assert not (tmp_path / "signalled.partial.aedat4").exists()
+
+
+def test_a_full_disk_keeps_the_partial_file_names_it_and_recover_finishes_it(
+        recordings_dir, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from live_snn.cli import main
+    from live_snn.sinks import aedat4_writer
+
+    real_write = aedat4_writer.Aedat4Writer.write
+
+    def write_until_full(self, batch):
+        if self.events_written >= 20_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, batch)
+
+    monkeypatch.setattr(aedat4_writer.Aedat4Writer, "write", write_until_full)
+    out = tmp_path / "full.aedat4"
+    partial = tmp_path / "full.partial.aedat4"
+    assert main(["record", str(recordings_dir / "dvs128_arms_a.aedat4"), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and f"kept in {partial}" in err
+    assert f"live-snn record --recover {partial}" in err and len(err.strip().splitlines()) == 1
+    assert partial.is_file() and not out.exists()
+    # the next recording to the same name does not overwrite the partial file...
+    assert main(["record", str(recordings_dir / "dvs128_arms_b.aedat4"), str(out)]) == 2
+    assert "is an unfinished recording from an earlier session" in capsys.readouterr().err
+    # ...and --recover turns it into a normal, verified file
+    monkeypatch.setattr(aedat4_writer.Aedat4Writer, "write", real_write)
+    assert main(["record", "--recover", str(partial)]) == 0
+    text = capsys.readouterr().out
+    expected = all_events(recordings_dir / "dvs128_arms_a.aedat4")
+    with open_source(str(out)) as recovered:
+        got = EventBatch.concatenate(list(recovered))
+    assert len(got) >= 20_000 and np.array_equal(got.events, expected.events[: len(got)])
+    assert "verified: read back" in text and not partial.exists()
+
+
+def test_recover_keeps_the_events_before_a_packet_cut_short(recordings_dir, tmp_path):
+    """A crash mid-write leaves a partial file whose last packet is incomplete."""
+    from live_snn.sinks.aedat4_writer import Aedat4Writer
+    from live_snn.sinks.recording import recover
+
+    events = all_events(recordings_dir / "dvs128_arms_b.aedat4")
+    partial = tmp_path / "crash.partial.aedat4"
+    writer = Aedat4Writer(partial, events.resolution, "DVS128")
+    writer.write(events)
+    writer._file.flush()  # never closed: no data table, like a killed process
+    data = partial.read_bytes()
+    partial.write_bytes(data[: len(data) - 5000])
+    result = recover(partial)
+    assert result.verified and 0 < result.events_written < len(events)
+    assert "source error" in result.end_reason and "damaged" in result.end_reason
+    with open_source(str(tmp_path / "crash.aedat4")) as recovered:
+        got = EventBatch.concatenate(list(recovered))
+    assert np.array_equal(got.events, events.events[: len(got)])
+
+
+def test_a_source_that_crashes_keeps_what_it_delivered(tmp_path):
+    from live_snn.sources.base import EventSource
+
+    events = EventBatch.from_arrays(np.arange(1000) + 10, np.arange(1000) % 128,
+                                    np.arange(1000) % 128, np.arange(1000) % 2, (128, 128))
+
+    class Crashing(EventSource):
+        resolution = events.resolution
+        description = "crashing"
+
+        def __iter__(self):
+            yield events
+            raise RuntimeError("driver fault")
+
+    result = record(Crashing(), tmp_path / "crash.aedat4")
+    assert result.verified and result.events_written == 1000
+    assert "the source failed (RuntimeError: driver fault)" in result.end_reason

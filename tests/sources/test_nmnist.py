@@ -21,10 +21,10 @@ def test_dataset_lengths_and_labels(nmnist_dir):
 
 def test_bit_layout(tmp_path):
     path = tmp_path / "one.bin"
-    path.write_bytes(bytes([33, 2, 0x80 | 0x12, 0x34, 0x56, 0, 33, 0x00, 0x00, 0x07]))
+    path.write_bytes(bytes([33, 2, 0x80 | 0x12, 0x34, 0x56, 0, 33, 0x12, 0x34, 0x57]))
     events = read_nmnist_bin(path)
     assert list(events.x) == [33, 0] and list(events.y) == [2, 33]
-    assert list(events.p) == [1, 0] and list(events.t) == [0x123456, 7]
+    assert list(events.p) == [1, 0] and list(events.t) == [0x123456, 0x123457]
 
 
 def test_truncated_file(tmp_path):

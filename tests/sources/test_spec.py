@@ -27,7 +27,7 @@ def test_unknown_spec_lists_accepted_forms(tmp_path):
         open_source("webcam")
     text = tmp_path / "notes.txt"
     text.write_text("hi")
-    with pytest.raises(SourceError, match=r"unsupported file type '\.txt'"):
+    with pytest.raises(SourceError, match=r"notes\.txt: unknown format \(2 bytes, starting b'hi'\)"):
         open_source(str(text))
     with pytest.raises(SourceError, match="no such file"):
         open_source(str(tmp_path / "gone.aedat4"))

@@ -84,3 +84,20 @@ def test_bundled_demo_recording_comes_first(monkeypatch, tmp_path):
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         gui_command.resolve_defaults("x.aedat4", str(tmp_path / "nope.safetensors"))
+
+
+def test_screenshot_mode_exits_non_zero_after_an_error(gui_checkpoint, tmp_path):
+    """A scripted window (--screenshot / --quit-after) that failed must say so in its exit
+    code, not only on screen."""
+    bad = tmp_path / "bad.aedat4"
+    bad.write_bytes(b"#!AER-DAT4.0\r\n" + b"\xff" * 64)
+    shot = tmp_path / "gui.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "live_snn", "gui", str(bad), "--model", str(gui_checkpoint),
+         "--screenshot", str(shot), "--quit-after", "0.5"],
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "live-snn gui: error:" in result.stderr and "bad.aedat4" in result.stderr
+    assert shot.is_file()  # the screenshot shows the error
