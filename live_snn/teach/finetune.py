@@ -32,7 +32,13 @@ from torch import Tensor, nn
 
 from live_snn.errors import CheckpointMismatchError, LiveSnnError
 from live_snn.model import LoadedCheckpoint, build_model, load_checkpoint, save_checkpoint
-from live_snn.sinks.teach_folder import read_teach_folder, union_class_names
+from live_snn.outputs import check_outputs, named
+from live_snn.sinks.teach_folder import (
+    LABELS_FILE,
+    META_FILE,
+    read_teach_folder,
+    union_class_names,
+)
 from live_snn.train.evaluate import StreamingConfig, score_streams
 from live_snn.train.loaders.teach import TakeClip, take_clips
 from live_snn.train.loss import LossConfig, per_step_loss
@@ -134,6 +140,7 @@ def fine_tune(folders: Sequence[str | Path], out: str | Path, *,
     checked = [read_teach_folder(p) for p in paths]   # one clear line before any decoding
     class_names = union_class_names(checked)
     _check_takes(checked, class_names)
+    _check_out(out, base, checked)
     loaded = load_base(base)
     torch.manual_seed(config.seed)
     model = _model_for(loaded, class_names)
@@ -183,6 +190,18 @@ def fine_tune(folders: Sequence[str | Path], out: str | Path, *,
 
 
 # ---- data ------------------------------------------------------------------------------------
+def _check_out(out: str | Path, base: str | Path | None, folders) -> None:
+    """Before any work: the checkpoint goes to a new or checkpoint file in an existing,
+    writable folder, never over the base model or a part of a taught session."""
+    from live_snn.engine.session import default_model_path
+
+    base_path = default_model_path() if base is None or str(base) == "default" else base
+    parts = [named(f"{f.path.name}/{p.name}", p) for f in folders for p in
+             (f.recording, f.path / LABELS_FILE, f.path / META_FILE)]
+    check_outputs([named("the fine-tuned model", out)],
+                  inputs=[named("the base model", base_path), *parts])
+
+
 def _check_takes(folders, class_names: tuple[str, ...]) -> None:
     counts = dict.fromkeys(class_names, 0)
     for folder in folders:

@@ -93,3 +93,18 @@ def test_the_background_job_reports_and_can_be_cancelled(taught_folder, tmp_path
     job.cancel()
     assert job.wait(120) and job.done
     assert job.result is None and "cancelled" in str(job.error)
+
+
+def test_the_output_is_checked_before_any_work(taught_folder, tmp_path, make_checkpoint):
+    """Never over the base model or a part of the session, never into a missing folder."""
+    from live_snn.outputs import OutputError
+
+    base = make_checkpoint(tmp_path / "base.safetensors")
+    before = base.read_bytes()
+    with pytest.raises(OutputError, match="is the base model"):
+        fine_tune([taught_folder], base, base=base, config=TINY)
+    assert base.read_bytes() == before
+    with pytest.raises(OutputError, match="refusing to write over an input"):
+        fine_tune([taught_folder], taught_folder / META_FILE, config=TINY)
+    with pytest.raises(OutputError, match="does not exist"):
+        fine_tune([taught_folder], tmp_path / "nowhere" / "out.safetensors", config=TINY)
