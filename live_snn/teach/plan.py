@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from live_snn.errors import LiveSnnError
+from live_snn.model.checkpoint_checks import MAX_CLASS_NAME_CHARS
 
 ORDERS = ("random", "fixed")
 
@@ -33,6 +34,10 @@ class TeachPlan:
         problems = []
         if not names or any(not n for n in names):
             problems.append("give at least one class, each with a name")
+        odd = [n for n in names if len(n) > MAX_CLASS_NAME_CHARS or not n.isprintable()]
+        if odd:  # a checkpoint could not carry them
+            problems.append(f"a class name is 1..{MAX_CLASS_NAME_CHARS} printable characters: "
+                            f"{odd[0][:MAX_CLASS_NAME_CHARS + 8]!r}")
         if len({n.lower() for n in names}) != len(names):
             problems.append(f"class names repeat: {list(names)}")
         if self.takes_per_class < 1:

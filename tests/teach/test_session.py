@@ -115,6 +115,8 @@ def test_random_order_is_seeded_and_holds_every_take():
 @pytest.mark.parametrize("changes, words", [
     ({"class_names": ()}, "at least one class"),
     ({"class_names": ("Wave", "wave")}, "repeat"),
+    ({"class_names": ("x" * 65,)}, "1..64 printable characters"),
+    ({"class_names": ("bell\x07",)}, "printable"),
     ({"takes_per_class": 0}, "takes per class"),
     ({"take_s": 0.1}, "take lasts"),
     ({"order": "sorted"}, "order"),
