@@ -21,6 +21,7 @@ from typing import Any
 from live_snn.errors import CorruptFileError, LiveSnnError
 from live_snn.events import LabelTrack
 from live_snn.labels import read_labels_csv, write_labels_csv
+from live_snn.model.checkpoint_checks import MAX_CLASS_NAME_CHARS
 
 RECORDING_FILE = "teach.aedat4"
 PARTIAL_RECORDING_FILE = "teach.partial.aedat4"   # while recording (dv-processing reads it)
@@ -123,6 +124,11 @@ def _read_meta(path: Path) -> dict[str, Any]:
     if not (isinstance(names, list) and names and all(isinstance(n, str) and n.strip()
                                                       for n in names)):
         raise CorruptFileError(f"{path}: needs \"class_names\", a list of non-empty names",
+                               path=str(path))
+    odd = [n for n in names if len(n) > MAX_CLASS_NAME_CHARS or not n.isprintable()]
+    if odd:
+        raise CorruptFileError(f"{path}: class names are 1..{MAX_CLASS_NAME_CHARS} printable "
+                               f"characters, not {odd[0][:MAX_CLASS_NAME_CHARS + 8]!r}",
                                path=str(path))
     if len({n.strip().lower() for n in names}) != len(names):
         raise CorruptFileError(f"{path}: class names repeat: {names}", path=str(path))

@@ -46,7 +46,8 @@ def test_labels_outside_the_recording_name_the_line(tmp_path):
         read_teach_folder(folder, span_us=(0, 1000))
 
 
-@pytest.mark.parametrize("names, words", [((), "class_names"), (("a", "A"), "repeat")])
+@pytest.mark.parametrize("names, words", [((), "class_names"), (("a", "A"), "repeat"),
+                                          (("x" * 65,), "printable characters")])
 def test_bad_class_names_are_refused(tmp_path, names, words):
     with pytest.raises(CorruptFileError, match=words):
         read_teach_folder(make(tmp_path, names=names))
