@@ -65,9 +65,15 @@ class Run:
 
     def record(self, spec: str, classes: str, folder: Path, seed: int, *extra: str,
                takes: list[str] = TAKE_ARGS) -> Path:
-        if not (folder / "teach.json").is_file():
-            self("teach", "record", spec, "--classes", classes, *takes, "--seed", str(seed),
-                 *extra, "--out", str(folder), what=f"record {folder.name}")
+        args = ("teach", "record", spec, "--classes", classes, *takes, "--seed", str(seed),
+                *extra, "--out", str(folder))
+        if (folder / "teach.json").is_file():  # recorded by an earlier run into --out: kept
+            shown = "live-snn " + " ".join(shlex.quote(a) for a in args)
+            print(f"\n(reusing {folder}, recorded earlier by: {shown})", flush=True)
+            self.commands.append({"what": f"record {folder.name}", "command": shown,
+                                  "seconds": None, "reused": True})
+        else:
+            self(*args, what=f"record {folder.name}")
         return folder
 
     def evaluate(self, model: str, folders: list[Path], name: str) -> dict:
@@ -129,9 +135,8 @@ def main() -> int:
     # 3. the recipe's alternatives
     if args.compare:
         report["compare"] = []
-        for label, extra in (("head only, 150 steps", ["--steps", "150"]),
-                             ("head only, 600 steps", ["--steps", "600"]),
-                             ("blocks 3-4 + head, 300 steps", ["--train-from-block", "3"])):
+        for label, extra in (("head only, 300 steps", ["--steps", "300"]),
+                             ("blocks 3-4 + head, 900 steps", ["--train-from-block", "3"])):
             model = args.out / f"compare_{len(report['compare'])}.safetensors"
             took = run.train([train], model, *extra)
             scores = run.evaluate(str(model), fresh, model.stem)
@@ -188,8 +193,8 @@ def _write_docs(report: dict) -> None:
 
     person, new = report["person"], report["new_classes_result"]
     commands = "\n".join(c["command"] for c in report["commands"])
-    loads = [c["load_before"] for c in report["commands"]] + \
-        [c["load_after"] for c in report["commands"]]
+    ran = [c for c in report["commands"] if not c.get("reused")]
+    loads = [c["load_before"] for c in ran] + [c["load_after"] for c in ran]
     results = f"""Produced by `scripts/teach_acceptance.sh` (JSON: `docs/results/teach_acceptance.json`);
 base model `{report['base_model']}`, sha256 `{report['base_sha256']}`. The simulator stands in
 for the camera and the person; each fresh take is scored by streaming its whole session through

@@ -56,11 +56,11 @@ class FineTuneCancelled(FineTuneError):
 
 @dataclass(frozen=True)
 class FineTuneConfig:
-    steps: int = 300
+    steps: int = 900              # measured: docs/benchmarks.md (scripts/teach_sweep.py)
     batch_size: int = 32
     window: int = 40              # bins per training window, burn-in included
     burn_in: int = 10
-    lr: float = 3e-3
+    lr: float = 5e-3
     weight_decay: float = 1e-3
     first_trained_block: int | None = None   # None: train the head only (after every block)
     holdout_per_class: int = 1
