@@ -209,7 +209,8 @@ the 100 ms grace).
 Trained: {', '.join(person['trained'])} ({person['steps']} steps); validation on one held-out
 take per class: {_pct(person['val_streaming_accuracy'])} (new person), {_pct(new['val_streaming_accuracy'])} (new classes).
 
-Commands (in this order; `speed=max`: the simulated person performs as fast as it renders):
+Commands (in this order; `speed=max`: the simulated person performs as fast as it renders;
+a session already recorded into `--out` by an earlier run is reused, its command listed):
 
 ```bash
 {commands}
