@@ -141,3 +141,32 @@ def make_checkpoint():
 @pytest.fixture(scope="session")
 def causal_ckpt(tmp_path_factory) -> Path:
     return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "causal.safetensors")
+
+
+def record_taught_session(folder: Path, *, classes=("right hand wave", "swipe"),
+                          performs=None, takes: int = 2, spec: str = "sim:seed=11,speed=max",
+                          take_s: float = 1.0) -> Path:
+    """A small taught session: the simulated person performs the prompts ("swipe" as an arm
+    roll unless ``performs`` says otherwise), as fast as it renders."""
+    from live_snn.sources.performer import open_teaching_source
+    from live_snn.teach.plan import TeachPlan
+    from live_snn.teach.recorder import TeachRecorder
+
+    plan = TeachPlan(tuple(classes), takes_per_class=takes, take_s=take_s, rest_s=0.3,
+                     countdown_s=0.3, order="fixed")
+    with open_teaching_source(spec, performs or {"swipe": "arm-roll"}) as source:
+        recorder = TeachRecorder(plan, folder, resolution=source.resolution,
+                                 source_description=source.description, performer=source,
+                                 live=False)
+        for batch in source:
+            recorder.feed(batch)
+            if recorder.ended:
+                break
+        recorder.finish()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def taught_folder(tmp_path_factory) -> Path:
+    """Two classes ("right hand wave", "swipe") x 2 one-second takes, recorded once."""
+    return record_taught_session(tmp_path_factory.mktemp("taught") / "session")

@@ -57,6 +57,7 @@ class EngineBridge(QObject):
     stateChanged = Signal(str)         # engine state: idle, running, paused, finished, ...
     busyChanged = Signal(str)          # what the worker is doing, "" when done
     camerasFound = Signal(object)      # list of (label, spec)
+    engineEvent = Signal(object)       # every EngineEvent of the current engine (Qt thread)
 
     def __init__(
         self,
@@ -92,11 +93,20 @@ class EngineBridge(QObject):
         self.timer.start()
 
     # ------------------------------------------------------------------ sessions
-    def open_source(self, spec: str, *, autoplay: bool = True) -> None:
-        """Open a file path / camera[:SERIAL] / tcp://host:port / socket / sim: spec."""
+    def open_source(self, spec: str, *, autoplay: bool = True,
+                    source: Callable[[], object] | None = None,
+                    then: Callable[[Engine], None] | None = None) -> None:
+        """Open a file path / camera[:SERIAL] / tcp://host:port / socket / sim: spec;
+        ``source`` builds the EventSource for it instead (on the worker), ``then`` is called
+        with the new engine once it runs."""
         self._autoplay = autoplay
-        self._run(f"opening {spec}", lambda: self._build(spec, self.model_path),
-                  lambda engine: self._adopt(engine, spec, self.model_path))
+
+        def done(engine):
+            self._adopt(engine, spec, self.model_path)
+            if then is not None:
+                then(engine)
+
+        self._run(f"opening {spec}", lambda: self._build(spec, self.model_path, source), done)
 
     def open_session(self, spec: str | None, model_path: str | None, *,
                      autoplay: bool = True) -> None:
@@ -138,7 +148,8 @@ class EngineBridge(QObject):
 
         self._run(f"loading model {os.path.basename(path)}", job, done)
 
-    def _build(self, spec: str, model_path: str | None) -> Engine:
+    def _build(self, spec: str, model_path: str | None,
+               source: Callable[[], object] | None = None) -> Engine:
         """Worker thread: a new engine on ``spec`` (+ model); the old one is paused
         meanwhile, or stopped first when it holds a live device."""
         old = self.engine
@@ -149,7 +160,7 @@ class EngineBridge(QObject):
             old.pause()
         engine = Engine(self.config)
         try:
-            engine.open(spec)
+            engine.open(spec if source is None else source())
             if model_path is not None:
                 engine.load_model(model_path)
         except BaseException:
@@ -312,6 +323,7 @@ class EngineBridge(QObject):
                 self._on_engine_event(event)
 
     def _on_engine_event(self, event: EngineEvent) -> None:
+        self.engineEvent.emit(event)
         if event.kind == "seeked":
             self._seeks_pending = max(0, self._seeks_pending - 1)
         kind = _EVENT_MESSAGES.get(event.kind)

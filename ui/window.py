@@ -16,7 +16,7 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from live_snn.engine import SessionInfo
 from live_snn.view.history import StepRecord
@@ -30,7 +30,10 @@ from .event_view import EventView
 from .live_label import LiveLabel
 from .message_banner import MessageBanner
 from .prediction_panel import PredictionPanel
+from .record_control import RecordControl
 from .status_bar import StatusBar
+from .teach_mode import TeachMode
+from .teach_panel import TeachPanel
 from .timeline import TimelineView
 
 ACTIVITY_STEPS = 120            # steps shown in the network-activity heatmap
@@ -126,8 +129,26 @@ class MainWindow(QMainWindow):
         b.busyChanged.connect(self._on_busy)
         b.camerasFound.connect(c.set_cameras)
         self.timeline.binClicked.connect(self.select_step)
+        self._add_record_and_teach()
         self.attention_panel.layerChanged.connect(self._mark_dirty)
         self.event_view.decay_box.toggled.connect(self._mark_dirty)
+
+    def _add_record_and_teach(self) -> None:
+        """The Record control in the tool bar; Teach mode in a dock the tool bar toggles."""
+        self.record_control = RecordControl(self.bridge)
+        self.controls.addSeparator()
+        self.controls.addWidget(self.record_control)
+        self.teach_panel = TeachPanel()
+        self.teach_dock = QDockWidget("Teach", self)
+        self.teach_dock.setObjectName("teachDock")
+        self.teach_dock.setWidget(self.teach_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.teach_dock)
+        self.teach_dock.hide()
+        self.teach_action = self.teach_dock.toggleViewAction()
+        self.teach_action.setText("Teach…")
+        self.teach_action.setToolTip("Teach it your own gestures: prompted takes, then train")
+        self.controls.addAction(self.teach_action)
+        self.teach_mode = TeachMode(self.bridge, self.teach_panel)
 
     # ------------------------------------------------------------------ user actions
     def open_source(self, spec: str) -> None:
@@ -369,6 +390,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.record_control.stop("the window closed")  # files closed with all so far
+        self.teach_mode.finish()
         self.bridge.close()
         super().closeEvent(event)
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulate", "write simulated gesture sessions with labels"),
     "serve-sim": ("serve_sim", "serve the gesture simulator over the DV network protocol"),
     "train": ("train", "train a model (DVS128 Gesture, N-MNIST, simulated gestures)"),
+    "teach": ("teach", "record your own gestures and fine-tune a model on them"),
     "eval": ("evaluate", "evaluate a checkpoint: clip and streaming accuracy"),
     "export": ("export", "export an annotated video and per-step attention data"),
     "bench": ("bench", "benchmarks: binning, model, pipeline, streams, gui"),

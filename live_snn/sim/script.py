@@ -110,18 +110,25 @@ class GestureScript:
         label = self._pool[int(rng.integers(len(self._pool)))]
         duration_us = int(round(rng.uniform(*self._config.gesture_s) * 1e6))
         start = self._next_start_us
+        self._add_gesture(label, start, start + duration_us)
+        self._next_start_us = start + duration_us + self._draw_rest_us()
+        if self._max_gestures is not None and len(self.gestures) >= self._max_gestures:
+            self.end_us = self._next_start_us
+
+    def _add_gesture(self, label: int, start_us: int, end_us: int) -> GestureParams:
+        """One gesture of class ``label`` over ``[start_us, end_us)``, its tempo, size,
+        phase and style drawn from the script's generator (always the same draws, in order)."""
+        rng = self._rng
         freq = BASE_FREQ_HZ[label] * self.style.speed * rng.uniform(0.85, 1.2)
         amplitude = self.style.amplitude * rng.uniform(0.85, 1.15)
         phase = rng.uniform(0, 2 * np.pi)
         direction = 1.0 if rng.random() < 0.5 else -1.0
         extra = rng.random(N_EXTRA)
-        self.gestures.append(
-            GestureParams(label, start, start + duration_us, freq, amplitude, phase, direction, extra)
-        )
-        self._starts.append(start)
-        self._next_start_us = start + duration_us + self._draw_rest_us()
-        if self._max_gestures is not None and len(self.gestures) >= self._max_gestures:
-            self.end_us = self._next_start_us
+        gesture = GestureParams(label, int(start_us), int(end_us), freq, amplitude, phase,
+                                direction, extra)
+        self.gestures.append(gesture)
+        self._starts.append(gesture.start_us)
+        return gesture
 
     def extend_to(self, t_us: int) -> None:
         """Draw gestures until the timeline covers ``t_us`` (or the session has ended)."""

@@ -22,6 +22,7 @@ from live_snn.sim.dvs import DvsPixelArray, SensorSettings
 from live_snn.sim.lighting import Lighting
 from live_snn.sim.render import SceneRenderer
 from live_snn.sim.script import GestureScript, SessionStyle
+from live_snn.sim.steered import SteeredScript
 
 _NOISE_BLOCK_US = 100_000
 _POSES_PER_CALL = 2_000
@@ -56,6 +57,7 @@ class SimStream(Iterator[EventBatch]):
         classes: Sequence[int] | None = None,
         n_gestures: int | None = None,
         duration_s: float | None = None,
+        steered: bool = False,
     ) -> None:
         if chunk_us <= 0:
             raise ValueError(f"chunk_us must be > 0, got {chunk_us}")
@@ -63,6 +65,8 @@ class SimStream(Iterator[EventBatch]):
             raise ValueError(f"n_gestures must be >= 1, got {n_gestures}")
         if duration_s is not None and not duration_s > 0:
             raise ValueError(f"duration_s must be > 0, got {duration_s}")
+        if steered and (n_gestures is not None or duration_s is not None):
+            raise ValueError("a steered session is endless: it takes no n_gestures or duration_s")
         self.config = config
         self.index = index
         self.chunk_us = int(chunk_us)
@@ -74,7 +78,9 @@ class SimStream(Iterator[EventBatch]):
         style = SessionStyle.random(rng_body, config.speed_scale)
         self.look = Look.random(rng_look)
         self.lighting = Lighting.random(rng_light, config)
-        self.script = GestureScript(
+        # Steered: the person performs only what cue() asks for (same draws otherwise).
+        script_kind = SteeredScript if steered else GestureScript
+        self.script = script_kind(
             rng_script, config, body, style, classes=classes, max_gestures=n_gestures
         )
         if duration_s is not None:
@@ -111,6 +117,19 @@ class SimStream(Iterator[EventBatch]):
 
     def __iter__(self) -> SimStream:
         return self
+
+    def cue(self, label: int, start_us: int, end_us: int) -> tuple[int, int] | None:
+        """Steered sessions: perform class ``label`` over ``[start_us, end_us)``. What is
+        already rendered cannot change, so a late cue starts at the next sub-frame; returns
+        the span performed, or None when nothing of it is left."""
+        if not isinstance(self.script, SteeredScript):
+            raise ValueError("only a steered session (steered=True) takes cues")
+        start = max(int(start_us), self._rendered_us + self.config.subframe_us,
+                    self.script.cued_until_us)
+        if start >= end_us:
+            return None
+        self.script.cue(label, start, int(end_us))
+        return start, int(end_us)
 
     def __next__(self) -> EventBatch:
         end = self.end_us
@@ -183,8 +202,10 @@ class GestureSimulator:
         classes: Sequence[int] | None = None,
         n_gestures: int | None = None,
         duration_s: float | None = None,
+        steered: bool = False,
     ) -> SimStream:
-        """Session ``index`` as it happens; endless unless ``n_gestures`` or ``duration_s``."""
+        """Session ``index`` as it happens; endless unless ``n_gestures`` or ``duration_s``;
+        ``steered``: the person performs only what :meth:`SimStream.cue` asks for."""
         return SimStream(
             self.config,
             index=index,
@@ -192,6 +213,7 @@ class GestureSimulator:
             classes=classes,
             n_gestures=n_gestures,
             duration_s=duration_s,
+            steered=steered,
         )
 
     def session(

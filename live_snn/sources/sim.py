@@ -66,9 +66,7 @@ class SimulatorSource(EventSource):
         self._clock = clock
         self._closed = threading.Event()
         try:
-            self._stream: SimStream = GestureSimulator(self.config).stream(
-                index=session, chunk_us=chunk_us, classes=classes
-            )
+            self._stream: SimStream = self._open_stream(session, chunk_us, classes)
         except ValueError as exc:
             raise SourceError(f"cannot start the simulator: {exc}") from exc
         pace = "as fast as possible" if speed is None else f"{speed:g}x real time"
@@ -77,6 +75,11 @@ class SimulatorSource(EventSource):
             f"gesture simulator (seed {self.config.seed}, session {session}, "
             f"{self.resolution}, {pace}{only})"
         )
+
+    def _open_stream(self, session: int, chunk_us: int, classes: Sequence[int] | None) -> SimStream:
+        """The simulated session behind the source (a subclass may steer it)."""
+        return GestureSimulator(self.config).stream(index=session, chunk_us=chunk_us,
+                                                    classes=classes)
 
     @classmethod
     def from_spec(cls, spec: str) -> SimulatorSource:

@@ -21,7 +21,9 @@ def check_training_data(data: str, val_data: str | None) -> tuple[DataSpec, Data
             spec = parse_data_spec(text)
         except DataSpecError as exc:
             raise DataSpecError(f"{option}: {exc}") from None
-        unlabelled = [p for p in spec.paths if not labels_path_for(p).is_file()]
+        # A taught session folder was read whole (labels included) when the spec was parsed.
+        unlabelled = [] if spec.kind == "teach" else \
+            [p for p in spec.paths if not labels_path_for(p).is_file()]
         if unlabelled:
             raise DataSpecError(
                 f"{option} {text}: {len(unlabelled)} of {len(spec.paths)} recordings have no "

@@ -14,6 +14,8 @@ Each spec names a data set that :mod:`live_snn.train.loaders` turns into
   (128×128 sensor), generated in ``workers`` processes.
 * ``files:PATH[,PATH...]`` — AEDAT4 recordings, or folders of them (labels only if the
   source has some).
+* ``teach:DIR[,DIR...]`` — taught sessions (``live-snn teach record``, the window's Teach
+  mode): each folder one session, its classes named in its ``teach.json``.
 
 A simulated data set is described with a digest of the simulator's code
 (:func:`simulator_fingerprint`), so that sessions of an older simulator are told apart.
@@ -43,7 +45,7 @@ class DataSpecError(LiveSnnError):
 
 @dataclass(frozen=True)
 class DataSpec:
-    kind: str                        # "nmnist" | "dvsgesture" | "sim" | "files"
+    kind: str                        # "nmnist" | "dvsgesture" | "sim" | "files" | "teach"
     path: Path | None = None
     paths: tuple[Path, ...] = ()
     seeds: tuple[int, ...] = ()
@@ -51,6 +53,7 @@ class DataSpec:
     per_session: int = 10            # N-MNIST samples per stream
     limit: int | None = None         # use only the first N samples / files (quick runs)
     holdout: int = 0                 # N-MNIST training samples kept out as split "val"
+    classes: tuple[str, ...] = ()    # teach: the folders' class names
 
     @property
     def sensor(self) -> Resolution:
@@ -59,6 +62,8 @@ class DataSpec:
 
     @property
     def class_names(self) -> tuple[str, ...]:
+        if self.kind == "teach":
+            return self.classes
         return NMNIST_CLASSES if self.kind == "nmnist" else DVS_GESTURE_CLASSES
 
     def describe(self) -> dict:
@@ -118,8 +123,20 @@ def parse_data_spec(text: str) -> DataSpec:
         if not paths or missing:
             raise DataSpecError(f"data spec {text!r}: files not found: {missing or '(none given)'}")
         return DataSpec("files", paths=paths)
+    if kind == "teach":
+        return _teach_spec(text, rest)
     raise DataSpecError(f"data spec {text!r}: unknown kind {kind!r}; expected nmnist, "
-                        "dvsgesture, sim or files")
+                        "dvsgesture, sim, files or teach")
+
+
+def _teach_spec(text: str, rest: str) -> DataSpec:
+    from live_snn.sinks.teach_folder import read_teach_folder, union_class_names
+
+    paths = tuple(Path(p).expanduser() for p in rest.split(",") if p)
+    if not paths:
+        raise DataSpecError(f"data spec {text!r}: name at least one taught session folder")
+    folders = [read_teach_folder(p) for p in paths]
+    return DataSpec("teach", paths=paths, classes=union_class_names(folders))
 
 
 def _expand_folders(spec: str, paths: list[Path]) -> tuple[Path, ...]:

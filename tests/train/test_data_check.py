@@ -38,3 +38,9 @@ def test_unlabelled_validation_data_is_refused_before_training(gesture_sample, t
 def test_a_bad_data_spec_names_its_option():
     with pytest.raises(DataSpecError, match=r"--data: data spec 'nmnist:/nowhere'"):
         check_training_data("nmnist:/nowhere", None)
+
+
+def test_taught_session_folders_pass_the_label_check(taught_folder):
+    """A ``teach:`` folder carries its labels (teach_labels.csv), read when the spec parses."""
+    spec, val = check_training_data(f"teach:{taught_folder}", f"teach:{taught_folder}")
+    assert spec.kind == "teach" and val is not None and val.kind == "teach"

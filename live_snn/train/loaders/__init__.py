@@ -10,6 +10,7 @@ binned afresh (they are quick to bin, and N-MNIST's training set would fill giga
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from live_snn.binning import BinningConfig
@@ -19,11 +20,12 @@ from live_snn.train.sessions import LabelledSession
 
 
 def load_sessions(spec: DataSpec, binning: BinningConfig, *, split: str = "train",
-                  cache_dir: Path | None = None, workers: int = 1, seed: int = 0
-                  ) -> list[LabelledSession]:
+                  cache_dir: Path | None = None, workers: int = 1, seed: int = 0,
+                  class_names: Sequence[str] | None = None) -> list[LabelledSession]:
     """Every session of ``spec`` (``split`` = "train" | "test" for the data sets that have
     an official split; "val" for the samples that ``holdout`` keeps out of "train"), binned
-    with ``binning`` adapted to the data's sensor."""
+    with ``binning`` adapted to the data's sensor. ``class_names``: the labels' classes, for
+    data whose classes are named per folder (teach; default: the data's own)."""
     if split == "val" and not spec.holdout:
         raise DataSpecError(f"split 'val' needs a held-out part: add holdout=N to the "
                             f"{spec.kind} data spec")
@@ -46,4 +48,8 @@ def load_sessions(spec: DataSpec, binning: BinningConfig, *, split: str = "train
         from live_snn.train.loaders.files import load_files
 
         return load_files(spec, binning)
+    if spec.kind == "teach":
+        from live_snn.train.loaders.teach import load_teach
+
+        return load_teach(spec.paths, binning, class_names or spec.class_names)
     raise DataSpecError(f"unknown data kind {spec.kind!r}")
