@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-from typing import TextIO
 
 from live_snn.cli.engine_options import (
     add_engine_arguments,
@@ -20,8 +18,7 @@ from live_snn.cli.engine_options import (
     set_torch_threads,
 )
 from live_snn.cli.run_report import (
-    LIVE_LINE_PERIOD_S,
-    PLAIN_LINE_PERIOD_S,
+    StatusLine,
     print_event,
     summary_record,
 )
@@ -155,30 +152,8 @@ def describe_session(info) -> str:
             f"on {info.device}")
 
 
-class LiveLine:
+class LiveLine(StatusLine):
     """Redraws one status line (a terminal) or prints one now and then (a log)."""
-
-    def __init__(self, engine, stream: TextIO, *, quiet: bool = False):
-        self.engine = engine
-        self.stream = stream
-        self.quiet = quiet
-        self.tty = stream.isatty()
-        self.period = LIVE_LINE_PERIOD_S if self.tty else PLAIN_LINE_PERIOD_S
-
-    def follow(self, duration_s: float | None = None) -> None:
-        """Until the run ends (or ``duration_s`` of wall time has passed: then stop it)."""
-        last = 0.0
-        end = None if duration_s is None else time.monotonic() + duration_s
-        while not self.engine.wait(0.05):
-            now = time.monotonic()
-            if end is not None and now >= end:
-                self.engine.stop()
-                break
-            if not self.quiet and now - last >= self.period:
-                self.draw()
-                last = now
-        if not self.quiet and self.tty:
-            self.stream.write("\n")
 
     def draw(self) -> None:
         latest = self.engine.latest(1)

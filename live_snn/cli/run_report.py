@@ -4,6 +4,7 @@ drawn, which status events are printed, and a stream's summary as JSON-ready val
 from __future__ import annotations
 
 import math
+import time
 from typing import TextIO
 
 LIVE_LINE_PERIOD_S = 0.25   # a terminal line is redrawn at most this often
@@ -32,3 +33,33 @@ def summary_record(stats, info=None) -> dict:
         record["dt_us"] = info.dt_us
         record["device"] = info.device
     return record
+
+
+class StatusLine:
+    """A status line that follows an engine: redrawn on a terminal, printed now and then in
+    a log. Subclasses say what it shows (``draw``)."""
+
+    def __init__(self, engine, stream: TextIO, *, quiet: bool = False):
+        self.engine = engine
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.period = LIVE_LINE_PERIOD_S if self.tty else PLAIN_LINE_PERIOD_S
+
+    def follow(self, duration_s: float | None = None) -> None:
+        """Until the run ends (or ``duration_s`` of wall time has passed: then stop it)."""
+        last = 0.0
+        end = None if duration_s is None else time.monotonic() + duration_s
+        while not self.engine.wait(0.05):
+            now = time.monotonic()
+            if end is not None and now >= end:
+                self.engine.stop()
+                break
+            if not self.quiet and now - last >= self.period:
+                self.draw()
+                last = now
+        if not self.quiet and self.tty:
+            self.stream.write("\n")
+
+    def draw(self) -> None:
+        raise NotImplementedError

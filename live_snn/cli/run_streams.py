@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from live_snn.cli.engine_options import engine_config_from_args, set_torch_threads
-from live_snn.cli.run import LiveLine
 from live_snn.cli.run_report import (
+    StatusLine,
     print_event,
     summary_record,
 )
@@ -118,7 +118,7 @@ def describe_streams(engine, stream: TextIO) -> None:
           file=stream)
 
 
-class StreamsLine(LiveLine):
+class StreamsLine(StatusLine):
     """One status line for all streams: redrawn on a terminal, printed now and then in a
     log (the single-stream line's pacing; only what it draws differs)."""
 
