@@ -54,7 +54,11 @@ $LS train $SIM $VAL10 --data sim:seeds=0-71,duration=30 --lr 5e-4 --warmup-steps
 $LS train $SIM $VAL10 --data sim:seeds=0-95,duration=30 --lr 1e-3 --warmup-steps 50 \
   --eval-every 250 --seed 5 --steps 4000 --time-reverse 0.5 \
   --augment dropout=0.3,noise=2,scale=0.15,rotate=10,stretch=0.2 \
-  --init-from "$RUNS/sim_lite_stage4/best.safetensors" --out "$RUNS/sim_real_stage5"
+  --init-from "$RUNS/sim_lite_stage4/best.safetensors" --out "$RUNS/sim_real_stage5" \
+  --max-steps-this-run 2000
+# (It ran 500 steps, then --resume for 1500 more with --max-steps-this-run 1500, and was
+# stopped at step 2000 of the 4000-step schedule by the session's time: the kept checkpoint
+# is the best of the validations at steps 250-2000, step 2000.)
 # Calibrate the readout's confidence scale on the validation seeds; this is the bundled file.
 $LS eval --model "$RUNS/sim_real_stage5/best.safetensors" \
   --data sim:seeds=10000-10009,duration=30 --cache "$CACHE" \
