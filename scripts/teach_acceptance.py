@@ -225,8 +225,8 @@ a session already recorded into `--out` by an earlier run is reused, its command
         rows.append(f"| {c['variant']} | {c['fine_tune_s']:.0f} s | "
                     f"{_pct(c['streaming_accuracy'])} | {_pct(c['val_streaming_accuracy'])} |")
     bench = f"""Machine: {report['machine']}. Load average (1 min) between {min(loads):.1f} and
-{max(loads):.1f} on 2 cores while it ran: another engineer's work and a training run shared the
-cores, so these wall times are upper bounds for an idle laptop of this kind.
+{max(loads):.1f} on 2 cores while it ran (above 1, other work shared the cores: the wall times
+are then upper bounds for an idle machine of this kind).
 
 Fine-tuning the bundled model on a new person's 11 classes × 5 takes (`live-snn teach train`,
 whole command, wall clock, `--threads 2`; {person['train_takes']} takes trained on,
