@@ -380,14 +380,16 @@ def fuzz_file(runner: Runner, work: Path, model: Path, index: int, base: Path, d
     reference = reference_decode(path)
     with runner.lock:
         report.files += 1
-        _judge_file(label, verdicts, written, reference, report)
+        check_verdicts(label, verdicts, written, reference, report)
         print(f"{label}: {' | '.join(f'{c}: {v}' for c, v in verdicts.items())}", flush=True)
     for leftover in work.glob(f"f{index:04d}*"):
         leftover.unlink(missing_ok=True)
 
 
-def _judge_file(label: str, verdicts: dict[str, str], written: str | None,
-                reference: tuple[int, str] | None, report: FuzzReport) -> None:
+def check_verdicts(label: str, verdicts: dict[str, str], written: str | None,
+                   reference: tuple[int, str] | None, report: FuzzReport) -> None:
+    """Record in ``report`` what the commands' verdicts on one damaged file get wrong:
+    commands that disagree, or events said good that differ from dv-processing's."""
     seen = {v for v in verdicts.values() if v != "n/a"}
     if len(seen) > 1:
         report.disagreements.append(f"{label}: " + "; ".join(f"{c} says {v!r}"

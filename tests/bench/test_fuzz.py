@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from live_snn.bench.fuzz import FuzzConfig, FuzzReport, _judge_file, mutate, run_fuzz
+from live_snn.bench.fuzz import FuzzConfig, FuzzReport, check_verdicts, mutate, run_fuzz
 
 
 def test_a_seeded_subset_finds_nothing_wrong(recordings_dir, tmp_path):
@@ -25,13 +25,13 @@ def test_mutations_are_reproducible():
     assert one == two and one[0] != data
 
 
-def test_the_judge_catches_what_it_is_there_to_catch():
+def test_the_verdict_check_catches_what_it_is_there_to_catch():
     report = FuzzReport()
-    _judge_file("a", {"info": "good:10", "run": "good:10", "record": "damaged at packet 1"},
+    check_verdicts("a", {"info": "good:10", "run": "good:10", "record": "damaged at packet 1"},
                 None, (10, "x"), report)
-    _judge_file("b", {"info": "good:10", "run": "good:10", "record": "good:10"}, "y",
+    check_verdicts("b", {"info": "good:10", "run": "good:10", "record": "good:10"}, "y",
                 (10, "x"), report)
-    _judge_file("c", {"info": "good:9", "run": "n/a", "record": "good:9"}, "x", (10, "x"),
+    check_verdicts("c", {"info": "good:9", "run": "n/a", "record": "good:9"}, "x", (10, "x"),
                 report)
     assert len(report.disagreements) == 1 and len(report.differs_from_dv) == 2
     assert not report.clean
