@@ -4,7 +4,7 @@ settings and score each on fresh takes, the trunk pass done once for all of them
     .venv/bin/python scripts/teach_sweep.py --train DIR --fresh DIR [DIR ...] \\
         --variants '[{}, {"steps": 900, "lr": 0.005}]'
 
-Each variant is a set of :class:`live_snn.teach.finetune.FineTuneConfig` fields over the
+Each variant is a set of :class:`live_snn.teach.finetune_config.FineTuneConfig` fields over the
 recipe's defaults; ``seed`` also draws the held-out takes. Prints one JSON line per variant:
 the training time, the held-out validation the fine-tune kept, and the streaming accuracy on
 the fresh takes (the trained part streamed over each take's cached trunk features and scored
@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> int:
     from live_snn.sinks.teach_folder import read_teach_folder, union_class_names
     from live_snn.teach import finetune as ft
+    from live_snn.teach.trunk import Trunk, model_for
+    from live_snn.teach.tuner import Tuner
     from live_snn.train.evaluate import score_streams
     from live_snn.train.loaders.teach import take_clips
     from live_snn.train.report import default_streaming_config
@@ -44,13 +46,13 @@ def main() -> int:
 
     loaded = ft.load_base(None)
     names = union_class_names([read_teach_folder(args.train)])
-    base = ft.FineTuneConfig()
+    base = ft.RECIPE
     around = {"before_us": int(base.before_s * 1e6), "after_us": int(base.after_s * 1e6)}
     clips = take_clips([args.train], loaded.binning, names, **around)
     fresh = take_clips(args.fresh, loaded.binning, names, **around)
-    model = ft._model_for(loaded, names)
+    model = model_for(loaded, names)
     started = time.perf_counter()
-    feats = ft._Trunk(model, model.config.num_blocks).features(
+    feats = Trunk(model, model.config.num_blocks).features(
         [c.session for c in clips + fresh], base.feature_batch, lambda n: None, None)
     print(json.dumps({"trunk_s": round(time.perf_counter() - started, 1),
                       "takes": len(clips), "fresh_takes": len(fresh)}), flush=True)
@@ -60,12 +62,12 @@ def main() -> int:
     for overrides in json.loads(args.variants):
         config = dataclasses.replace(base, **overrides)
         torch.manual_seed(config.seed)
-        model = ft._model_for(loaded, names)
-        trunk = ft._Trunk(model, model.config.num_blocks)
-        train, val = ft._split(clips, len(names), config)
-        tuner = ft._Tuner(model, trunk, config, streaming,
-                          [(c.session, by_clip[id(c)]) for c in train],
-                          [(c.session, by_clip[id(c)]) for c in val])
+        model = model_for(loaded, names)
+        trunk = Trunk(model, model.config.num_blocks)
+        train, val = ft.split_takes(clips, len(names), config)
+        tuner = Tuner(model, trunk, config, streaming,
+                      [(c.session, by_clip[id(c)]) for c in train],
+                      [(c.session, by_clip[id(c)]) for c in val])
         started = time.perf_counter()
         tuner.fit(lambda step, acc: None, None)
         took = time.perf_counter() - started

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject
 
 from live_snn.errors import LiveSnnError
 from live_snn.sources.performer import open_teaching_source
-from live_snn.teach.finetune import FineTuneConfig
+from live_snn.teach.finetune_config import FineTuneConfig
 from live_snn.teach.job import FineTuneJob
 from live_snn.teach.plan import TeachPlan
 from live_snn.teach.recorder import TeachRecorder

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from live_snn.classes import DVS_GESTURE_CLASSES
-from live_snn.teach.finetune import FineTuneProgress, FineTuneResult
+from live_snn.teach.finetune_config import FineTuneProgress, FineTuneResult
 from live_snn.teach.plan import TeachPlan
 from live_snn.teach.recorder import TeachResult
 from live_snn.teach.session import TeachStatus

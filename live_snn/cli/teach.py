@@ -129,7 +129,8 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from live_snn.teach.finetune import FineTuneConfig, fine_tune
+    from live_snn.teach.finetune import fine_tune
+    from live_snn.teach.finetune_config import FineTuneConfig
 
     if args.threads:
         torch.set_num_threads(args.threads)

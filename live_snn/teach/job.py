@@ -8,7 +8,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from live_snn.teach.finetune import FineTuneConfig, FineTuneProgress, FineTuneResult, fine_tune
+from live_snn.teach.finetune import fine_tune
+from live_snn.teach.finetune_config import FineTuneConfig, FineTuneProgress, FineTuneResult
 
 
 class FineTuneJob:

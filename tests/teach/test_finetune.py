@@ -12,7 +12,8 @@ from live_snn.engine.session import default_model_path
 from live_snn.errors import CheckpointMismatchError
 from live_snn.model import load_checkpoint
 from live_snn.sinks.teach_folder import META_FILE, TeachFolderError
-from live_snn.teach.finetune import FineTuneConfig, FineTuneError, fine_tune
+from live_snn.teach.finetune import fine_tune
+from live_snn.teach.finetune_config import FineTuneConfig, FineTuneError
 from live_snn.teach.job import FineTuneJob
 
 TINY = FineTuneConfig(steps=4, eval_every=2, batch_size=4)

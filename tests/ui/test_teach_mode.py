@@ -14,7 +14,7 @@ from live_snn.labels import read_labels_csv
 from live_snn.sinks.jsonl import read_predictions
 from live_snn.sinks.teach_folder import LABELS_FILE, META_FILE, RECORDING_FILE
 from live_snn.sources.aedat4 import Aedat4Source
-from live_snn.teach.finetune import FineTuneConfig
+from live_snn.teach.finetune_config import FineTuneConfig
 from live_snn_ui.engine_bridge import EngineBridge
 from live_snn_ui.window import MainWindow
 
