@@ -31,23 +31,23 @@ set up: runtime binning, feed, snapshot store, SessionInfo), :mod:`~live_snn.eng
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Callable
 
 from live_snn.engine.commands import CommandQueue
 from live_snn.engine.config import EngineConfig, EngineEvent
+from live_snn.engine.lifecycle import EngineLifecycle
 from live_snn.engine.observers import Observers
 from live_snn.engine.records import EngineStats, Prediction, SessionInfo
 from live_snn.engine.run_loop import RunLoop
 from live_snn.engine.runner import resolve_device
-from live_snn.engine.session import default_model_path
+from live_snn.engine.session import checkpoint_of, source_of
 from live_snn.engine.stats import EngineCounters
 from live_snn.errors import LiveSnnError
 from live_snn.events import EventBatch
 
 
-class Engine:
+class Engine(EngineLifecycle):
     """See the module docstring. Typical use::
 
         engine = Engine(EngineConfig(speed=None))
@@ -61,7 +61,8 @@ class Engine:
 
     This class is what callers on any thread use: it sets the session up (on the engine
     thread once that runs), queues control commands and hands out what the engine thread
-    (:class:`~live_snn.engine.run_loop.RunLoop`) reports.
+    (:class:`~live_snn.engine.run_loop.RunLoop`) reports. ``stop() / close() / wait()`` and
+    the context manager are :class:`~live_snn.engine.lifecycle.EngineLifecycle`'s.
     """
 
     def __init__(self, config: EngineConfig | None = None):
@@ -88,12 +89,7 @@ class Engine:
         """Use ``source``: an EventSource (the engine takes ownership and closes it) or a spec
         for :func:`live_snn.sources.open_source` (file path, camera[:SERIAL], tcp://host:port,
         a Unix socket path, sim:...). Files are opened unpaced: the engine paces them."""
-        spec = source if isinstance(source, (str, os.PathLike)) else None
-        if spec is not None:
-            from live_snn.sources import open_source  # dv-processing loads only when needed
-
-            spec = os.fspath(spec)
-            source = open_source(spec, speed=None, stall_timeout_s=self.config.stall_timeout_s)
+        source, spec = source_of(source, stall_timeout_s=self.config.stall_timeout_s)
         try:
             self._call_on_engine_thread(self._loop.apply_source, source, spec)
         except BaseException:
@@ -103,13 +99,7 @@ class Engine:
 
     def load_model(self, model=None) -> None:
         """A checkpoint path, a LoadedCheckpoint, or None for the bundled default model."""
-        from live_snn.model import LoadedCheckpoint, load_checkpoint
-
-        if model is None:
-            model = default_model_path()
-        if not isinstance(model, LoadedCheckpoint):
-            model = load_checkpoint(model, device=self.device)
-        self._call_on_engine_thread(self._loop.apply_model, model)
+        self._call_on_engine_thread(self._loop.apply_model, checkpoint_of(model, self.device))
 
     def session_info(self) -> SessionInfo:
         info = self._session.info
@@ -127,9 +117,7 @@ class Engine:
             raise LiveSnnError(f"{info.source_description} was closed when the last run "
                                "ended: open() a source again")
         self._loop.begin(paused=paused)
-        self._thread = threading.Thread(target=self._loop.run, name="live-snn-engine",
-                                        daemon=True)
-        self._thread.start()
+        self._start_thread(self._loop.run, "live-snn-engine")
         self._observers.status(EngineEvent("started", info.source_description))
 
     def pause(self) -> None:
@@ -163,29 +151,9 @@ class Engine:
         dataclasses.replace(self.config, speed=speed)  # validates now, in the caller's thread
         self._commands.put("speed", speed)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """End the run (the summary stays available in stats()); closes the source."""
-        if self._thread is None:
-            self._session.close_feed()
-            self.counters.set_state("stopped")
-            self._ended.set()
-            return
-        self._commands.put("stop")
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
-
-    def close(self) -> None:
-        self.stop()
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run has ended (finished, failed or stopped); False on timeout."""
-        return self._ended.wait(timeout)
+    def _stop_unstarted(self) -> None:
+        self._session.close_feed()
+        self.counters.set_state("stopped")
 
     # ------------------------------------------------------------------ observe (any thread)
     def subscribe(self, callback: Callable[[Prediction], None]) -> Callable[[], None]:

@@ -30,7 +30,6 @@ the batch goes), each on its own clock; they cannot be seeked here.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -40,11 +39,12 @@ from pathlib import Path
 from live_snn.engine.batched_runner import BatchedRunner
 from live_snn.engine.commands import CommandQueue
 from live_snn.engine.config import EngineConfig, EngineEvent
+from live_snn.engine.lifecycle import EngineLifecycle
 from live_snn.engine.multi_loop import MultiRunLoop
 from live_snn.engine.multi_stats import BatchCounters, MultiStreamStats
 from live_snn.engine.records import Prediction, SessionInfo
 from live_snn.engine.runner import resolve_device
-from live_snn.engine.session import default_model_path, is_network_spec, runtime_binning
+from live_snn.engine.session import checkpoint_of, is_network_spec, runtime_binning, source_of
 from live_snn.engine.stream_lane import StreamLane
 from live_snn.errors import LiveSnnError
 from live_snn.events import EventBatch, Resolution
@@ -91,9 +91,13 @@ class _Stream:
     lane: StreamLane | None = None
 
 
-class MultiStreamEngine:
+class MultiStreamEngine(EngineLifecycle):
     """See the module docstring. Streams are added before :meth:`start`; callbacks receive
-    the stream's name first and run on the engine thread (they must return quickly)."""
+    the stream's name first and run on the engine thread (they must return quickly).
+    ``stop() / close() / wait()`` and the context manager are
+    :class:`~live_snn.engine.lifecycle.EngineLifecycle`'s."""
+
+    stop_timeout_s = 10.0
 
     def __init__(self, config: EngineConfig | None = None):
         self.config = config or EngineConfig()
@@ -117,12 +121,10 @@ class MultiStreamEngine:
         stream's name (``name``, or one made from the spec, unique within the engine)."""
         if self._thread is not None:
             raise LiveSnnError("streams are added before start()")
-        spec = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        source, spec = source_of(source, stall_timeout_s=self.config.stall_timeout_s)
         if spec is not None:
-            from live_snn.sources import open_source  # dv-processing loads only when needed
             from live_snn.sources.network import NetworkSource
 
-            source = open_source(spec, speed=None, stall_timeout_s=self.config.stall_timeout_s)
             if reopen is None and is_network_spec(spec):
                 def reopen(spec=spec, stall=self.config.stall_timeout_s):
                     return NetworkSource(spec, stall_timeout_s=stall)
@@ -142,14 +144,9 @@ class MultiStreamEngine:
     def load_model(self, model=None) -> None:
         """A checkpoint path, a LoadedCheckpoint, or None for the bundled default model;
         before the streams are described (:meth:`stream_info`) or started."""
-        from live_snn.model import LoadedCheckpoint, load_checkpoint
-
         if any(s.lane is not None for s in self._streams):
             raise LiveSnnError("the model is loaded before the streams are described or started")
-        if model is None:
-            model = default_model_path()
-        if not isinstance(model, LoadedCheckpoint):
-            model = load_checkpoint(model, device=self.device)
+        model = checkpoint_of(model, self.device)
         for stream in self._streams:
             self._check_fits(stream, model)
         self._checkpoint = model
@@ -202,9 +199,7 @@ class MultiStreamEngine:
             for lane in lanes:
                 lane.close()
             raise
-        self._thread = threading.Thread(target=self._loop.run, name="live-snn-streams",
-                                        daemon=True)
-        self._thread.start()
+        self._start_thread(self._loop.run, "live-snn-streams")
 
     def reset(self, name: str | None = None) -> None:
         """Reset one stream's state (``name``) or every stream's, between bins."""
@@ -212,34 +207,14 @@ class MultiStreamEngine:
             self._lane(name)
         self._commands.put("reset", name)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """End the run (the stats stay available); closes every source."""
-        if self._thread is None:
-            for stream in self._streams:
-                if stream.lane is not None:
-                    stream.lane.close()
-                else:
-                    stream.source.close()
-            if self.counters.state == "idle":
-                self.counters.set_state("stopped")
-            self._ended.set()
-            return
-        self._commands.put("stop")
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
-
-    def close(self) -> None:
-        self.stop()
-
-    def __enter__(self) -> MultiStreamEngine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until every stream has ended (or the run was stopped); False on timeout."""
-        return self._ended.wait(timeout)
+    def _stop_unstarted(self) -> None:
+        for stream in self._streams:
+            if stream.lane is not None:
+                stream.lane.close()
+            else:
+                stream.source.close()
+        if self.counters.state == "idle":
+            self.counters.set_state("stopped")
 
     # ------------------------------------------------------------------ observe
     def subscribe(self, callback: Callable[[str, Prediction], None]) -> None:

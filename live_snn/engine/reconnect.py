@@ -4,7 +4,8 @@ A :class:`Reconnector` makes bounded attempts to reopen a dropped stream on a th
 own, with a doubling delay between them (the single-stream engine makes the same attempts on
 its own thread, which has nothing else to do). The engine thread collects what it has to
 report with :meth:`Reconnector.news` and, once :attr:`Reconnector.done`, takes the reopened
-source (or the last error) from it.
+source (or the last error) from it. Both engines say what they try and when they give up
+in the same words (:func:`budget_spent`, :func:`attempt_line`, :func:`attempts_spent`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,32 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from live_snn.errors import SourceError
+from live_snn.errors import SourceError, StreamDroppedError
+
+
+def budget_spent(error: BaseException, spec: str, done: int,
+                 budget: int) -> StreamDroppedError | None:
+    """Why ``spec`` is given up on before any attempt, when this session's ``done``
+    reconnections have used its ``budget`` (a server that accepts and drops forever); else
+    None."""
+    if done < budget:
+        return None
+    return StreamDroppedError(f"{error}; gave up on {spec} after {done} reconnections this "
+                              f"session (the limit is {budget})")
+
+
+def attempt_line(spec: str, attempt: int, attempts: int, delay_s: float, done: int,
+                 budget: int) -> str:
+    """The "reconnecting" status line before an attempt."""
+    return (f"reconnecting to {spec} in {delay_s:.1f} s (attempt {attempt} of {attempts}; "
+            f"reconnection {done + 1} of at most {budget} this session)")
+
+
+def attempts_spent(error: BaseException, spec: str, attempts: int,
+                   last: BaseException) -> StreamDroppedError:
+    """Why ``spec`` is given up on after ``attempts`` failed attempts, ``last`` the last."""
+    return StreamDroppedError(f"{error}; gave up on {spec} after {attempts} reconnection "
+                              f"attempts (last: {last})")
 
 
 class Reconnector:

@@ -16,8 +16,9 @@ import torch
 from live_snn.engine.commands import CommandQueue
 from live_snn.engine.config import EngineConfig, EngineEvent
 from live_snn.engine.frame_cutter import ClosedBin
-from live_snn.engine.live import StreamEnd
+from live_snn.engine.live_reader import StreamEnd
 from live_snn.engine.observers import Observers
+from live_snn.engine.reconnect import attempt_line, attempts_spent, budget_spent
 from live_snn.engine.replay import ReplayFeed
 from live_snn.engine.session import Session
 from live_snn.engine.stats import EngineCounters
@@ -157,10 +158,7 @@ class RunLoop:
             session.open_live_feed()
         feed = session.feed
         end = feed.poll(0.02)
-        # The source delivered these events, so they count in events_in too.
-        self.counters.add_events(feed.dropped_events)
-        self.counters.drop("ingest_overflow", feed.dropped_events)
-        feed.dropped_events = 0
+        self.counters.count_overflow(feed.take_dropped_events())
         if end is not None:
             self._on_stream_end(end)
         lag = session.feed.lag_ms() if session.feed is not None else None
@@ -241,18 +239,14 @@ class RunLoop:
         attempts = self.config.reconnect_attempts
         budget = self.config.max_reconnects
         done = self.counters.snapshot().reconnects
-        if done >= budget:  # a server that accepts and drops forever is given up on
-            self._source_error = StreamDroppedError(
-                f"{error}; gave up on {spec} after {done} reconnections this session (the "
-                f"limit is {budget})")
+        spent = budget_spent(error, spec, done, budget)
+        if spent is not None:
+            self._source_error = spent
             self.observers.status(EngineEvent("stream_dropped", str(self._source_error)))
             return False
         for attempt in range(1, attempts + 1):
             self.observers.status(EngineEvent(
-                "reconnecting",
-                f"reconnecting to {spec} in {delay:.1f} s (attempt {attempt} of {attempts}; "
-                f"reconnection {done + 1} of at most {budget} this session)",
-            ))
+                "reconnecting", attempt_line(spec, attempt, attempts, delay, done, budget)))
             self.commands.idle(delay)
             self._apply_commands()
             if self.stop_requested:
@@ -271,9 +265,7 @@ class RunLoop:
             self.counters.count_reconnect()
             self.observers.status(EngineEvent("reconnected", f"reconnected to {spec}"))
             return True
-        self._source_error = StreamDroppedError(
-            f"{error}; gave up on {spec} after {attempts} reconnection attempts (last: {last})"
-        )
+        self._source_error = attempts_spent(error, spec, attempts, last)
         self.observers.status(EngineEvent("stream_dropped", str(self._source_error)))
         return False
 
@@ -284,13 +276,7 @@ class RunLoop:
             error = self.session.feed.error  # a damaged file: every bin before it was run
         if error is not None:
             self.error = error
-            self.counters.fail(str(error))
-        self.counters.set_state("finished")
-        stats = self.counters.snapshot()
-        message = f"{stats.bins} bins, {stats.events_in} events"
-        if error is not None:
-            message += f"; ended early: {error}"
-        self.observers.status(EngineEvent("finished", message))
+        self.observers.status(EngineEvent("finished", self.counters.finish(error)))
         self.ended.set()
 
     # ---- pacing, seek, reset ------------------------------------------------------------

@@ -39,6 +39,35 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL_PATH
 
 
+def checkpoint_of(model, device: torch.device):
+    """What ``load_model`` is given, loaded: a checkpoint path, a LoadedCheckpoint (as it is)
+    or None for the bundled default model."""
+    from live_snn.model import LoadedCheckpoint, load_checkpoint
+
+    if model is None:
+        model = default_model_path()
+    if not isinstance(model, LoadedCheckpoint):
+        model = load_checkpoint(model, device=device)
+    return model
+
+
+def source_of(source, *, stall_timeout_s: float | None) -> tuple[object, str | None]:
+    """What an engine is given as a source, and its spec: an EventSource as it is (spec None),
+    or a spec for :func:`live_snn.sources.open_source` opened unpaced (the engine paces it)."""
+    if not isinstance(source, (str, os.PathLike)):
+        return source, None
+    from live_snn.sources import open_source  # dv-processing loads only when needed
+
+    spec = os.fspath(source)
+    return open_source(spec, speed=None, stall_timeout_s=stall_timeout_s), spec
+
+
+def silence_bins(silence_ms: float | None, dt_us: int) -> int | None:
+    """How many empty bins in a row make the silence that resets the model (at least one),
+    or None when silence never resets it."""
+    return None if silence_ms is None else max(1, math.ceil(silence_ms * 1e3 / dt_us))
+
+
 def runtime_binning(trained: BinningConfig, sensor: Resolution, *, live: bool,
                     allow_remap: bool = False) -> BinningConfig:
     """The binning to run a checkpoint on a source: dt and model resolution from training,
@@ -202,9 +231,7 @@ class Session:
             self.predictor.reset()
         self.store = SnapshotStore(self.config.snapshot_every,
                                    int(self.config.snapshot_budget_mb * 2**20))
-        silence = self.config.reset_on_silence_ms
-        self.silence_bins = (None if silence is None
-                             else max(1, math.ceil(silence * 1e3 / self.binning.dt_us)))
+        self.silence_bins = silence_bins(self.config.reset_on_silence_ms, self.binning.dt_us)
         if self.feed is None or self.feed.source is not self.source:
             if not self.live:  # a live feed starts on the engine thread (open_live_feed)
                 self.feed = ReplayFeed(self.source, self.binning, on_batch=self._on_batch,

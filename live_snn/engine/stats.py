@@ -144,6 +144,18 @@ class EngineCounters:
         with self._lock:
             self.error = message
 
+    def finish(self, error: BaseException | None) -> str:
+        """The run is over (``error``: why it ended early, if it did): the error is kept and
+        the state is finished. Returns the ``finished`` status line."""
+        if error is not None:
+            self.fail(str(error))
+        self.set_state("finished")
+        stats = self.snapshot()
+        message = f"{stats.bins} bins, {stats.events_in} events"
+        if error is not None:
+            message += f"; ended early: {error}"
+        return message
+
     # The methods below are called by the engine thread only, each under the lock.
     def add_events(self, n: int) -> None:
         with self._lock:
@@ -153,6 +165,12 @@ class EngineCounters:
         if n:
             with self._lock:
                 self.dropped[reason] += n
+
+    def count_overflow(self, n: int) -> None:
+        """``n`` events the source delivered that a full reader queue dropped: they count in
+        ``events_in`` too."""
+        self.add_events(n)
+        self.drop("ingest_overflow", n)
 
     def set_binner_dropped(self, by_reason: dict[str, int]) -> None:
         with self._lock:

@@ -18,7 +18,6 @@ the source broke in a way no reconnection mends; ``stopped`` on request.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,13 +26,19 @@ import torch
 
 from live_snn.engine.config import EngineConfig, EngineEvent
 from live_snn.engine.frame_cutter import ClosedBin
-from live_snn.engine.live import LiveFeed, StreamEnd
+from live_snn.engine.live import LiveFeed
+from live_snn.engine.live_reader import StreamEnd
 from live_snn.engine.observers import Observers
 from live_snn.engine.predictor import Predictor
-from live_snn.engine.reconnect import Reconnector
+from live_snn.engine.reconnect import Reconnector, attempt_line, attempts_spent, budget_spent
 from live_snn.engine.records import Prediction, SessionInfo
 from live_snn.engine.replay import ReplayFeed
-from live_snn.engine.session import describe_session, open_live_feed, runtime_binning
+from live_snn.engine.session import (
+    describe_session,
+    open_live_feed,
+    runtime_binning,
+    silence_bins,
+)
 from live_snn.engine.stats import EngineCounters
 from live_snn.engine.stepper import bin_latency, count_bin, ground_truth_at, make_prediction
 from live_snn.errors import LiveSnnError, SourceError, StreamDroppedError
@@ -69,9 +74,7 @@ class StreamLane:
         self.history: deque[EngineEvent] = deque(maxlen=STATUS_KEPT)
         self.predictor = Predictor(config.predictor_config(checkpoint.logit_scale),
                                    int(checkpoint.model.num_classes))
-        silence = config.reset_on_silence_ms
-        self.silence_bins = (None if silence is None
-                             else max(1, math.ceil(silence * 1e3 / self.binning.dt_us)))
+        self.silence_bins = silence_bins(config.reset_on_silence_ms, self.binning.dt_us)
         self.feed: LiveFeed | ReplayFeed | None = None
         if not self.live:
             self.feed = ReplayFeed(source, self.binning, on_batch=self._on_batch,
@@ -240,9 +243,7 @@ class StreamLane:
     def _follow_live(self) -> None:
         feed = self.feed
         end = feed.poll(0.0)
-        self.counters.add_events(feed.dropped_events)
-        self.counters.drop("ingest_overflow", feed.dropped_events)
-        feed.dropped_events = 0
+        self.counters.count_overflow(feed.take_dropped_events())
         if end is not None:
             self._on_stream_end(end)
         lag = feed.lag_ms()
@@ -274,16 +275,14 @@ class StreamLane:
             self._drop_error
         budget = config.max_reconnects
         done = self.counters.snapshot().reconnects
-        if done >= budget:  # a server that accepts and drops forever is given up on
-            self._give_up(StreamDroppedError(
-                f"{error}; gave up on {spec} after {done} reconnections this session (the "
-                f"limit is {budget})"))
+        spent = budget_spent(error, spec, done, budget)
+        if spent is not None:
+            self._give_up(spent)
             return
         attempts = config.reconnect_attempts
 
         def describe(attempt: int, delay_s: float) -> str:
-            return (f"reconnecting to {spec} in {delay_s:.1f} s (attempt {attempt} of "
-                    f"{attempts}; reconnection {done + 1} of at most {budget} this session)")
+            return attempt_line(spec, attempt, attempts, delay_s, done, budget)
 
         self.phase = "reconnecting"
         self.counters.set_state("reconnecting")
@@ -306,9 +305,8 @@ class StreamLane:
             if last is not None and not isinstance(last, SourceError):
                 self.fail(last)
                 return
-            self._give_up(StreamDroppedError(
-                f"{self._drop_error}; gave up on {spec} after {reconnector.attempts} "
-                f"reconnection attempts (last: {last or self._drop_error})"))
+            self._give_up(attempts_spent(self._drop_error, spec, reconnector.attempts,
+                                         last or self._drop_error))
             return
         try:
             self.feed.replace_source(source)  # closes a source of another sensor
@@ -335,13 +333,7 @@ class StreamLane:
             error = self.feed.error  # a damaged file: every bin before it was run
         if error is not None:
             self.error = error
-            self.counters.fail(str(error))
-        self.counters.set_state("finished")
-        stats = self.counters.snapshot()
-        message = f"{stats.bins} bins, {stats.events_in} events"
-        if error is not None:
-            message += f"; ended early: {error}"
-        self.status("finished", message)
+        self.status("finished", self.counters.finish(error))
         self._leave("finished")
 
     def _leave(self, phase: str) -> None:
