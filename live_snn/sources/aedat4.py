@@ -21,13 +21,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from live_snn.errors import CorruptFileError, SourceError
-from live_snn.events import EVENT_DTYPE, MAX_SENSOR_SIDE, EventBatch, Resolution
+from live_snn.events import EVENT_DTYPE, MAX_SENSOR_SIDE, Resolution
 from live_snn.labels import labels_path_for, read_labels_csv
 from live_snn.sources._aedat4_worker import (
     KIND_ERROR,
@@ -38,8 +37,8 @@ from live_snn.sources._aedat4_worker import (
     PROGRESS,
 )
 from live_snn.sources.aedat4_format import Aedat4Header, packet_layout, read_aedat4_header
-from live_snn.sources.base import SeekableSource
 from live_snn.sources.checks import MAX_EVENT_GAP_US
+from live_snn.sources.verdict import VerdictFileSource
 
 # One answer of the decoder holds about this many events.
 TARGET_BATCH_EVENTS = 50_000
@@ -50,7 +49,7 @@ STARTUP_CPU_ALLOWANCE_S = 2.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-class Aedat4Source(SeekableSource):
+class Aedat4Source(VerdictFileSource):
     """Events of an AEDAT4 file; frames, IMU and triggers in the file are ignored.
 
     The events are dv-processing's own sequential decode of the file, up to the first
@@ -183,30 +182,7 @@ class Aedat4Source(SeekableSource):
         self._seek_to = int(t_us)
         self._exhausted = False
 
-    def __iter__(self) -> Iterator[EventBatch]:
-        while True:
-            batch = self.read_next()
-            if batch is None:
-                return
-            yield batch
-
-    def read_next(self) -> EventBatch | None:
-        """The next non-empty batch from the current position, or None at the end; at the
-        end of a damaged file, :class:`CorruptFileError` (once per pass)."""
-        if self._closed or self._exhausted:
-            return None
-        events = self._request()
-        if len(events):
-            self.events_read += len(events)
-            return EventBatch(events, self.resolution)
-        self._exhausted = True
-        if self.damage is not None and not self._closed:
-            raise CorruptFileError(
-                f"{self.path}: {self.damage}; the {self.events} events before it are kept",
-                path=str(self.path), events_read=self.events_read)
-        return None
-
-    def _request(self) -> np.ndarray:
+    def _next_events(self) -> np.ndarray:
         with self._lock:
             if self._closed:
                 return np.empty(0, dtype=EVENT_DTYPE)

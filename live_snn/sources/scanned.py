@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from live_snn.errors import CorruptFileError, SourceError
-from live_snn.events import EVENT_DTYPE, EventBatch, Resolution
+from live_snn.errors import SourceError
+from live_snn.events import EVENT_DTYPE, Resolution
 from live_snn.labels import labels_path_for, read_labels_csv
-from live_snn.sources.base import SeekableSource
 from live_snn.sources.checks import MAX_EVENT_GAP_US, first_bad_timestamp, first_outside
+from live_snn.sources.verdict import VerdictFileSource
 
 
 class PacketDamage(Exception):
@@ -58,7 +58,7 @@ def clean_message(exc: BaseException) -> str:
     return "".join(c if c.isprintable() else "?" for c in line)[:200].rstrip(".")
 
 
-class ScannedFileSource(SeekableSource):
+class ScannedFileSource(VerdictFileSource):
     """A seekable source over a :class:`PacketReader`, its verdict settled when opened.
 
     ``events``: the good events; ``damage``: None, or what is wrong and where; ``format_name``
@@ -119,35 +119,17 @@ class ScannedFileSource(SeekableSource):
         self._cursor = None
         self._exhausted = False
 
-    def __iter__(self) -> Iterator[EventBatch]:
-        while True:
-            batch = self.read_next()
-            if batch is None:
-                return
-            yield batch
-
-    def read_next(self) -> EventBatch | None:
-        """The next non-empty batch from the current position, or None at the end; at the
-        end of a damaged file, :class:`CorruptFileError` (once per pass)."""
-        if self._closed or self._exhausted:
-            return None
+    def _next_events(self) -> np.ndarray | None:
         if self._cursor is None:
             self._cursor = _Cursor(self.reader.packets(), self.events, self._seek_to)
             self._seek_to = None
         try:
-            events = self._cursor.next()
+            return self._cursor.next()
         except PacketDamage as damage:  # the file changed since it was opened
             raise SourceError(f"{self.path}: changed while it was read ({damage})") from None
-        if events is not None:
-            self.events_read += len(events)
-            return EventBatch(events, self.resolution)
-        self._exhausted = True
+
+    def _end_pass(self) -> None:
         self._cursor.close()
-        if self.damage is not None:
-            raise CorruptFileError(
-                f"{self.path}: {self.damage}; the {self.events} events before it are kept",
-                path=str(self.path), events_read=self.events_read)
-        return None
 
     def close(self) -> None:
         self._closed = True
