@@ -12,7 +12,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -99,77 +99,110 @@ def record(
     out_path = Path(out_path)
     partial = partial_path_for(out_path) if partial is None else Path(partial)
     check_target(out_path, force, partial=partial)
-    checksum = StreamingChecksum()
-    first_us = last_us = None
-    end_reason = "end of source"
-    limit_us = None if duration_s is None else int(round(duration_s * 1e6))
-    wall_end = None if duration_s is None else time.monotonic() + duration_s
+    copy = _Copy(
+        limit_us=None if duration_s is None else int(round(duration_s * 1e6)),
+        wall_end=None if duration_s is None else time.monotonic() + duration_s,
+        on_batch=on_batch)
     camera_name = getattr(source, "camera_name", None) or getattr(source, "name", "live_snn")
     try:
         writer = Aedat4Writer(partial, source.resolution, str(camera_name))
     except OSError as exc:
         raise RecordingError(f"cannot create {partial}: {exc.strerror or exc}") from None
-    write_error: OSError | None = None
-    try:
-        for batch in source:
-            if len(batch):
-                if first_us is None:
-                    first_us = int(batch.t[0])
-                if limit_us is not None and int(batch.t.max()) >= first_us + limit_us:
-                    batch = EventBatch(
-                        batch.events[batch.t < first_us + limit_us], batch.resolution
-                    )
-                    end_reason = "duration reached"
-                if len(batch):
-                    try:
-                        writer.write(batch)
-                    except OSError as exc:
-                        write_error = exc
-                        end_reason = f"cannot write: {exc.strerror or exc}"
-                        break
-                    checksum.update(batch.events)
-                    last_us = int(batch.t[-1])
-                    if on_batch is not None:
-                        on_batch(batch)
-            if end_reason == "duration reached":
-                break
-            if source.is_live and wall_end is not None and time.monotonic() >= wall_end:
-                end_reason = "duration reached"
-                break
-    except StreamDroppedError as exc:
-        end_reason = f"stream dropped: {exc}"
-    except KeyboardInterrupt:
-        end_reason = "interrupted"
-    except LiveSnnError as exc:  # e.g. a damaged file: keep what was read before
-        end_reason = f"source error: {exc}"
-    except Exception as exc:  # the source itself crashed: what it delivered is kept
-        end_reason = f"source error: the source failed ({type(exc).__name__}: {exc})"
-    finally:
-        if on_finishing is not None:
-            on_finishing()
-        try:
-            writer.close()
-        except OSError as exc:
-            write_error = write_error or exc
-    if write_error is not None:
-        raise RecordingError(_kept(partial, out_path, checksum.count,
-                                   f"cannot write {partial}: {write_error.strerror or write_error}"))
+    copy.run(source, writer, on_finishing)
+    if copy.write_error is not None:
+        raise RecordingError(_kept(partial, out_path, copy.checksum.count,
+                                   f"cannot write {partial}: "
+                                   f"{copy.write_error.strerror or copy.write_error}"))
     try:
         _finalise(partial, out_path, source.resolution, str(camera_name), compress)
     except (OSError, RuntimeError) as exc:
-        raise RecordingError(_kept(partial, out_path, checksum.count,
+        raise RecordingError(_kept(partial, out_path, copy.checksum.count,
                                    f"cannot finalise {out_path}: {exc}")) from None
     read_back = _read_back(out_path)
     return RecordResult(
         path=out_path,
-        events_written=checksum.count,
+        events_written=copy.checksum.count,
         events_read_back=read_back.count,
-        checksum_written=checksum.hexdigest(),
+        checksum_written=copy.checksum.hexdigest(),
         checksum_read_back=read_back.hexdigest(),
-        first_us=first_us,
-        last_us=last_us,
-        end_reason=end_reason,
+        first_us=copy.first_us,
+        last_us=copy.last_us,
+        end_reason=copy.end_reason,
     )
+
+
+@dataclass
+class _Copy:
+    """The events of a source copied into the partial file as they arrive: how far it got
+    and why it ended."""
+
+    limit_us: int | None                  # event time after the first event to stop at
+    wall_end: float | None                # monotonic time to stop a live source at
+    on_batch: Callable[[EventBatch], None] | None
+    checksum: StreamingChecksum = field(default_factory=StreamingChecksum)
+    first_us: int | None = None
+    last_us: int | None = None
+    end_reason: str = "end of source"
+    write_error: OSError | None = None
+
+    def run(self, source: EventSource, writer, on_finishing: Callable[[], None] | None) -> None:
+        """Copy until the source ends or fails, the duration is reached, a write fails or
+        Ctrl-C; then close the writer (a failure to is a write error too)."""
+        try:
+            self._copy(source, writer)
+        except StreamDroppedError as exc:
+            self.end_reason = f"stream dropped: {exc}"
+        except KeyboardInterrupt:
+            self.end_reason = "interrupted"
+        except LiveSnnError as exc:  # e.g. a damaged file: keep what was read before
+            self.end_reason = f"source error: {exc}"
+        except Exception as exc:  # the source itself crashed: what it delivered is kept
+            self.end_reason = f"source error: the source failed ({type(exc).__name__}: {exc})"
+        finally:
+            if on_finishing is not None:
+                on_finishing()
+            try:
+                writer.close()
+            except OSError as exc:
+                self.write_error = self.write_error or exc
+
+    def _copy(self, source: EventSource, writer) -> None:
+        for batch in source:
+            if len(batch):
+                batch = self._within_duration(batch)
+                if len(batch) and not self._write(writer, batch):
+                    return
+            if self.end_reason == "duration reached":
+                return
+            if source.is_live and self.wall_end is not None and \
+                    time.monotonic() >= self.wall_end:
+                self.end_reason = "duration reached"
+                return
+
+    def _within_duration(self, batch: EventBatch) -> EventBatch:
+        """``batch`` up to the duration (counted from the first event); cut there, the
+        duration is reached."""
+        if self.first_us is None:
+            self.first_us = int(batch.t[0])
+        if self.limit_us is not None and int(batch.t.max()) >= self.first_us + self.limit_us:
+            batch = EventBatch(batch.events[batch.t < self.first_us + self.limit_us],
+                               batch.resolution)
+            self.end_reason = "duration reached"
+        return batch
+
+    def _write(self, writer, batch: EventBatch) -> bool:
+        """Write a non-empty batch; False when the disk refused it."""
+        try:
+            writer.write(batch)
+        except OSError as exc:
+            self.write_error = exc
+            self.end_reason = f"cannot write: {exc.strerror or exc}"
+            return False
+        self.checksum.update(batch.events)
+        self.last_us = int(batch.t[-1])
+        if self.on_batch is not None:
+            self.on_batch(batch)
+        return True
 
 
 def recover(partial: str | Path, *, force: bool = False) -> RecordResult:
