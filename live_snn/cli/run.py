@@ -166,11 +166,7 @@ class LiveLine(StatusLine):
         line = (f"bin {p.bin:6d}  {label:>24.24s} {p.confidence:5.2f}{' *' if p.onset else '  '}"
                 f"  {s.steps_per_s:6.1f} steps/s  rtf {s.realtime_factor:5.2f}"
                 f"  latency p50 {b2p.p50:5.1f} p99 {b2p.p99:5.1f} ms  skipped {s.bins_skipped}")
-        if self.tty:
-            self.stream.write("\r" + line)
-            self.stream.flush()
-        else:
-            print(line, file=self.stream, flush=True)
+        self.show(line)
 
 
 def format_summary(stats) -> str:

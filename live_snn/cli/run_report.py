@@ -63,3 +63,11 @@ class StatusLine:
 
     def draw(self) -> None:
         raise NotImplementedError
+
+    def show(self, line: str) -> None:
+        """``line`` drawn over the last one on a terminal, printed as a new one in a log."""
+        if self.tty:
+            self.stream.write("\r" + line)
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)

@@ -145,11 +145,7 @@ class StreamsLine(StatusLine):
         if len(self.engine.streams) > LINE_STREAMS:
             parts.append(f"+{len(self.engine.streams) - LINE_STREAMS} more")
         line = " | ".join(parts)
-        if self.tty:
-            self.stream.write("\r" + line)
-            self.stream.flush()
-        else:
-            print(line, file=self.stream, flush=True)
+        self.show(line)
 
 
 def format_streams_summary(stats) -> str:

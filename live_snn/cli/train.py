@@ -88,57 +88,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from live_snn.binning import BinningConfig
-    from live_snn.engine.predictor import PredictorConfig
-    from live_snn.events import Resolution
-    from live_snn.model import ModelConfig, build_model
-    from live_snn.train.augment import Augmentation
+    from live_snn.model import build_model
     from live_snn.train.data_check import check_training_data
-    from live_snn.train.data_spec import parse_data_spec
     from live_snn.train.distributed import init_distributed, shutdown
-    from live_snn.train.evaluate import StreamingConfig
-    from live_snn.train.loaders import load_sessions
-    from live_snn.train.trainer import CheckpointInfo, Trainer
-    from live_snn.train.windows import WindowSpec
+    from live_snn.train.trainer import Trainer
 
     # Bad data fails here, in one line, not after an hour of training.
     check_training_data(args.data, args.val_data)
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    spec = parse_data_spec(args.data)
-    if args.val_data is None and spec.kind == "sim":
-        raise LiveSnnError("sim data needs --val-data with other seeds, e.g. "
-                           "sim:seeds=10000-10005")
-    val_spec = parse_data_spec(args.val_data) if args.val_data else spec
-    model_config = ModelConfig(preset=args.preset, attention=args.attention,
-                               encoder=args.encoder, num_classes=len(spec.class_names),
-                               T=args.window,
-                               **{name: getattr(args, name)
-                                  for name in ("dropout", "channels", "hidden")
-                                  if getattr(args, name) is not None})
-    dt_us = int(round(args.dt_ms * 1000))
-    h, w = model_config.input_size
-    binning = BinningConfig(dt_us=dt_us, sensor=spec.sensor, model=Resolution(w, h))
+    spec, val_spec = _data_specs(args)
+    model_config, binning = _model_and_binning(args, spec)
     ctx = init_distributed(args.device)
     try:
-        started = time.perf_counter()
-        train_sessions = load_sessions(spec, binning, split="train", cache_dir=args.cache,
-                                       workers=args.workers, seed=args.seed)
-        val_split = "train" if args.val_data else ("val" if spec.holdout else "test")
-        val_sessions = load_sessions(val_spec, binning, split=val_split,
-                                     cache_dir=args.cache, workers=args.workers, seed=args.seed)
-        if ctx.is_main:
-            print(f"data: {len(train_sessions)} training sessions "
-                  f"({sum(len(s) for s in train_sessions)} bins), {len(val_sessions)} validation "
-                  f"sessions, loaded in {time.perf_counter() - started:.1f} s")
-        grace = int(round(args.grace_ms * 1000 / dt_us))
-        try:
-            window = WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
-                                max_shift=args.max_shift, time_reverse=args.time_reverse,
-                                augment=Augmentation.parse(args.augment))
-        except ValueError as exc:
-            raise LiveSnnError(f"training windows: {exc}") from None
+        train_sessions, val_sessions, val_split = _load_data(args, spec, val_spec, binning, ctx)
+        grace = int(round(args.grace_ms * 1000 / binning.dt_us))
+        window = _window_spec(args, grace)
         torch.manual_seed(args.seed)
         model = build_model(model_config)
         init_from = None
@@ -146,21 +112,13 @@ def run(args: argparse.Namespace) -> int:
             from live_snn.train.warm_start import init_from_checkpoint
 
             init_from = init_from_checkpoint(model, args.init_from, binning, spec.class_names)
-        predictor = PredictorConfig(ema_tau_steps=args.ema_tau, onset_steps=args.onset_steps,
-                                    logit_scale=args.logit_scale)
-        streaming = StreamingConfig(predictor=predictor, grace_bins=grace,
-                                    stable_steps=args.onset_steps)
         training = _training_record(args, spec, val_spec, train_sessions, val_sessions,
                                     val_split)
         if init_from is not None:
             training["init_from"] = init_from
-        info = CheckpointInfo(
-            binning=binning, class_names=spec.class_names, training=training,
-            readout={"predictor": {"smoothing": "ema", "ema_tau_steps": args.ema_tau,
-                                   "onset_steps": args.onset_steps},
-                     "grace_ms": args.grace_ms})
         trainer = Trainer(model, _train_config(args, window, train_sessions), train_sessions,
-                          val_sessions, streaming, info, args.out, ctx)
+                          val_sessions, _streaming_config(args, grace),
+                          _checkpoint_info(args, binning, spec, training), args.out, ctx)
         if trainer.steps_per_epoch and ctx.is_main:
             print(f"{trainer.config.steps} steps = "
                   f"{trainer.config.steps / trainer.steps_per_epoch:.2f} epochs "
@@ -171,6 +129,84 @@ def run(args: argparse.Namespace) -> int:
     finally:
         shutdown(ctx)
     return 0
+
+
+def _data_specs(args: argparse.Namespace):
+    """The training data and the validation data (the training data's own held-out or test
+    part unless --val-data is given; sim data needs it)."""
+    from live_snn.train.data_spec import parse_data_spec
+
+    spec = parse_data_spec(args.data)
+    if args.val_data is None and spec.kind == "sim":
+        raise LiveSnnError("sim data needs --val-data with other seeds, e.g. "
+                           "sim:seeds=10000-10005")
+    return spec, parse_data_spec(args.val_data) if args.val_data else spec
+
+
+def _model_and_binning(args: argparse.Namespace, spec):
+    """The network asked for, and the binning of the data onto its input."""
+    from live_snn.binning import BinningConfig
+    from live_snn.events import Resolution
+    from live_snn.model import ModelConfig
+
+    model_config = ModelConfig(preset=args.preset, attention=args.attention,
+                               encoder=args.encoder, num_classes=len(spec.class_names),
+                               T=args.window,
+                               **{name: getattr(args, name)
+                                  for name in ("dropout", "channels", "hidden")
+                                  if getattr(args, name) is not None})
+    dt_us = int(round(args.dt_ms * 1000))
+    h, w = model_config.input_size
+    return model_config, BinningConfig(dt_us=dt_us, sensor=spec.sensor, model=Resolution(w, h))
+
+
+def _load_data(args: argparse.Namespace, spec, val_spec, binning, ctx):
+    """Training and validation sessions, binned, and the name of the validation split."""
+    from live_snn.train.loaders import load_sessions
+
+    started = time.perf_counter()
+    train_sessions = load_sessions(spec, binning, split="train", cache_dir=args.cache,
+                                   workers=args.workers, seed=args.seed)
+    val_split = "train" if args.val_data else ("val" if spec.holdout else "test")
+    val_sessions = load_sessions(val_spec, binning, split=val_split,
+                                 cache_dir=args.cache, workers=args.workers, seed=args.seed)
+    if ctx.is_main:
+        print(f"data: {len(train_sessions)} training sessions "
+              f"({sum(len(s) for s in train_sessions)} bins), {len(val_sessions)} validation "
+              f"sessions, loaded in {time.perf_counter() - started:.1f} s")
+    return train_sessions, val_sessions, val_split
+
+
+def _window_spec(args: argparse.Namespace, grace: int):
+    from live_snn.train.augment import Augmentation
+    from live_snn.train.windows import WindowSpec
+
+    try:
+        return WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
+                          max_shift=args.max_shift, time_reverse=args.time_reverse,
+                          augment=Augmentation.parse(args.augment))
+    except ValueError as exc:
+        raise LiveSnnError(f"training windows: {exc}") from None
+
+
+def _streaming_config(args: argparse.Namespace, grace: int):
+    """How validation scores: the live predictor over whole sessions."""
+    from live_snn.engine.predictor import PredictorConfig
+    from live_snn.train.evaluate import StreamingConfig
+
+    predictor = PredictorConfig(ema_tau_steps=args.ema_tau, onset_steps=args.onset_steps,
+                                logit_scale=args.logit_scale)
+    return StreamingConfig(predictor=predictor, grace_bins=grace, stable_steps=args.onset_steps)
+
+
+def _checkpoint_info(args: argparse.Namespace, binning, spec, training: dict):
+    from live_snn.train.trainer import CheckpointInfo
+
+    return CheckpointInfo(
+        binning=binning, class_names=spec.class_names, training=training,
+        readout={"predictor": {"smoothing": "ema", "ema_tau_steps": args.ema_tau,
+                               "onset_steps": args.onset_steps},
+                 "grace_ms": args.grace_ms})
 
 
 def _training_record(args: argparse.Namespace, spec, val_spec, train_sessions, val_sessions,
