@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from live_snn.bench.recording_stats import isolated_mask
+from live_snn.binning import bins_in
 from live_snn.errors import LiveSnnError
 
 DEFAULT_JUDGE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "judge" / "dvsgesture_real_csnn.safetensors"
@@ -105,7 +106,7 @@ def judge_frames(events: np.ndarray, t0_us: int, t1_us: int) -> np.ndarray:
     inside = events[(events["t"] >= t0_us) & (events["t"] < t1_us)]
     keep = ~isolated_mask(inside["t"], inside["x"], inside["y"], SENSOR, SENSOR)
     kept = inside[keep]
-    n_frames = max(1, -(-(t1_us - t0_us) // FRAME_US))
+    n_frames = max(1, bins_in(t1_us - t0_us, FRAME_US))
     frame = (kept["t"] - t0_us) // FRAME_US
     cell = ((frame * 2 + kept["p"].astype(np.int64)) * GRID + kept["y"] // 4) * GRID + kept["x"] // 4
     counts = np.bincount(cell.astype(np.int64), minlength=n_frames * 2 * GRID * GRID)

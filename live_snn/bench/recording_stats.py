@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from live_snn.binning import bins_in
+
 FRAME_US = 40_000  # the frame length the statistics (and the judge) look at
 ISOLATION_US = 10_000  # an event with no neighbour event within this is background activity
 HOT_PIXEL_HZ = 20.0  # a pixel firing isolated events faster than this is hot
@@ -215,7 +217,7 @@ def recording_statistics(events: np.ndarray, t0: int, t1: int, width: int = 128,
     stats["on_fraction"] = float(np.mean(ev["p"] > 0))
 
     frame = (t - t0) // FRAME_US
-    n_frames = int(-(-(t1 - t0) // FRAME_US))
+    n_frames = int(bins_in(t1 - t0, FRAME_US))
     distinct = np.unique(frame * (width * height) + pixel) // (width * height)
     active = np.bincount(distinct, minlength=n_frames)
     stats["active_px_40ms"] = float(np.median(active))

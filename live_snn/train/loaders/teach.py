@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from live_snn.binning import BinningConfig
+from live_snn.binning import BinningConfig, bins_in
 from live_snn.errors import SourceError
 from live_snn.events import EventBatch, LabelSegment, LabelTrack, Resolution
 from live_snn.sinks.teach_folder import TeachFolder, TeachFolderError, read_teach_folder
@@ -82,7 +82,7 @@ def take_clips(paths: Sequence[Path], binning: BinningConfig, class_names: Seque
         for i, segment in enumerate(track.segments):
             first = t0 + max(segment.start_us - before_us - t0, 0) // dt * dt
             end = min(segment.end_us + after_us, events.t_last + 1)
-            end = first + -(-(end - first) // dt) * dt
+            end = first + bins_in(end - first, dt) * dt
             session = bin_session(f"{path.name}/take{i + 1}", events.slice_time(first, end),
                                   track, own, t0_us=first, t_end_us=end)
             clips.append(TakeClip(session, path, i, segment.label, events.resolution))
