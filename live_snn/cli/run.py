@@ -100,13 +100,7 @@ def run_one(args: argparse.Namespace) -> int:
             writer = PredictionWriter(args.jsonl, info, include_taps=args.taps)
             engine.subscribe(writer.write)
         engine.subscribe_status(lambda event: print_event(event, sys.stderr))
-        interrupted = False
-        engine.start()
-        try:
-            LiveLine(engine, sys.stderr, quiet=args.quiet).follow(args.duration)
-        except KeyboardInterrupt:
-            interrupted = True
-            engine.stop()
+        interrupted = LiveLine(engine, sys.stderr, quiet=args.quiet).run(args.duration)
         engine.stop()
         stats = engine.stats()
     finally:

@@ -46,6 +46,16 @@ class StatusLine:
         self.tty = stream.isatty()
         self.period = LIVE_LINE_PERIOD_S if self.tty else PLAIN_LINE_PERIOD_S
 
+    def run(self, duration_s: float | None = None) -> bool:
+        """Start the engine and :meth:`follow` it; True when Ctrl-C cut that short (the
+        caller then stops the engine, as after any run)."""
+        self.engine.start()
+        try:
+            self.follow(duration_s)
+        except KeyboardInterrupt:
+            return True
+        return False
+
     def follow(self, duration_s: float | None = None) -> None:
         """Until the run ends (or ``duration_s`` of wall time has passed: then stop it)."""
         last = 0.0

@@ -75,11 +75,7 @@ def run_streams(args: argparse.Namespace) -> int:
         if writers:
             engine.subscribe(lambda name, p: writers[name].write(p))
         engine.subscribe_status(lambda name, event: print_event(event, sys.stderr, name))
-        engine.start()
-        try:
-            StreamsLine(engine, sys.stderr, quiet=args.quiet).follow(args.duration)
-        except KeyboardInterrupt:
-            interrupted = True
+        interrupted = StreamsLine(engine, sys.stderr, quiet=args.quiet).run(args.duration)
         engine.stop()
         stats = engine.stats()
     finally:
