@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -115,6 +116,7 @@ class PredictionWriter:
         self.include_scores = include_scores
         self.include_taps = include_taps
         self.lines = 0
+        self.bytes_written = 0  # the whole lines on disk: a failed write is cut back to them
         try:
             self._file: IO[str] | None = self.path.open("w", encoding="utf-8", buffering=1)
         except OSError as exc:
@@ -124,14 +126,18 @@ class PredictionWriter:
     def _write(self, record: dict) -> None:
         if self._file is None:
             raise ValueError(f"prediction writer for {self.path} is closed")
+        line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
         try:
-            self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+            self._file.write(line)
         except OSError as exc:  # full disk, removed folder: the lines so far stay on disk
             self.close_quietly()
+            with contextlib.suppress(OSError):  # no half line after them
+                os.truncate(self.path, self.bytes_written)
             raise LiveSnnError(
                 f"cannot write predictions to {self.path}: {exc.strerror or exc} (after "
                 f"{self.lines} bins, which are in the file)"
             ) from None
+        self.bytes_written += len(line.encode("utf-8"))
 
     def write(self, pred: Prediction) -> None:
         self._write(prediction_record(

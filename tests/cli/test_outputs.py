@@ -73,6 +73,37 @@ def test_an_unwritable_output_is_one_line_before_the_run(target, reason, recordi
     assert len(captured.err.strip().splitlines()) == 1 and "state:" not in captured.out
 
 
+@pytest.mark.parametrize(("code", "reason"), [
+    (errno.EROFS, "Read-only file system"),
+    (errno.ENOSPC, "No space left on device"),
+    (errno.EACCES, "Permission denied"),
+])
+def test_a_folder_that_takes_no_new_file_is_refused_by_its_probe(code, reason, tmp_path,
+                                                                  monkeypatch):
+    """A read-only or full folder (a permission check says nothing to root or about a full
+    disk): the probe file cannot be created, the output is refused in one line naming the
+    option and the reason, and nothing is left behind."""
+    import os
+    import pathlib
+
+    real_open = pathlib.Path.open
+
+    def refuse_probe(self, *args, **kwargs):
+        if ".probe-" in self.name:
+            raise OSError(code, os.strerror(code))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", refuse_probe)
+    target = tmp_path / "summary.json"
+    import re
+
+    with pytest.raises(OutputError, match=rf"^--summary-json {re.escape(str(target))}: cannot "
+                                          rf"create files in {re.escape(str(tmp_path))}: "
+                                          rf"{reason}$"):
+        check_outputs([NamedPath("--summary-json", target)])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_atomic_write_leaves_nothing(tmp_path):
     target = tmp_path / "report.json"
     with pytest.raises(OutputError, match=r"cannot write the report to .*report\.json: No space"), \
@@ -118,5 +149,47 @@ def test_prediction_writer_turns_a_write_error_into_one_line(tmp_path):
 
     writer = PredictionWriter.__new__(PredictionWriter)
     writer.path, writer.lines, writer._file = tmp_path / "p.jsonl", 3, FullDisk()
+    writer.bytes_written = 0
     with pytest.raises(LiveSnnError, match=r"No space left on device \(after 3 bins"):
         writer._write({"type": "bin"})
+
+
+def test_a_disk_that_fills_in_the_middle_of_a_line_leaves_only_whole_lines(tmp_path):
+    """The disk fills after half of a bin's line reached it: the file is cut back to the
+    lines before, so every line in it is whole JSON (the header and the bins it names)."""
+    import json
+
+    from live_snn.sinks.jsonl import PredictionWriter
+
+    path = tmp_path / "p.jsonl"
+    header = {"type": "header", "format": "live_snn.predictions/1"}
+
+    class FillsUp:
+        def __init__(self):
+            self.file, self.budget = open(path, "w", encoding="utf-8"), 150  # noqa: SIM115
+
+        def write(self, text):
+            if len(text) > self.budget:  # what fits reaches the disk, then the disk is full
+                self.file.write(text[: self.budget])
+                self.file.flush()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.budget -= len(text)
+            self.file.write(text)
+            self.file.flush()
+
+        def close(self):
+            self.file.close()
+
+    writer = PredictionWriter.__new__(PredictionWriter)
+    writer.path, writer.lines, writer.bytes_written, writer._file = path, 0, 0, FillsUp()
+    writer._write(header)
+    bins = 0
+    with pytest.raises(LiveSnnError, match=r"No space left on device \(after (\d+) bins"):
+        for k in range(100):
+            writer._write({"type": "bin", "bin": k, "probs": [0.125] * 4})
+            writer.lines = bins = bins + 1
+    lines = path.read_text().split("\n")
+    assert lines[-1] == ""  # ends with a newline: no half line
+    assert [json.loads(line) for line in lines[:-1]] == [header] + [
+        {"type": "bin", "bin": k, "probs": [0.125] * 4} for k in range(bins)]
+    assert 0 < bins < 100

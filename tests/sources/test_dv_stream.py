@@ -104,3 +104,26 @@ def test_run_on_a_garbage_stream_ends_in_one_line_and_gives_up_in_bounded_time(c
     assert clients == 4 and time.monotonic() - started < 60
     assert summary.is_file()
 
+
+
+def test_record_from_a_damaged_stream_finishes_a_verified_file(tmp_path):
+    """``record`` of a stream that turns to garbage used to die inside dv-processing (rc 134)
+    leaving only OUT.partial.aedat4; now the events before the damage are a finished,
+    verified recording and the damage is named."""
+    events = synthetic_events()
+    packets = event_packets(events)
+    payload = stream_header() + packets[0] + b"\xde\xad" * 4000  # dv-processing: rc 134
+    out = tmp_path / "damaged.aedat4"
+    with BytesServer(payload) as server:
+        done = subprocess.run([sys.executable, "-m", "live_snn", "record", server.address,
+                               str(out)], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "corrupt DV stream at byte" in done.stdout and "packet 1" in done.stdout
+    assert "verified: read back 10000 events" in done.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["damaged.aedat4"]  # no partial file left
+    from live_snn.sources import open_source
+
+    with open_source(str(out)) as source:
+        got = np.concatenate([b.events for b in source])
+    assert np.array_equal(got, events.events[:10_000])
