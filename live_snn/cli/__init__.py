@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import select
 import sys
 
 from live_snn.errors import LiveSnnError
@@ -47,6 +49,26 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. Output piped into a reader that stops early
+    (``live-snn info REC | head -5``) ends the command quietly with exit code 1."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            if sys.stdout is not None:  # what is still buffered fails here, not at exit
+                sys.stdout.flush()
+    except BrokenPipeError:
+        if not _stdout_closed():  # a closed socket or pipe of the command's own: a bug
+            raise
+        # As the Python docs advise (signal module, "Note on SIGPIPE"): point stdout at
+        # devnull so that the flush at exit does not raise again, and exit as Python does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
+
+
+def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
     try:
@@ -57,6 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"live-snn {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe (or socket) whose reader has gone away."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (captured, replaced)
+        return False
+    if not hasattr(select, "poll"):  # not on Windows: take the error at its word
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from live_snn.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_info_prints_the_recording(recordings_dir, capsys):
@@ -28,3 +36,27 @@ def test_info_on_a_bad_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("live-snn info: error:") and "not an AEDAT4 file" in err
     assert "\n" not in err
+
+
+def test_info_into_a_pipe_whose_reader_has_gone_ends_quietly(recordings_dir):
+    """``live-snn info REC | head -5``: the reader closes the pipe early; no traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "live_snn", "info", str(recordings_dir / "dvs128_arms_b.aedat4")],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60, cwd=REPO)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1 and done.stderr == ""
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_not_hidden(monkeypatch, recordings_dir):
+    import live_snn.cli.info
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(live_snn.cli.info, "run", broken)
+    with pytest.raises(BrokenPipeError):
+        main(["info", str(recordings_dir / "dvs128_arms_b.aedat4")])
