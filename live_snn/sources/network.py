@@ -171,19 +171,28 @@ def _connect(target: tuple[str, int] | str, address: str, timeout_s: float) -> s
 
 def _receive_header(sock: socket.socket, address: str, timeout_s: float) -> bytes:
     """The stream's header, or a :class:`SourceError` saying what the peer sent instead."""
-    head = _receive_exactly(sock, 12, address, timeout_s)
+    head, closed = _receive_exactly(sock, 12, address, timeout_s)
     size = header_size(head)
     if size is None:
+        if not head and closed:
+            raise SourceError(f"{address} closed the connection right away, without sending "
+                              "anything (a DV event stream starts with its header)")
         what = f"sent {head!r}" if head else f"sent nothing within {timeout_s:g} s"
-        raise SourceError(f"{address} is not a DV event stream: it {what}")
-    rest = _receive_exactly(sock, size - len(head), address, timeout_s)
+        ending = ", then closed the connection" if head and closed else ""
+        raise SourceError(f"{address} is not a DV event stream: it {what}{ending}")
+    rest, closed = _receive_exactly(sock, size - len(head), address, timeout_s)
     if len(rest) < size - len(head):
-        raise SourceError(f"{address} sent a DV header of {size} bytes but only "
-                          f"{len(head) + len(rest)} arrived within {timeout_s:g} s")
+        arrived = len(head) + len(rest)
+        how = (f"then closed the connection after {arrived}" if closed
+               else f"only {arrived} arrived within {timeout_s:g} s")
+        raise SourceError(f"{address} sent a DV header of {size} bytes but {how}")
     return head + rest
 
 
-def _receive_exactly(sock: socket.socket, n: int, address: str, timeout_s: float) -> bytes:
+def _receive_exactly(sock: socket.socket, n: int, address: str,
+                     timeout_s: float) -> tuple[bytes, bool]:
+    """Up to ``n`` bytes within ``timeout_s``, and whether the peer closed the connection
+    before all of them came."""
     data = b""
     deadline = time.monotonic() + timeout_s
     try:
@@ -191,10 +200,10 @@ def _receive_exactly(sock: socket.socket, n: int, address: str, timeout_s: float
             sock.settimeout(max(0.01, deadline - time.monotonic()))
             chunk = sock.recv(n - len(data))
             if not chunk:
-                break
+                return data, True
             data += chunk
     except TimeoutError:
         pass
     except OSError as exc:
         raise SourceError(f"{address} dropped the connection: {exc.strerror or exc}") from None
-    return data
+    return data, False

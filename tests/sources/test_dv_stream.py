@@ -82,6 +82,29 @@ def test_a_peer_that_is_not_dv_is_named_as_such():
         NetworkSource(server.address)
 
 
+def test_a_peer_that_closes_at_once_is_named_as_such_not_as_silent():
+    with BytesServer(b"") as server:
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="closed the connection right away, without "
+                                              "sending anything") as info:
+            NetworkSource(server.address, connect_timeout_s=3.0)
+    assert "within" not in str(info.value) and time.monotonic() - started < 2
+
+
+def test_a_header_cut_short_by_the_peer_closing_is_named_as_such():
+    with BytesServer(stream_header()[:30]) as server, \
+            pytest.raises(SourceError, match=r"sent a DV header of \d+ bytes but then closed "
+                                             r"the connection after 30"):
+        NetworkSource(server.address)
+
+
+def test_a_peer_that_stays_silent_is_told_from_one_that_closed():
+    with BytesServer(b"", hold_s=2.0) as server, \
+            pytest.raises(SourceError, match=r"is not a DV event stream: it sent nothing "
+                                             r"within 0\.3 s"):
+        NetworkSource(server.address, connect_timeout_s=0.3)
+
+
 def test_run_on_a_garbage_stream_ends_in_one_line_and_gives_up_in_bounded_time(causal_ckpt,
                                                                                 tmp_path):
     """The process survives (dv-processing's reader used to abort it, rc 134), the corrupt
