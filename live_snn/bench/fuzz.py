@@ -4,9 +4,12 @@ native crashes, tracebacks, disagreements between commands on one file, and file
 whose events differ from dv-processing's own decode. Results in docs/reliability.md.
 
 Every command runs in a worker process (:mod:`live_snn.cli.fuzz_worker`) that imports torch
-once; a worker that dies is a native crash, a job past ``timeout_s`` a hang (the worker is
-replaced either way). dv-processing's reference decode of each mutated AEDAT4 file runs in a
-child of its own, since dv-processing may crash or spin on it.
+once and calls the CLI's ``main()``; a worker that dies is a native crash, a job past
+``timeout_s`` a hang (the worker is replaced either way). dv-processing's reference decode of
+each mutated AEDAT4 file runs in a child of its own, forked from a process that imported
+dv-processing once, since dv-processing may crash or spin on it. The files are shared out
+among ``workers`` runners (default: one per core); the streams, which mostly wait on the
+network and the clock, run on a runner of their own at the same time.
 
 This module makes the mutated files and runs the whole harness; the parts:
 :mod:`~live_snn.bench.fuzz_report` (config, report, the docs table),
@@ -29,13 +32,15 @@ from live_snn.bench.fuzz_mutations import mutate, packet_offsets
 from live_snn.bench.fuzz_report import (
     BASES,
     DEFAULT_RECORDINGS,
+    DEFAULT_WORKERS,
     UNCOMPRESSED_BASES,
     FuzzConfig,
     FuzzReport,
+    cpu_seconds,
     write_docs,
 )
 from live_snn.bench.fuzz_streams import fuzz_streams
-from live_snn.bench.fuzz_verdicts import check_verdicts, file_verdict, reference_decode
+from live_snn.bench.fuzz_verdicts import check_verdicts, file_verdict
 from live_snn.bench.fuzz_workers import Job, Runner, problems_of
 
 
@@ -123,10 +128,12 @@ def fuzz_file(runner: Runner, work: Path, model: Path, index: int, base: Path, d
     written = None
     for command, job in jobs.items():
         answer = runner.run(job)
-        if problems_of(job, answer, report):
+        with runner.lock:
+            clean = problems_of(job, answer, report)
+        if clean:
             verdicts[command], checksum = file_verdict(command, answer, path, summary)
             written = checksum if command == "record" else written
-    reference = reference_decode(path)
+    reference = runner.reference_decode(path)
     with runner.lock:
         report.files += 1
         check_verdicts(label, verdicts, written, reference, report)
@@ -135,24 +142,53 @@ def fuzz_file(runner: Runner, work: Path, model: Path, index: int, base: Path, d
         leftover.unlink(missing_ok=True)
 
 
-
 def run_fuzz(config: FuzzConfig) -> FuzzReport:
     report = FuzzReport()
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="live_snn_fuzz_") as scratch:
         work = config.work or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        model = tiny_model(work / "tiny.safetensors")
-        lock = threading.Lock()
-        runners = [Runner(config, report, lock) for _ in range(config.workers)]
+        lock = threading.Lock()  # the workers start (import torch) while the model is made
+        runners = [Runner(config, report, lock)
+                   for _ in range(config.workers + (1 if config.streams else 0))]
+        streams, stop = None, threading.Event()
         try:
-            fuzz_files(config, runners, work, model)
-            fuzz_streams(config, runners[0], work, model)
+            model = tiny_model(work / "tiny.safetensors")
+            if config.streams:  # on a runner of their own, beside the files
+                streams = _Background(fuzz_streams, config, runners[-1], work, model, stop)
+            fuzz_files(config, runners[:config.workers], work, model)
+            if streams is not None:
+                streams.join()
         finally:
+            if streams is not None:  # after an error: let the stream in hand finish
+                stop.set()
+                threading.Thread.join(streams)
             for runner in runners:
                 runner.close()
     report.wall_s = time.monotonic() - started
+    report.cpu_s = cpu_seconds() - cpu_started
     return report
+
+
+class _Background(threading.Thread):
+    """``function(*args)`` in a thread; ``join()`` re-raises what it raised."""
+
+    def __init__(self, function, *args) -> None:
+        super().__init__(daemon=True)
+        self.function, self.args, self.error = function, args, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.function(*self.args)
+        except BaseException as exc:  # re-raised in the joining thread
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
 # ---- command line --------------------------------------------------------------------------
@@ -162,7 +198,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a command "
                         "counts as hung (default 60)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help=f"worker processes for the files (default: one per core, "
+                        f"{DEFAULT_WORKERS} here); the streams get one more")
     parser.add_argument("--recordings", type=Path, default=DEFAULT_RECORDINGS)
     parser.add_argument("--write-docs", action="store_true",
                         help="write the results into docs/reliability.md")

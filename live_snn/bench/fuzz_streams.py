@@ -71,10 +71,14 @@ def stream_bytes(config: FuzzConfig) -> tuple[bytes, int, list[int]]:
     return bytes(data), len(header), packets
 
 
-def fuzz_streams(config: FuzzConfig, runner: Runner, work: Path, model: Path) -> None:
+def fuzz_streams(config: FuzzConfig, runner: Runner, work: Path, model: Path,
+                 stop: threading.Event | None = None) -> None:
+    """The streams one after another on ``runner``; ``stop`` set: no further stream."""
     rng = np.random.default_rng(config.seed + 1)
     clean, header_end, packets = stream_bytes(config)
     for index in range(config.streams):
+        if stop is not None and stop.is_set():
+            return
         if index % 10 == 9:
             data, what, hold = clean[:header_end], "a header, then silence", 3.0
         elif index % 10 == 8:
@@ -95,11 +99,14 @@ def fuzz_streams(config: FuzzConfig, runner: Runner, work: Path, model: Path) ->
             ):
                 job = Job(f"{command} {label}", argv)
                 answer = runner.run(job)
-                if problems_of(job, answer, runner.report) and answer["rc"] not in (0, 1, 2):
-                    runner.report.tracebacks.append(f"{job.label}: exit code {answer['rc']}")
+                with runner.lock:
+                    if problems_of(job, answer, runner.report) and \
+                            answer["rc"] not in (0, 1, 2):
+                        runner.report.tracebacks.append(f"{job.label}: exit code {answer['rc']}")
         finally:
             server.close()
-        runner.report.streams += 1
-        print(f"{label}: done", flush=True)
+        with runner.lock:
+            runner.report.streams += 1
+            print(f"{label}: done", flush=True)
         for leftover in work.glob(f"s{index:03d}*"):
             leftover.unlink()

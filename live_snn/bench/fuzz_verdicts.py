@@ -5,41 +5,128 @@ a damaged file).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from live_snn.bench.fuzz_report import REPO_ROOT, FuzzReport
 
-REFERENCE_CODE = """
-import sys, numpy as np, dv_processing as dv
+# A zygote: imports numpy and dv-processing once, then forks one child per file (a fresh
+# process for every decode, as dv-processing may crash or spin, without paying its imports
+# each time). Per request (a path on stdin) it answers on stdout: "pid N", then the child's
+# "ok COUNT CHECKSUM" (nothing when it died), then "exit STATUS".
+REFERENCE_ZYGOTE = r"""
+import ctypes, os, signal, sys
+import numpy as np, dv_processing as dv
 from live_snn.events import EVENT_DTYPE, events_checksum
-r = dv.io.MonoCameraRecording(sys.argv[1])
-parts = []
-while (s := r.getNextEventBatch()) is not None:
-    if not s.isEmpty():
-        d = s.numpy(); e = np.empty(len(d), EVENT_DTYPE)
-        e["t"], e["x"], e["y"], e["p"] = d["timestamp"], d["x"], d["y"], d["polarity"]
-        parts.append(e)
-ev = np.concatenate(parts) if parts else np.empty(0, EVENT_DTYPE)
-print(len(ev), events_checksum(ev))
+
+def decode(path):
+    r = dv.io.MonoCameraRecording(path)
+    parts = []
+    while (s := r.getNextEventBatch()) is not None:
+        if not s.isEmpty():
+            d = s.numpy(); e = np.empty(len(d), EVENT_DTYPE)
+            e["t"], e["x"], e["y"], e["p"] = d["timestamp"], d["x"], d["y"], d["polarity"]
+            parts.append(e)
+    ev = np.concatenate(parts) if parts else np.empty(0, EVENT_DTYPE)
+    return f"ok {len(ev)} {events_checksum(ev)}"
+
+out = sys.stdout
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the zygote
+        try:
+            answer = decode(line.rstrip("\n"))
+        except BaseException:
+            os._exit(1)
+        out.write(answer + "\n"); out.flush()
+        os._exit(0)
+    out.write(f"pid {pid}\n"); out.flush()
+    _, status = os.waitpid(pid, 0)
+    out.write(f"exit {status}\n"); out.flush()
 """
+# dv-processing decodes any of the base recordings in about 0.01 s of CPU time; it spins
+# forever (100 % CPU) on some damaged compressed packets. CPU time, not wall time, so that a
+# loaded machine does not turn a slow decode into "could not decode".
+REFERENCE_CPU_S = 0.5
+REFERENCE_WALL_S = 60.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def reference_decode(path: Path, timeout_s: float = 4.0) -> tuple[int, str] | None:
-    """dv-processing's own sequential decode (count, checksum), or None where it crashes,
-    spins or refuses."""
+class ReferenceDecoder:
+    """dv-processing's own sequential decode of a file (count, checksum), or None where it
+    crashes, spins or refuses; each decode in a fresh child forked from a zygote."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self._buffer = b""
+        self._start()
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", REFERENCE_ZYGOTE], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO_ROOT,
+            env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+        self._buffer = b""
+
+    def decode(self, path: Path) -> tuple[int, str] | None:
+        if self.process.poll() is not None:  # not expected: the zygote decodes nothing
+            self.close()
+            self._start()
+        self.process.stdin.write(f"{path}\n".encode())
+        self.process.stdin.flush()
+        pid = int(self._line().split()[1])
+        deadline, answer = time.monotonic() + REFERENCE_WALL_S, None
+        while not (line := self._line(pid, deadline)).startswith("exit "):
+            answer = line
+        if answer is None:
+            return None
+        _, count, checksum = answer.split()
+        return int(count), checksum
+
+    def _line(self, pid: int | None = None, deadline: float = 0.0) -> str:
+        """The zygote's next line; while ``pid`` decodes, it is killed when it spins."""
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise RuntimeError("the reference decoder's zygote died")
+                self._buffer += chunk
+            elif pid is not None and (_cpu_seconds(pid) > REFERENCE_CPU_S
+                                      or time.monotonic() > deadline):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 once it is gone)."""
     try:
-        done = subprocess.run([sys.executable, "-c", REFERENCE_CODE, str(path)], cwd=REPO_ROOT,
-                              capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return None
-    if done.returncode != 0:
-        return None
-    count, checksum = done.stdout.split()
-    return int(count), checksum
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def damage_key(text: str, path: Path) -> str:

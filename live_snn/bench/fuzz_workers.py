@@ -12,8 +12,10 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from live_snn.bench.fuzz_report import REPO_ROOT, FuzzConfig, FuzzReport
+from live_snn.bench.fuzz_verdicts import ReferenceDecoder
 
 
 class Worker:
@@ -80,13 +82,21 @@ def problems_of(job: Job, answer: dict, report: FuzzReport) -> bool:
 
 
 class Runner:
-    """One worker at a time for one thread; the report is shared under ``lock``."""
+    """One worker at a time for one thread, and its reference decoder (made when first
+    asked for); the report is shared under ``lock``."""
 
     def __init__(self, config: FuzzConfig, report: FuzzReport, lock: threading.Lock):
         self.config = config
         self.report = report
         self.lock = lock
         self.worker = Worker()
+        self._reference: ReferenceDecoder | None = None
+
+    def reference_decode(self, path: Path) -> tuple[int, str] | None:
+        """dv-processing's own decode of ``path`` (see :class:`ReferenceDecoder`)."""
+        if self._reference is None:
+            self._reference = ReferenceDecoder()
+        return self._reference.decode(path)
 
     def run(self, job: Job) -> dict:
         if not self.worker.alive:
@@ -102,3 +112,5 @@ class Runner:
 
     def close(self) -> None:
         self.worker.close()
+        if self._reference is not None:
+            self._reference.close()
