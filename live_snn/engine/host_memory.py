@@ -1,12 +1,14 @@
-"""malloc tuning for timing model steps on CPU (``live-snn bench model --malloc``).
+"""malloc tuning for model steps on CPU: engines on CPU call :func:`keep_freed_memory`
+(``EngineConfig.keep_freed_memory``), ``live-snn bench model --malloc`` times both settings.
 
 A step allocates a few megabytes of short-lived tensors (convolution outputs, spikes). By
 default glibc's malloc hands blocks of that size back to the operating system when they are
 freed, so the next step gets fresh pages and pays a page fault on the first touch of each:
 on this project's 2-core VM that doubled the time of a ``lite`` step (``live-snn bench
 model`` reports the setting it ran with). :func:`keep_freed_memory` asks malloc to keep freed
-blocks for reuse instead. It changes the whole process, so it is opt-in: the benchmark calls
-it once before timing (an application could do the same at start-up).
+blocks for reuse instead. It changes the whole process (freed memory stays with it, up to
+1 GiB of free heap), so library code never calls it on its own: an engine on CPU does when
+its config says so (the default), the benchmark once before timing.
 """
 
 from __future__ import annotations
