@@ -127,8 +127,21 @@ class ConvBlock(nn.Module):
             y = apply("gac", self.gac, y, u)
         if self.tcja is not None:
             y = apply("tcja", self.tcja, y)
-        y = F.max_pool2d(y.flatten(0, fold), 2, 2).unflatten(0, lead)
+        y = max_pool_2x2(y.flatten(0, fold)).unflatten(0, lead)
         return y, new_state, attention, rates
+
+
+def max_pool_2x2(x: Tensor) -> Tensor:
+    """``F.max_pool2d(x, 2, 2)``. Without autograd, as two element-wise maxima of strided
+    views (rows, then columns): the same values (a maximum is exact, NaN propagates in
+    both), about twice as fast on CPU, where max_pool2d also computes the argmax indices.
+    With autograd, max_pool2d itself: torch.maximum would split the gradient between tied
+    spikes, where max_pool2d gives it to the first."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return F.max_pool2d(x, 2, 2)
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
 class EvalBatchNorm(nn.Module):

@@ -118,3 +118,26 @@ def test_inference_copy_leaves_the_network_alone_and_cannot_train_or_be_saved(tm
     with pytest.raises(CheckpointMismatchError, match="fused_for_inference"):
         save_checkpoint(tmp_path / "fused.safetensors", fused, binning=binning,
                         class_names=[str(k) for k in range(11)])
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 8, 8), (2, 4, 17, 9), (6, 3, 2, 2)])
+def test_max_pool_2x2_equals_max_pool2d_without_autograd(shape):
+    from live_snn.model.network import max_pool_2x2
+
+    g = torch.Generator().manual_seed(2)
+    spikes = (torch.rand(shape, generator=g) < 0.4).float()           # ties everywhere
+    values = torch.randn(shape, generator=g).round(decimals=1)         # some ties
+    values[0, 0, 0, 0] = float("nan")
+    for x in (spikes, values, spikes.contiguous(memory_format=torch.channels_last)):
+        expected = torch.nn.functional.max_pool2d(x, 2, 2)
+        with torch.inference_mode():
+            got = max_pool_2x2(x)
+        torch.testing.assert_close(got, expected, rtol=0, atol=0, equal_nan=True)
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            assert got.is_contiguous(memory_format=torch.channels_last)  # as the blocks need
+    # With autograd: max_pool2d's gradient (all of it to the first of tied maxima).
+    x = spikes.clone().requires_grad_(True)
+    max_pool_2x2(x).sum().backward()
+    y = spikes.clone().requires_grad_(True)
+    torch.nn.functional.max_pool2d(y, 2, 2).sum().backward()
+    assert torch.equal(x.grad, y.grad)
