@@ -109,7 +109,10 @@ class ConvBlock(nn.Module):
         # live_snn.model.state.feature_map_zeros); a no-op after the first block.
         frames = x.flatten(0, fold).contiguous(memory_format=torch.channels_last)
         u = self.bn(self.conv(frames)).unflatten(0, lead)
-        s, v = (self.lif if seq else self.lif.step)(u, state["lif"]["v"])
+        if seq:
+            s, v = self.lif(u, state["lif"]["v"])
+        else:  # only GAC reads u after the LIF: without it, the membrane can reuse u's memory
+            s, v = self.lif.step(u, state["lif"]["v"], overwrite_input=self.gac is None)
         new_state: dict[str, ModuleState] = {"lif": {"v": v}}
         attention: dict[str, AttentionTap] = {}
         rates: dict[str, Tensor] = {"lif": spike_rate(s, 3)} if taps else {}

@@ -51,8 +51,12 @@ class LIF(nn.Module):
     def extra_repr(self) -> str:
         return f"tau={self.tau}, v_threshold={self.v_threshold}, alpha={self.surrogate_alpha}"
 
-    def step(self, x: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        """One time step: ``x``, ``v`` same shape -> (spikes, next membrane)."""
+    def step(self, x: Tensor, v: Tensor, *, overwrite_input: bool = False
+             ) -> tuple[Tensor, Tensor]:
+        """One time step: ``x``, ``v`` same shape -> (spikes, next membrane).
+
+        ``overwrite_input``: the caller no longer needs ``x``, so without autograd the next
+        membrane is computed in its memory (a tensor less to allocate and first touch)."""
         if torch.is_grad_enabled() and (x.requires_grad or v.requires_grad):
             h = v + (x - v) / self.tau
             s = ATanSpike.apply(h - self.v_threshold, self.surrogate_alpha)
@@ -66,7 +70,8 @@ class LIF(nn.Module):
             # rounded once: w - 1 = -1/tau is a power of two, so the product is exact and the
             # result is that of the grad path's sub, div, add (tests/model/test_neuron.py);
             # only a subnormal (< 1.2e-38) difference or the sign of a zero can differ.
-            h = torch.lerp(x, v, 1.0 - inverse)
+            in_place = overwrite_input and x.shape == v.shape
+            h = torch.lerp(x, v, 1.0 - inverse, out=x if in_place else None)
         else:
             h = torch.sub(x, v).div_(self.tau).add_(v)
         s = torch.ge(h, self.v_threshold, out=torch.empty_like(h))

@@ -103,6 +103,23 @@ def test_fast_inference_update_is_bit_identical_to_the_autograd_path(tau, no_aut
     assert without.dtype == x.dtype
 
 
+def test_overwrite_input_reuses_the_input_memory_for_the_same_values():
+    lif = LIF()
+    g = torch.Generator().manual_seed(6)
+    x = 1.6 * torch.randn(4, 5, 6, generator=g) + 0.6
+    v = torch.rand(4, 5, 6, generator=g)
+    with torch.inference_mode():
+        expected_s, expected_v = lif.step(x, v)
+        kept = x.clone()
+        s, v_next = lif.step(kept, v, overwrite_input=True)
+    assert torch.equal(s, expected_s) and torch.equal(v_next, expected_v)
+    assert v_next.data_ptr() == kept.data_ptr()
+    with torch.inference_mode():
+        lif.step(x, v)
+    assert torch.equal(x, 1.6 * torch.randn(4, 5, 6, generator=torch.Generator().manual_seed(6))
+                       + 0.6), "without overwrite_input the input is left alone"
+
+
 def test_spike_rate_averages_feature_axes():
     spikes = torch.zeros(2, 3, 4, 2, 2)
     spikes[0, 1, :2] = 1.0
