@@ -1,37 +1,6 @@
-"""malloc tuning for timing model steps on CPU (``live-snn bench model --malloc``).
+"""malloc tuning for timing model steps on CPU (``live-snn bench model --malloc``): the
+engine's :func:`live_snn.engine.host_memory.keep_freed_memory`, which says why."""
 
-A step allocates a few megabytes of short-lived tensors (convolution outputs, spikes). By
-default glibc's malloc hands blocks of that size back to the operating system when they are
-freed, so the next step gets fresh pages and pays a page fault on the first touch of each:
-on this project's 2-core VM that doubled the time of a ``lite`` step (``live-snn bench
-model`` reports the setting it ran with). :func:`keep_freed_memory` asks malloc to keep freed
-blocks for reuse instead. It changes the whole process, so it is opt-in: the benchmark calls
-it once before timing (an application could do the same at start-up).
-"""
+from live_snn.engine.host_memory import keep_freed_memory
 
-from __future__ import annotations
-
-import ctypes
-import ctypes.util
-import sys
-
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024   # glibc's upper limit on 64-bit systems
-_TRIM_THRESHOLD = 1 << 30
-
-
-def keep_freed_memory() -> bool:
-    """Make glibc keep freed blocks up to 32 MiB (and up to 1 GiB of free heap) for reuse.
-    Returns True when the setting took effect, False where malloc is not glibc's."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)) and \
-        bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+__all__ = ["keep_freed_memory"]

@@ -124,7 +124,9 @@ def _stepper(model, batch: int, frames: torch.Tensor, device: torch.device) -> C
 
 
 def _causal(preset: str, args: argparse.Namespace, device: torch.device):
-    return build_model(ModelConfig(preset=preset, attention="causal", T=args.T)).eval().to(device)
+    # As the engine runs it: the inference copy (TCJASNN.fused_for_inference).
+    model = build_model(ModelConfig(preset=preset, attention="causal", T=args.T))
+    return model.eval().to(device).fused_for_inference()
 
 
 def bench_step(preset: str, batch: int, device: torch.device, args: argparse.Namespace,
@@ -138,7 +140,8 @@ def bench_step(preset: str, batch: int, device: torch.device, args: argparse.Nam
 
 def bench_one(preset: str, batch: int, device: torch.device, args: argparse.Namespace) -> list[Row]:
     rows = [bench_step(preset, batch, device, args)]
-    window = build_model(ModelConfig(preset=preset, attention="window", T=args.T)).eval().to(device)
+    window = build_model(ModelConfig(preset=preset, attention="window", T=args.T))
+    window = window.eval().to(device).fused_for_inference()
     window_frames = _frames(args.T, batch, window.config, device)
     with torch.inference_mode():
         rows.append(Row(preset, device.type, batch, f"{WINDOW} (T = {args.T})",

@@ -187,7 +187,8 @@ class MultiStreamEngine(EngineLifecycle):
             raise LiveSnnError("engine already started")
         lanes = self._lanes()
         self._runner = BatchedRunner(self._checkpoint, self.device, rows=len(lanes),
-                                     cuda_graph=self.config.cuda_graphs)
+                                     cuda_graph=self.config.cuda_graphs,
+                                     keep_freed_memory=self.config.keep_freed_memory)
         self._loop = MultiRunLoop(self._runner, lanes, commands=self._commands,
                                   counters=self.counters, ended=self._ended,
                                   record_taps=self.config.record_taps)

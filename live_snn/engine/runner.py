@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from live_snn.engine import host_memory
 from live_snn.engine.ring_buffer import RingBuffer
 from live_snn.errors import LiveSnnError
 from live_snn.model import LoadedCheckpoint, ModelState
@@ -52,10 +53,14 @@ class ModelRunner:
     """Owns the model, its state and the ring buffer; used only from the engine thread."""
 
     def __init__(self, checkpoint: LoadedCheckpoint, device: torch.device, *,
-                 cuda_graph: bool = True):
+                 cuda_graph: bool = True, keep_freed_memory: bool = False):
         self.checkpoint = checkpoint
         self.device = device
-        self.model = checkpoint.model.to(device).eval()
+        # The inference copy: each BatchNorm an in-place affine, bit-identical to it
+        # (TCJASNN.fused_for_inference); the checkpoint's own model is left as it is.
+        self.model = checkpoint.model.to(device).eval().fused_for_inference()
+        if keep_freed_memory and device.type == "cpu":
+            host_memory.keep_freed_memory()
         config = checkpoint.config
         self.window_steps = int(config.T)
         self.streams = bool(self.model.streams_by_step)

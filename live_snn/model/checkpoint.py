@@ -103,6 +103,10 @@ def save_checkpoint(
     """Write ``model``'s weights and metadata to ``path`` (atomically: a reader never sees a
     half-written file). Refuses metadata that contradicts the model."""
     path = Path(path)
+    if getattr(model, "inference_fused", False):
+        raise CheckpointMismatchError(
+            "this model has its BatchNorms folded into the convolutions for inference "
+            "(fused_for_inference): save the original network, whose weights a checkpoint holds")
     config: ModelConfig = model.config
     class_names = [str(c) for c in class_names]
     if len(class_names) != config.num_classes:

@@ -22,6 +22,7 @@ first convolution sets the scale.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -67,6 +68,21 @@ class ConvBlock(nn.Module):
             self.tim = TIM(c_out, cfg.tim_kernel, cfg.tim_alpha, make_lif(cfg),
                            make_lif(cfg, v_threshold=cfg.tim_out_threshold))
 
+    def fuse_batch_norm(self, *, into_conv: bool = False) -> None:
+        """Inference only (see :meth:`TCJASNN.fused_for_inference`): the eval-mode BatchNorm
+        becomes :class:`EvalBatchNorm`, the same per-channel affine applied in place to the
+        convolution's output (bit-identical where :func:`eval_batch_norm_is_exact` holds,
+        else the BatchNorm stays); with ``into_conv``, it is folded into the convolution."""
+        if not isinstance(self.bn, nn.BatchNorm2d):
+            return
+        if into_conv:
+            self.conv = fold_batch_norm(self.conv, self.bn)
+            self.bn = nn.Identity()
+            return
+        affine = EvalBatchNorm(self.bn)
+        if eval_batch_norm_is_exact(self.bn, affine, self.conv.out_channels, self.spatial):
+            self.bn = affine
+
     def stateful(self) -> dict[str, nn.Module]:
         parts = {"tim": self.tim, "gac": self.gac, "tcja": self.tcja}
         return {name: m for name, m in parts.items() if m is not None}
@@ -93,7 +109,10 @@ class ConvBlock(nn.Module):
         # live_snn.model.state.feature_map_zeros); a no-op after the first block.
         frames = x.flatten(0, fold).contiguous(memory_format=torch.channels_last)
         u = self.bn(self.conv(frames)).unflatten(0, lead)
-        s, v = (self.lif if seq else self.lif.step)(u, state["lif"]["v"])
+        if seq:
+            s, v = self.lif(u, state["lif"]["v"])
+        else:  # only GAC reads u after the LIF: without it, the membrane can reuse u's memory
+            s, v = self.lif.step(u, state["lif"]["v"], overwrite_input=self.gac is None)
         new_state: dict[str, ModuleState] = {"lif": {"v": v}}
         attention: dict[str, AttentionTap] = {}
         rates: dict[str, Tensor] = {"lif": spike_rate(s, 3)} if taps else {}
@@ -111,8 +130,84 @@ class ConvBlock(nn.Module):
             y = apply("gac", self.gac, y, u)
         if self.tcja is not None:
             y = apply("tcja", self.tcja, y)
-        y = F.max_pool2d(y.flatten(0, fold), 2, 2).unflatten(0, lead)
+        y = max_pool_2x2(y.flatten(0, fold)).unflatten(0, lead)
         return y, new_state, attention, rates
+
+
+def max_pool_2x2(x: Tensor) -> Tensor:
+    """``F.max_pool2d(x, 2, 2)``. Without autograd, as two element-wise maxima of strided
+    views (rows, then columns): the same values (a maximum is exact, NaN propagates in
+    both), about twice as fast on CPU, where max_pool2d also computes the argmax indices.
+    With autograd, max_pool2d itself: torch.maximum would split the gradient between tied
+    spikes, where max_pool2d gives it to the first."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return F.max_pool2d(x, 2, 2)
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
+
+
+class EvalBatchNorm(nn.Module):
+    """An eval-mode ``BatchNorm2d`` as PyTorch's CPU kernel computes it, y = fma(x, a, b)
+    with a = rsqrt(σ² + ε)·γ and b = fma(-μ, a, β), written into ``x`` (the convolution's
+    output, which nothing else holds): one pass over memory and no new tensor, where
+    ``native_batch_norm`` reads ``x`` into a new tensor about twice as slowly."""
+
+    def __init__(self, bn: nn.BatchNorm2d):
+        super().__init__()
+        assert bn.running_var is not None and bn.running_mean is not None
+        with torch.no_grad():
+            eps = torch.tensor(bn.eps, dtype=bn.running_var.dtype)
+            alpha = torch.rsqrt(bn.running_var + eps)
+            if bn.weight is not None:
+                alpha = alpha * bn.weight
+            bias = bn.bias if bn.bias is not None else torch.zeros_like(alpha)
+            beta = torch.addcmul(bias, bn.running_mean, alpha, value=-1.0)
+        self.register_buffer("alpha", alpha.detach().view(-1, 1, 1).clone())
+        self.register_buffer("beta", beta.detach().view(-1, 1, 1).clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.requires_grad and torch.is_grad_enabled():
+            return torch.addcmul(self.beta, x, self.alpha)
+        return torch.addcmul(self.beta, x, self.alpha, out=x)
+
+
+def eval_batch_norm_is_exact(bn: nn.BatchNorm2d, affine: EvalBatchNorm, channels: int,
+                             spatial: tuple[int, int]) -> bool:
+    """Whether ``affine`` reproduces ``bn`` bit for bit on this machine (both are fused
+    multiply-adds on x86-64 builds of PyTorch; another build may round differently), on a
+    channels-last probe of the block's shape with values spread like a membrane input."""
+    g = torch.Generator().manual_seed(0)
+    probe = (torch.randn(2, channels, *spatial, generator=g) * 4).to(
+        device=affine.alpha.device, dtype=affine.alpha.dtype).contiguous(
+        memory_format=torch.channels_last)
+    with torch.no_grad():
+        return bool(torch.equal(bn(probe), affine(probe.clone())))
+
+
+def fold_batch_norm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """``conv`` followed by eval-mode ``bn`` as one convolution with a bias: weight·a,
+    bias·a + β - μ·a with a = γ/√(σ² + ε), computed in float64 and rounded once. Equal to
+    the two up to float rounding of the output (~1e-7 relative), which can move a membrane
+    across the threshold and so change later spikes."""
+    assert bn.running_var is not None and bn.running_mean is not None
+    weight = conv.weight.detach()
+    scale = bn.running_var.double().add(bn.eps).rsqrt()
+    if bn.weight is not None:
+        scale = scale * bn.weight.detach().double()
+    bias = -bn.running_mean.double() * scale
+    if bn.bias is not None:
+        bias = bias + bn.bias.detach().double()
+    if conv.bias is not None:
+        bias = bias + conv.bias.detach().double() * scale
+    folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+                       padding=conv.padding, dilation=conv.dilation, groups=conv.groups,
+                       bias=True, padding_mode=conv.padding_mode, device=weight.device,
+                       dtype=weight.dtype)
+    with torch.no_grad():
+        folded.weight.copy_(weight.double() * scale.view(-1, 1, 1, 1))
+        folded.bias.copy_(bias)
+    return folded.to(memory_format=torch.channels_last).requires_grad_(False)
 
 
 class TimeSharedDropout(nn.Module):
@@ -173,6 +268,38 @@ class TCJASNN(nn.Module):
         self.to(memory_format=torch.channels_last)
         self._block_state_names = [[(f"blocks.{i}.{n}", n) for n in ["lif", *block.stateful()]]
                                    for i, block in enumerate(self.blocks)]
+
+    # ---- live inference ---------------------------------------------------------------------
+    @property
+    def inference_fused(self) -> bool:
+        """True for a copy made by :meth:`fused_for_inference` (no BatchNorm left)."""
+        return bool(getattr(self, "_inference_fused", False))
+
+    def fused_for_inference(self, *, fold_into_conv: bool = False) -> TCJASNN:
+        """A copy of this network for live inference, in eval mode, whose BatchNorms cost
+        less: each becomes its per-channel affine applied in place to the convolution's
+        output (:class:`EvalBatchNorm`), bit-identical to the eval-mode BatchNorm (checked
+        per block on this machine; a block where it is not keeps its BatchNorm), so the copy
+        computes exactly what this network computes. With ``fold_into_conv`` each BatchNorm
+        is folded into its convolution instead (:func:`fold_batch_norm`): a little cheaper,
+        but equal only up to float rounding of the membrane input, and a rounding that moves
+        a membrane across the threshold changes the spikes after it, so over a long stream
+        scores can drift apart.
+
+        The copy cannot train (``train()`` refuses) nor be saved as a checkpoint; this
+        network is left as it is."""
+        fused = copy.deepcopy(self).eval()
+        for block in fused.blocks:
+            block.fuse_batch_norm(into_conv=fold_into_conv)
+        fused._inference_fused = True
+        return fused
+
+    def train(self, mode: bool = True) -> TCJASNN:
+        if mode and self.inference_fused:
+            raise RuntimeError("this copy of the network has its BatchNorms folded into the "
+                               "convolutions for inference (fused_for_inference): it cannot "
+                               "train; train the original network")
+        return super().train(mode)
 
     # ---- what the GUI and the engine need to know ------------------------------------------
     @property

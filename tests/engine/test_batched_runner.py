@@ -120,3 +120,22 @@ def test_cuda_rows_equal_their_streams_stepped_alone(causal_ckpt, graph):
                 scores, state, _ = model.step(torch.from_numpy(frames[r][k])[None].cuda(), state)
                 alone.append(scores[0].cpu().numpy())
             assert np.abs(np.stack(got[r]) - np.stack(alone)).max() <= 1e-5, f"row {r}"
+
+
+def test_runners_step_the_inference_copy_of_the_checkpoint_model(causal_ckpt):
+    from live_snn.engine.runner import ModelRunner
+
+    checkpoint = load_checkpoint(causal_ckpt)
+    batched = BatchedRunner(checkpoint, torch.device("cpu"), rows=2)
+    single = ModelRunner(checkpoint, torch.device("cpu"))
+    assert batched.model.inference_fused and single.model.inference_fused
+    assert not checkpoint.model.inference_fused  # the checkpoint's own model is left alone
+    rng = np.random.default_rng(3)
+    frames = spike_frames(rng, 6)
+    state = checkpoint.model.init_state(1)
+    with torch.inference_mode():
+        for frame in frames:
+            expected, state, _ = checkpoint.model.step(torch.from_numpy(frame)[None], state)
+            got = batched.step([1], [frame]).scores
+            assert np.array_equal(got[0], expected[0].numpy())
+            assert np.array_equal(single.step(frame).scores, expected[0].numpy())

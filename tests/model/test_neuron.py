@@ -81,6 +81,45 @@ def test_inference_path_equals_autograd_path():
     assert torch.equal(v_grad.detach(), v_plain)
 
 
+@pytest.mark.parametrize("tau", [2.0, 4.0, 3.0, 1.5])
+@pytest.mark.parametrize("no_autograd", [torch.no_grad, torch.inference_mode])
+def test_fast_inference_update_is_bit_identical_to_the_autograd_path(tau, no_autograd):
+    # tau = 2, 4: the one-pass lerp update; 3, 1.5: sub, div, add. Channels-last maps as in
+    # the blocks, many steps, currents spread around the threshold so that neurons fire,
+    # reset and sit exactly on the threshold.
+    lif = LIF(tau=tau)
+    g = torch.Generator().manual_seed(5)
+    x = (1.6 * torch.randn(20, 3, 8, 6, 5, generator=g) + 0.6).contiguous(
+        memory_format=torch.channels_last_3d)
+    x[3, 0, 0, 0, :] = 2.0 * lif.v_threshold  # h = V_th exactly from v = 0: it fires
+    x = x.requires_grad_(True)
+    v0 = torch.zeros(x.shape[1:])
+    with_grad, v_grad = lif(x, v0)
+    with no_autograd():
+        without, v_plain = lif(x.detach(), v0)
+    assert 0.05 < without.mean().item() < 0.6
+    assert torch.equal(with_grad.detach(), without)
+    assert torch.equal(v_grad.detach(), v_plain)
+    assert without.dtype == x.dtype
+
+
+def test_overwrite_input_reuses_the_input_memory_for_the_same_values():
+    lif = LIF()
+    g = torch.Generator().manual_seed(6)
+    x = 1.6 * torch.randn(4, 5, 6, generator=g) + 0.6
+    v = torch.rand(4, 5, 6, generator=g)
+    with torch.inference_mode():
+        expected_s, expected_v = lif.step(x, v)
+        kept = x.clone()
+        s, v_next = lif.step(kept, v, overwrite_input=True)
+    assert torch.equal(s, expected_s) and torch.equal(v_next, expected_v)
+    assert v_next.data_ptr() == kept.data_ptr()
+    with torch.inference_mode():
+        lif.step(x, v)
+    assert torch.equal(x, 1.6 * torch.randn(4, 5, 6, generator=torch.Generator().manual_seed(6))
+                       + 0.6), "without overwrite_input the input is left alone"
+
+
 def test_spike_rate_averages_feature_axes():
     spikes = torch.zeros(2, 3, 4, 2, 2)
     spikes[0, 1, :2] = 1.0
