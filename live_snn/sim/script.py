@@ -31,13 +31,8 @@ from live_snn.sim.body import (
     elbow_from_hand,
 )
 from live_snn.sim.config import SimConfig
-from live_snn.sim.gestures import (
-    BASE_FREQ_HZ,
-    N_EXTRA,
-    ArmPose,
-    GestureParams,
-    gesture_pose,
-)
+from live_snn.sim.gesture_styles import BASE_FREQ_HZ, N_EXTRA, GestureParams
+from live_snn.sim.gestures import ArmPose, gesture_pose
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from live_snn.classes import DVS_GESTURE_CLASSES
-from live_snn.sim.gestures import GestureParams
+from live_snn.sim.gesture_styles import GestureParams
 from live_snn.sim.script import GestureScript
 
 # An open end for the idle-drift ramp: nothing is drawn ahead, so no gesture boundary lies

@@ -21,16 +21,17 @@ from live_snn.sim.body import (
     elbow_from_hand,
 )
 from live_snn.sim.config import SimConfig
-from live_snn.sim.gestures import (
+from live_snn.sim.gesture_styles import (
     LEFT_ARM_CCW,
     LEFT_ARM_CW,
+    N_EXTRA,
     RIGHT_ARM_CCW,
     RIGHT_ARM_CW,
     STYLE_RANGES,
     GestureParams,
     Style,
-    envelope,
 )
+from live_snn.sim.gestures import envelope
 from live_snn.sim.script import GestureScript, SessionStyle
 
 
@@ -66,7 +67,7 @@ def test_envelope_rises_falls_and_is_symmetric_in_time():
 
 def test_style_draws_each_parameter_within_its_range():
     params = GestureParams(RIGHT_ARM_CW, 0, 1_000_000, 1.0, 1.0, 0.0, 1.0,
-                           np.random.default_rng(2).random(gestures.N_EXTRA))
+                           np.random.default_rng(2).random(N_EXTRA))
     style = Style(params, RIGHT_ARM_CW)
     for name, (low, high) in STYLE_RANGES[RIGHT_ARM_CW].items():
         assert low <= style[name] <= high

@@ -12,7 +12,7 @@ from live_snn.classes import DVS_GESTURE_CLASSES
 from live_snn.events import EventBatch, Resolution, events_checksum
 from live_snn.sim import GestureSimulator, SimConfig
 from live_snn.sim.body import L_ELBOW, L_HAND, L_SHOULDER, NECK, R_ELBOW, R_HAND, R_SHOULDER
-from live_snn.sim.gestures import LEFT_ARM_CCW, LEFT_ARM_CW, RIGHT_ARM_CCW, RIGHT_ARM_CW
+from live_snn.sim.gesture_styles import LEFT_ARM_CCW, LEFT_ARM_CW, RIGHT_ARM_CCW, RIGHT_ARM_CW
 
 SHORT = SimConfig(seed=4, gesture_s=(1.6, 1.6), rest_s=(0.3, 0.3))
 # Without sensor noise, every event comes from the rendered person.
