@@ -26,12 +26,17 @@ import copy
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from live_snn.model.attention import TIM, ModuleState, TCJACausal, TCJAWindow
 from live_snn.model.config import ModelConfig
 from live_snn.model.encoder import GAC
+from live_snn.model.inference import (
+    EvalBatchNorm,
+    eval_batch_norm_is_exact,
+    fold_batch_norm,
+    max_pool_2x2,
+)
 from live_snn.model.neuron import LIF, spike_rate
 from live_snn.model.state import AttentionTap, ModelState, StepTaps, feature_map_zeros
 
@@ -132,82 +137,6 @@ class ConvBlock(nn.Module):
             y = apply("tcja", self.tcja, y)
         y = max_pool_2x2(y.flatten(0, fold)).unflatten(0, lead)
         return y, new_state, attention, rates
-
-
-def max_pool_2x2(x: Tensor) -> Tensor:
-    """``F.max_pool2d(x, 2, 2)``. Without autograd, as two element-wise maxima of strided
-    views (rows, then columns): the same values (a maximum is exact, NaN propagates in
-    both), about twice as fast on CPU, where max_pool2d also computes the argmax indices.
-    With autograd, max_pool2d itself: torch.maximum would split the gradient between tied
-    spikes, where max_pool2d gives it to the first."""
-    if torch.is_grad_enabled() and x.requires_grad:
-        return F.max_pool2d(x, 2, 2)
-    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
-    rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
-    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
-
-
-class EvalBatchNorm(nn.Module):
-    """An eval-mode ``BatchNorm2d`` as PyTorch's CPU kernel computes it, y = fma(x, a, b)
-    with a = rsqrt(σ² + ε)·γ and b = fma(-μ, a, β), written into ``x`` (the convolution's
-    output, which nothing else holds): one pass over memory and no new tensor, where
-    ``native_batch_norm`` reads ``x`` into a new tensor about twice as slowly."""
-
-    def __init__(self, bn: nn.BatchNorm2d):
-        super().__init__()
-        assert bn.running_var is not None and bn.running_mean is not None
-        with torch.no_grad():
-            eps = torch.tensor(bn.eps, dtype=bn.running_var.dtype)
-            alpha = torch.rsqrt(bn.running_var + eps)
-            if bn.weight is not None:
-                alpha = alpha * bn.weight
-            bias = bn.bias if bn.bias is not None else torch.zeros_like(alpha)
-            beta = torch.addcmul(bias, bn.running_mean, alpha, value=-1.0)
-        self.register_buffer("alpha", alpha.detach().view(-1, 1, 1).clone())
-        self.register_buffer("beta", beta.detach().view(-1, 1, 1).clone())
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.requires_grad and torch.is_grad_enabled():
-            return torch.addcmul(self.beta, x, self.alpha)
-        return torch.addcmul(self.beta, x, self.alpha, out=x)
-
-
-def eval_batch_norm_is_exact(bn: nn.BatchNorm2d, affine: EvalBatchNorm, channels: int,
-                             spatial: tuple[int, int]) -> bool:
-    """Whether ``affine`` reproduces ``bn`` bit for bit on this machine (both are fused
-    multiply-adds on x86-64 builds of PyTorch; another build may round differently), on a
-    channels-last probe of the block's shape with values spread like a membrane input."""
-    g = torch.Generator().manual_seed(0)
-    probe = (torch.randn(2, channels, *spatial, generator=g) * 4).to(
-        device=affine.alpha.device, dtype=affine.alpha.dtype).contiguous(
-        memory_format=torch.channels_last)
-    with torch.no_grad():
-        return bool(torch.equal(bn(probe), affine(probe.clone())))
-
-
-def fold_batch_norm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
-    """``conv`` followed by eval-mode ``bn`` as one convolution with a bias: weight·a,
-    bias·a + β - μ·a with a = γ/√(σ² + ε), computed in float64 and rounded once. Equal to
-    the two up to float rounding of the output (~1e-7 relative), which can move a membrane
-    across the threshold and so change later spikes."""
-    assert bn.running_var is not None and bn.running_mean is not None
-    weight = conv.weight.detach()
-    scale = bn.running_var.double().add(bn.eps).rsqrt()
-    if bn.weight is not None:
-        scale = scale * bn.weight.detach().double()
-    bias = -bn.running_mean.double() * scale
-    if bn.bias is not None:
-        bias = bias + bn.bias.detach().double()
-    if conv.bias is not None:
-        bias = bias + conv.bias.detach().double() * scale
-    folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
-                       padding=conv.padding, dilation=conv.dilation, groups=conv.groups,
-                       bias=True, padding_mode=conv.padding_mode, device=weight.device,
-                       dtype=weight.dtype)
-    with torch.no_grad():
-        folded.weight.copy_(weight.double() * scale.view(-1, 1, 1, 1))
-        folded.bias.copy_(bias)
-    return folded.to(memory_format=torch.channels_last).requires_grad_(False)
 
 
 class TimeSharedDropout(nn.Module):

@@ -14,7 +14,7 @@ from torch import nn
 from live_snn.binning import BinningConfig
 from live_snn.errors import CheckpointMismatchError
 from live_snn.model import ModelConfig, ModelState, load_checkpoint, save_checkpoint
-from live_snn.model.network import EvalBatchNorm, fold_batch_norm
+from live_snn.model.inference import EvalBatchNorm, fold_batch_norm
 
 BUNDLED = Path(__file__).resolve().parents[2] / "live_snn" / "assets" / "default_lite.safetensors"
 
@@ -122,7 +122,7 @@ def test_inference_copy_leaves_the_network_alone_and_cannot_train_or_be_saved(tm
 
 @pytest.mark.parametrize("shape", [(3, 5, 8, 8), (2, 4, 17, 9), (6, 3, 2, 2)])
 def test_max_pool_2x2_equals_max_pool2d_without_autograd(shape):
-    from live_snn.model.network import max_pool_2x2
+    from live_snn.model.inference import max_pool_2x2
 
     g = torch.Generator().manual_seed(2)
     spikes = (torch.rand(shape, generator=g) < 0.4).float()           # ties everywhere
