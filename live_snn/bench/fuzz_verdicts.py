@@ -110,13 +110,20 @@ class ReferenceDecoder:
         return line.decode()
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            end_child(self.process)
+
+
+def end_child(process: subprocess.Popen) -> None:
+    """Let a child that reads jobs from stdin finish (close its stdin, wait 10 s), then
+    kill it if it has not."""
+    if process.poll() is None:
+        process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _cpu_seconds(pid: int) -> float:

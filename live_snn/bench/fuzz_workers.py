@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from live_snn.bench.fuzz_report import REPO_ROOT, FuzzConfig, FuzzReport
-from live_snn.bench.fuzz_verdicts import ReferenceDecoder
+from live_snn.bench.fuzz_verdicts import ReferenceDecoder, end_child
 
 
 class Worker:
@@ -50,13 +50,7 @@ class Worker:
         return self.process.poll() is None
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_child(self.process)
 
 
 
