@@ -103,11 +103,9 @@ def fuzz_files(config: FuzzConfig, runners: list[Runner], work: Path, model: Pat
                 case = cases.pop(0)
             fuzz_file(runner, work, model, *case)
 
-    threads = [threading.Thread(target=take, args=(runner,)) for runner in runners]
+    threads = [_Background(take, runner) for runner in runners]
     for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        thread.join()  # re-raises what a file runner raised: a run never ends short and clean
 
 
 def fuzz_file(runner: Runner, work: Path, model: Path, index: int, base: Path, data: bytes,
@@ -167,6 +165,9 @@ def run_fuzz(config: FuzzConfig) -> FuzzReport:
                 runner.close()
     report.wall_s = time.monotonic() - started
     report.cpu_s = cpu_seconds() - cpu_started
+    if (report.files, report.streams) != (config.files, config.streams):
+        raise RuntimeError(f"fuzz ended short: {report.files} of {config.files} files and "
+                           f"{report.streams} of {config.streams} streams were run")
     return report
 
 

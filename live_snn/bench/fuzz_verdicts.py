@@ -40,16 +40,21 @@ def decode(path):
 
 out = sys.stdout
 for line in sys.stdin:
+    go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:
+        os.close(go_w)
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the zygote
+        os.read(go_r, 1)  # the "pid" line must come first: wait until it is written
         try:
             answer = decode(line.rstrip("\n"))
         except BaseException:
             os._exit(1)
         out.write(answer + "\n"); out.flush()
         os._exit(0)
+    os.close(go_r)
     out.write(f"pid {pid}\n"); out.flush()
+    os.write(go_w, b"1"); os.close(go_w)
     _, status = os.waitpid(pid, 0)
     out.write(f"exit {status}\n"); out.flush()
 """
@@ -83,10 +88,14 @@ class ReferenceDecoder:
             self._start()
         self.process.stdin.write(f"{path}\n".encode())
         self.process.stdin.flush()
-        pid = int(self._line().split()[1])
+        first = self._line()
+        if not first.startswith("pid "):
+            raise RuntimeError(f"the reference decoder's zygote said {first!r}, not a pid")
+        pid = int(first.split()[1])
         deadline, answer = time.monotonic() + REFERENCE_WALL_S, None
         while not (line := self._line(pid, deadline)).startswith("exit "):
-            answer = line
+            if line.startswith("ok "):
+                answer = line
         if answer is None:
             return None
         _, count, checksum = answer.split()
