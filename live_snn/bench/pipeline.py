@@ -137,7 +137,7 @@ def _replay(recording: Path, checkpoint: Path, device: str) -> object:
     from live_snn.engine.config import EngineConfig
     from live_snn.engine.engine import Engine
 
-    engine = Engine(EngineConfig(device=device, speed=None, record_taps=True))
+    engine = Engine(EngineConfig(device=device, speed=None, record_taps=True, keep_freed_memory=True))
     try:
         engine.open(str(recording))
         engine.load_model(checkpoint)

@@ -129,7 +129,7 @@ def _batched(loop, ckpt: Path, n: int, seconds: float, device: str):
     from live_snn.engine.multi_engine import MultiStreamEngine
 
     cameras = _cameras(loop, n, seconds)
-    engine = MultiStreamEngine(EngineConfig(device=device, record_taps=False))
+    engine = MultiStreamEngine(EngineConfig(device=device, record_taps=False, keep_freed_memory=True))
     try:
         for k, camera in enumerate(cameras):
             engine.add(camera, name=f"camera{k}")
@@ -161,7 +161,7 @@ def _single(camera: CameraReplay, ckpt: Path, device: str, start_at: float):
     from live_snn.engine.config import EngineConfig
     from live_snn.engine.engine import Engine
 
-    engine = Engine(EngineConfig(device=device, record_taps=False))
+    engine = Engine(EngineConfig(device=device, record_taps=False, keep_freed_memory=True))
     try:
         engine.open(camera)
         engine.load_model(ckpt)

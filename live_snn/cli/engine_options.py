@@ -77,6 +77,8 @@ def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
         reset_on_silence_ms=args.reset_on_silence,
         record_taps=bool(getattr(args, "taps", False)),
         allow_remap=bool(getattr(args, "allow_remap", False)),
+        # The command owns its process: let malloc keep a step's freed blocks for the next.
+        keep_freed_memory=True,
     )
     if hasattr(args, "backpressure"):
         options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending,

@@ -42,8 +42,9 @@ class EngineConfig:
     reconnect_max_delay_s: float = 4.0       # ...up to this
     chunk_bins: int = 64                     # most bins materialised from one batch at once
     cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
-    keep_freed_memory: bool = True           # on CPU, glibc keeps freed blocks for the next
-    #                                          step (live_snn.engine.host_memory)
+    keep_freed_memory: bool = False          # on CPU, glibc keeps freed blocks for the next
+    #                                          step: process-wide, so the commands that own
+    #                                          their process turn it on (host_memory)
     allow_remap: bool = False                # run a model on a sensor it was not trained on
 
     def __post_init__(self) -> None:

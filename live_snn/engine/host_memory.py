@@ -4,11 +4,13 @@
 A step allocates a few megabytes of short-lived tensors (convolution outputs, spikes). By
 default glibc's malloc hands blocks of that size back to the operating system when they are
 freed, so the next step gets fresh pages and pays a page fault on the first touch of each:
-on this project's 2-core VM that doubled the time of a ``lite`` step (``live-snn bench
-model`` reports the setting it ran with). :func:`keep_freed_memory` asks malloc to keep freed
+on this project's 2-core VM a fresh process paid 400-2,900 page faults per 8-row ``lite``
+step (``live-snn bench model --malloc both`` times both settings). :func:`keep_freed_memory` asks malloc to keep freed
 blocks for reuse instead. It changes the whole process (freed memory stays with it, up to
 1 GiB of free heap), so library code never calls it on its own: an engine on CPU does when
-its config says so (the default), the benchmark once before timing.
+its config says so (``EngineConfig.keep_freed_memory``, off by default; the ``live-snn``
+commands that run an engine, which own their process, turn it on), the benchmarks once
+before timing.
 """
 
 from __future__ import annotations

@@ -139,3 +139,24 @@ def test_runners_step_the_inference_copy_of_the_checkpoint_model(causal_ckpt):
             got = batched.step([1], [frame]).scores
             assert np.array_equal(got[0], expected[0].numpy())
             assert np.array_equal(single.step(frame).scores, expected[0].numpy())
+
+
+def test_malloc_is_left_alone_unless_the_config_asks(causal_ckpt, monkeypatch):
+    """keep_freed_memory changes the whole process: a library user's (and pytest's) process
+    is left as it is by default; the live-snn commands, which own theirs, ask for it."""
+    import argparse
+
+    from live_snn.cli.engine_options import engine_config_from_args
+    from live_snn.engine import host_memory
+    from live_snn.engine.config import EngineConfig
+
+    calls = []
+    monkeypatch.setattr(host_memory, "keep_freed_memory", lambda: calls.append(1) or True)
+    BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=2,
+                  keep_freed_memory=EngineConfig().keep_freed_memory)
+    assert calls == []
+    BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=2, keep_freed_memory=True)
+    assert calls == [1]
+    args = argparse.Namespace(device="cpu", smoothing="ema", tau=5.0, mean_window=10,
+                              onset_steps=3, uncertain_below=0.0, reset_on_silence=None)
+    assert engine_config_from_args(args, speed=None).keep_freed_memory
