@@ -118,7 +118,9 @@ class PredictionWriter:
         self.lines = 0
         self.bytes_written = 0  # the whole lines on disk: a failed write is cut back to them
         try:
-            self._file: IO[str] | None = self.path.open("w", encoding="utf-8", buffering=1)
+            # newline="\n": what is on disk is what bytes_written counts, on every platform.
+            self._file: IO[str] | None = self.path.open("w", encoding="utf-8", buffering=1,
+                                                        newline="\n")
         except OSError as exc:
             raise LiveSnnError(f"cannot write predictions to {self.path}: {exc.strerror}") from exc
         self._write(session_header(info, **(header_extra or {})))
@@ -130,9 +132,15 @@ class PredictionWriter:
         try:
             self._file.write(line)
         except OSError as exc:  # full disk, removed folder: the lines so far stay on disk
-            self.close_quietly()
-            with contextlib.suppress(OSError):  # no half line after them
-                os.truncate(self.path, self.bytes_written)
+            # No half line after them: cut back this very file (not whatever the path names
+            # by then), after closing, whose flush may write part of the line once more.
+            fd = os.dup(self._file.fileno())
+            try:
+                self.close_quietly()
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, self.bytes_written)
+            finally:
+                os.close(fd)
             raise LiveSnnError(
                 f"cannot write predictions to {self.path}: {exc.strerror or exc} (after "
                 f"{self.lines} bins, which are in the file)"

@@ -141,11 +141,17 @@ def test_prediction_writer_turns_a_write_error_into_one_line(tmp_path):
     from live_snn.sinks.jsonl import PredictionWriter
 
     class FullDisk:
+        def __init__(self):
+            self.file = open(tmp_path / "p.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+
         def write(self, text):
             raise OSError(errno.ENOSPC, "No space left on device")
 
+        def fileno(self):
+            return self.file.fileno()
+
         def close(self):
-            pass
+            self.file.close()
 
     writer = PredictionWriter.__new__(PredictionWriter)
     writer.path, writer.lines, writer._file = tmp_path / "p.jsonl", 3, FullDisk()
@@ -176,6 +182,9 @@ def test_a_disk_that_fills_in_the_middle_of_a_line_leaves_only_whole_lines(tmp_p
             self.budget -= len(text)
             self.file.write(text)
             self.file.flush()
+
+        def fileno(self):
+            return self.file.fileno()
 
         def close(self):
             self.file.close()
