@@ -105,8 +105,9 @@ def save_checkpoint(
     path = Path(path)
     if getattr(model, "inference_fused", False):
         raise CheckpointMismatchError(
-            "this model has its BatchNorms folded into the convolutions for inference "
-            "(fused_for_inference): save the original network, whose weights a checkpoint holds")
+            "this model is the network's inference copy (fused_for_inference), whose "
+            "BatchNorms are rewritten for inference: save the original network, whose weights "
+            "a checkpoint holds")
     config: ModelConfig = model.config
     class_names = [str(c) for c in class_names]
     if len(class_names) != config.num_classes:

@@ -78,8 +78,10 @@ class ConvBlock(nn.Module):
         becomes :class:`EvalBatchNorm`, the same per-channel affine applied in place to the
         convolution's output (bit-identical where :func:`eval_batch_norm_is_exact` holds,
         else the BatchNorm stays); with ``into_conv``, it is folded into the convolution."""
-        if not isinstance(self.bn, nn.BatchNorm2d):
-            return
+        bn = self.bn
+        if not isinstance(bn, nn.BatchNorm2d) or bn.training or bn.running_mean is None \
+                or bn.running_var is None:
+            return  # only an eval-mode BatchNorm with running statistics is rewritten
         if into_conv:
             self.conv = fold_batch_norm(self.conv, self.bn)
             self.bn = nn.Identity()
@@ -225,8 +227,8 @@ class TCJASNN(nn.Module):
 
     def train(self, mode: bool = True) -> TCJASNN:
         if mode and self.inference_fused:
-            raise RuntimeError("this copy of the network has its BatchNorms folded into the "
-                               "convolutions for inference (fused_for_inference): it cannot "
+            raise RuntimeError("this is the network's inference copy (fused_for_inference), "
+                               "whose BatchNorms are rewritten for inference: it cannot "
                                "train; train the original network")
         return super().train(mode)
 
