@@ -52,11 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit code. Output piped into a reader that stops early
     (``live-snn info REC | head -5``) ends the command quietly with exit code 1."""
     try:
-        try:
-            return _run(argv)
-        finally:
-            if sys.stdout is not None:  # what is still buffered fails here, not at exit
-                sys.stdout.flush()
+        code = _run(argv)
+        if sys.stdout is not None:  # what is still buffered fails here, not at exit
+            sys.stdout.flush()
+        return code
     except BrokenPipeError:
         if not _stdout_closed():  # a closed socket or pipe of the command's own: a bug
             raise
