@@ -29,6 +29,7 @@ from live_snn.errors import LiveSnnError
 from live_snn.view.history import HistoryConfig, StepHistory
 
 REDRAW_HZ = 30.0
+_REPLACED = "the source or the model changed"   # why the bridge stops a session it replaces
 _STATS_EVERY_TICKS = 5          # stats snapshots at ~6 Hz: enough for a status bar
 _EVENT_MESSAGES = {             # engine events the user should see, and how
     "stream_dropped": "error",
@@ -155,7 +156,7 @@ class EngineBridge(QObject):
         old = self.engine
         old_live = self.session is not None and self.session.is_live
         if old is not None and old_live:
-            old.stop()
+            old.stop(reason=_REPLACED)
         elif old is not None:
             old.pause()
         engine = Engine(self.config)
@@ -175,7 +176,7 @@ class EngineBridge(QObject):
         old = self.engine
         if old is not None:
             self._detach()
-            self._ops.submit(old.stop)
+            self._ops.submit(old.stop, reason=_REPLACED)
         self.engine, self.spec = engine, spec
         self._generation += 1
         generation = self._generation

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+STOP_REASON = "stopped by request"   # the stopped event's message when the caller gave none
+
 
 class CommandQueue:
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from live_snn.engine.commands import CommandQueue
+from live_snn.engine.commands import STOP_REASON, CommandQueue
 
 _E = TypeVar("_E", bound="EngineLifecycle")
 
@@ -31,14 +31,15 @@ class EngineLifecycle:
     def _stop_unstarted(self) -> None:
         raise NotImplementedError
 
-    def stop(self, timeout: float | None = None) -> None:
+    def stop(self, timeout: float | None = None, *, reason: str = STOP_REASON) -> None:
         """End the run (the stats stay available in ``stats()``); closes the sources.
-        ``timeout``: how long to wait for the engine thread (default ``stop_timeout_s``)."""
+        ``timeout``: how long to wait for the engine thread (default ``stop_timeout_s``);
+        ``reason``: the message of the ``stopped`` event (who stopped it and why)."""
         if self._thread is None:
             self._stop_unstarted()
             self._ended.set()
             return
-        self._commands.put("stop")
+        self._commands.put("stop", reason)
         if threading.current_thread() is not self._thread:
             self._thread.join(self.stop_timeout_s if timeout is None else timeout)
 

@@ -18,7 +18,7 @@ import threading
 import time
 
 from live_snn.engine.batched_runner import BatchedRunner
-from live_snn.engine.commands import CommandQueue
+from live_snn.engine.commands import STOP_REASON, CommandQueue
 from live_snn.engine.frame_cutter import ClosedBin
 from live_snn.engine.multi_stats import BatchCounters
 from live_snn.engine.stream_lane import StreamLane
@@ -65,9 +65,10 @@ class MultiRunLoop:
         next_sweep = 0.0
         while True:
             wake.clear()  # before looking: whatever sets it from now on wakes the wait below
-            if self._apply_commands():
+            stop_reason = self._apply_commands()
+            if stop_reason is not None:
                 for lane in lanes:
-                    lane.stop()
+                    lane.stop(stop_reason)
                 self.counters.set_state("stopped")
                 return
             now = time.perf_counter()
@@ -114,12 +115,12 @@ class MultiRunLoop:
                 continue
             self.counters.record_latency(prediction.latency_ms)
 
-    def _apply_commands(self) -> bool:
-        """Apply queued commands; True when a stop was asked for."""
-        stop = False
+    def _apply_commands(self) -> str | None:
+        """Apply queued commands; the reason given when a stop was asked for, else None."""
+        stop = None
         for name, arg in self.commands.take():
             if name == "stop":
-                stop = True
+                stop = arg or STOP_REASON
             elif name == "reset":
                 for lane in self.lanes:
                     if lane.active and arg in (None, lane.name):

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from live_snn.engine.commands import CommandQueue
+from live_snn.engine.commands import STOP_REASON, CommandQueue
 from live_snn.engine.config import EngineConfig, EngineEvent
 from live_snn.engine.frame_cutter import ClosedBin
 from live_snn.engine.live_reader import StreamEnd
@@ -47,6 +47,7 @@ class RunLoop:
         self.mode = "paused"
         self.steps_requested = 0
         self.stop_requested = False
+        self.stop_reason = STOP_REASON
         self.finished = False
         self.on_thread = False                    # run() is going on
         self.stepper = BinStepper(self.session, counters=counters, observers=observers,
@@ -122,7 +123,7 @@ class RunLoop:
             if self.stop_requested:
                 if not self.finished:  # a finished run keeps "finished" in its summary
                     self.counters.set_state("stopped")
-                    self.observers.status(EngineEvent("stopped", "stopped by request"))
+                    self.observers.status(EngineEvent("stopped", self.stop_reason))
                 return
             if self.finished:
                 if not session.seekable:
@@ -183,6 +184,7 @@ class RunLoop:
                 self._pacer = self._new_pacer()
             elif name == "stop":
                 self.stop_requested = True
+                self.stop_reason = arg or STOP_REASON
 
     def _set_mode(self, mode: str) -> None:
         if mode == self.mode:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import torch
 
+from live_snn.engine.commands import STOP_REASON
 from live_snn.engine.config import EngineConfig, EngineEvent
 from live_snn.engine.frame_cutter import ClosedBin
 from live_snn.engine.live import LiveFeed
@@ -201,10 +202,10 @@ class StreamLane:
         self.status("failed", message)
         self._leave("failed")
 
-    def stop(self) -> None:
+    def stop(self, reason: str = STOP_REASON) -> None:
         if self.phase not in FINAL_PHASES:
             self.counters.set_state("stopped")
-            self.status("stopped", "stopped by request")
+            self.status("stopped", reason)
             self._leave("stopped")
         self.close()
 

@@ -350,13 +350,16 @@ def test_live_source_dropping_ends_cleanly_with_everything_flushed(gesture_event
     assert sum(p.events for p in run.predictions) == len(delivered)
 
 
-def test_stop_while_running_live(gesture_events, causal_ckpt):
+@pytest.mark.parametrize("reason", [None, "the window closed"])
+def test_stop_while_running_live_says_why(gesture_events, causal_ckpt, reason):
     run = Run(LivePaced(gesture_events), causal_ckpt, cpu(record_taps=False))
     run.engine.start()
     time.sleep(0.3)
-    run.engine.stop()
+    run.engine.stop() if reason is None else run.engine.stop(reason=reason)
     assert run.engine.wait(5)
     assert run.engine.state == "stopped"
+    stopped = [e.message for e in run.events if e.kind == "stopped"]
+    assert stopped == [reason or "stopped by request"]
 
 
 def test_clear_errors(gesture_events, causal_ckpt, tmp_path, make_checkpoint):

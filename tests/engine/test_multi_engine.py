@@ -238,6 +238,20 @@ def test_a_reset_or_a_broken_stream_touches_only_its_own_row(gesture_events, cau
     assert run.engine.history("c")[-1].kind == "failed"
 
 
+def test_a_stop_tells_every_running_stream_why(gesture_events, causal_ckpt):
+    run = MultiRun(causal_ckpt, live_config())
+    for name in ("a", "b"):
+        run.add(Scripted([("events", gesture_events.slice_time(None, gesture_events.t_first
+                                                               + 100_000)),
+                          ("idle", 30.0)], name), name=name)
+    run.engine.start()
+    run.engine.stop(reason="the source or the model changed")
+    assert run.engine.wait(WAIT_S)
+    for name in ("a", "b"):
+        stopped = [e for e in run.log[name] if getattr(e, "kind", None) == "stopped"]
+        assert [e.message for e in stopped] == ["the source or the model changed"]
+
+
 def test_a_stream_that_cannot_reconnect_gives_up_alone(gesture_events, causal_ckpt):
     ev = gesture_events
     attempts = []
