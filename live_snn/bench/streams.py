@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads in each process (default 1)")
+    parser.add_argument("--gather-ms", type=float, default=4.0,
+                        help="batched: how long a ready bin waits for the streams due with "
+                             "it (EngineConfig.batch_gather_ms; default 4, 0: none)")
     parser.add_argument("--try-all", action="store_true",
                         help="try every count, also after one missed real time")
     parser.add_argument("--json", type=Path, default=None, help="write every trial here")
@@ -124,12 +127,13 @@ def _cameras(loop, n: int, seconds: float, first: int = 0) -> list[CameraReplay]
                          description=f"camera {first + k}", start_at=0.0) for k in range(n)]
 
 
-def _batched(loop, ckpt: Path, n: int, seconds: float, device: str):
+def _batched(loop, ckpt: Path, n: int, seconds: float, device: str, gather_ms: float):
     from live_snn.engine.config import EngineConfig
     from live_snn.engine.multi_engine import MultiStreamEngine
 
     cameras = _cameras(loop, n, seconds)
-    engine = MultiStreamEngine(EngineConfig(device=device, record_taps=False, keep_freed_memory=True))
+    engine = MultiStreamEngine(EngineConfig(device=device, record_taps=False,
+                                            keep_freed_memory=True, batch_gather_ms=gather_ms))
     try:
         for k, camera in enumerate(cameras):
             engine.add(camera, name=f"camera{k}")
@@ -147,10 +151,11 @@ def _batched(loop, ckpt: Path, n: int, seconds: float, device: str):
     return stats, cpu
 
 
-def batched_trial(loop, ckpt: Path, n: int, dt_ms: float, seconds: float, device: str) -> Trial:
-    _batched(loop, ckpt, n, WARMUP_S, device)
+def batched_trial(loop, ckpt: Path, n: int, dt_ms: float, seconds: float, device: str,
+                  gather_ms: float) -> Trial:
+    _batched(loop, ckpt, n, WARMUP_S, device, gather_ms)
     started = time.perf_counter()
-    stats, cpu = _batched(loop, ckpt, n, seconds, device)
+    stats, cpu = _batched(loop, ckpt, n, seconds, device, gather_ms)
     trial = Trial("batched", dt_ms, n, seconds, wall_s=time.perf_counter() - started, cpu_s=cpu,
                   step_ms_per_stream=stats.step_ms_per_bin.p50, mean_batch=stats.mean_batch)
     trial.results = [stream_result(s) for s in stats.streams.values()]
@@ -267,7 +272,8 @@ def run(args: argparse.Namespace) -> int:
                                  ("separate", _counts(args.separate_counts))):
                 for n in counts:
                     if mode == "batched":
-                        trial = batched_trial(loop, ckpt, n, dt_ms, args.seconds, str(device))
+                        trial = batched_trial(loop, ckpt, n, dt_ms, args.seconds, str(device),
+                                              args.gather_ms)
                     else:
                         trial = separate_trial(ckpt, n, dt_ms, args.seconds, str(device),
                                                args.threads, folder)
@@ -303,7 +309,8 @@ def report(args, trials: list[Trial], *, preset: str, device: str, load) -> str:
         "",
         f"Command: `live-snn bench streams --counts {args.counts} --separate-counts "
         f"{args.separate_counts} --dt-ms {args.dt_ms} --seconds {args.seconds:g} --preset "
-        f"{preset} --threads {args.threads}{' --try-all' if args.try_all else ''}`. "
+        f"{preset} --threads {args.threads} --gather-ms {args.gather_ms:g}"
+        f"{' --try-all' if args.try_all else ''}`. "
         f"`{preset}` model, random weights; each camera replays the bundled simulated sessions "
         f"from its own offset at wall-clock pace ({args.seconds:g} s per trial). batched = one "
         "`MultiStreamEngine`, all streams in one process; separate = one `Engine` per camera, "

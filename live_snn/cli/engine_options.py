@@ -60,6 +60,7 @@ _OPTION_OF_FIELD = {
     "uncertain_below": "--uncertain-below", "max_pending_bins": "--max-pending",
     "reset_on_silence_ms": "--reset-on-silence", "stall_timeout_s": "--stall-timeout",
     "max_reconnects": "--max-reconnects", "live_max_jump_s": "--max-jump",
+    "batch_gather_ms": "--gather-ms",
 }
 
 
@@ -84,6 +85,8 @@ def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
         options.update(backpressure=args.backpressure, max_pending_bins=args.max_pending,
                        stall_timeout_s=args.stall_timeout, max_reconnects=args.max_reconnects,
                        live_max_jump_s=args.max_jump)
+    if hasattr(args, "gather_ms"):
+        options.update(batch_gather_ms=args.gather_ms)
     try:
         return EngineConfig(**options)
     except ValueError as exc:

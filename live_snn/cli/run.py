@@ -44,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="write one JSON line per bin (first line: session header)")
     parser.add_argument("--jsonl-dir", type=Path, metavar="DIR",
                         help="write one JSONL per stream into DIR, each named after its source")
+    parser.add_argument("--gather-ms", type=float, default=4.0, metavar="MS",
+                        help="several sources: a ready bin waits up to MS ms for the live "
+                             "streams whose bin is due, so that they share one model call "
+                             "(default 4; 0: step each bin as soon as the model is free)")
     parser.add_argument("--taps", action="store_true",
                         help="include attention taps and spike rates in the JSONL records")
     parser.add_argument("--summary-json", type=Path, metavar="FILE",

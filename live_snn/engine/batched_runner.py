@@ -13,7 +13,10 @@ Two ways to step a subset, both ``model.step`` on a batch of rows:
 * **stacked rows** (CPU, or a GPU without graphs): each row's state is kept as a single-row
   state; the rows that step are stacked into one batch (one copy of their state), stepped,
   and the new state is split back into single-row views (no copy). A lone stream steps on
-  its own state. The work is proportional to the rows that step.
+  its own state. The work is proportional to the rows that step. Rows step in ascending
+  order, and the batch state of the last call is kept: when the same rows step again (the
+  usual case once the engine gathers the cameras' bins into one call) it is stepped as it
+  is, without the copy (about 11 MB for 8 ``lite`` rows).
 * **masked CUDA graph**: the whole batch is captured once as a graph
   (:class:`~live_snn.model.cuda_graph.MaskedCudaGraphStep`); every replay steps all rows
   and keeps the old state of the rows whose mask is off. On a GPU a batch of rows costs about
@@ -80,6 +83,7 @@ class BatchedRunner:
             self._mask = torch.zeros(rows, dtype=torch.bool, pin_memory=True)
         else:
             self._states = [self._zero_row() for _ in range(rows)]
+        self._last_batch: tuple[tuple[int, ...], ModelState] | None = None  # rows, state
 
     @property
     def num_classes(self) -> int:
@@ -103,6 +107,7 @@ class BatchedRunner:
             self._graph.reset_rows([row])
         else:
             self._states[row] = self._zero_row()
+            self._forget_batch(row)
 
     def release_row(self, row: int) -> None:
         """Stream ``row`` has ended: its state is dropped (zeroed in a captured graph) and
@@ -112,6 +117,11 @@ class BatchedRunner:
             self._graph.reset_rows([row])
         else:
             self._states[row] = None
+            self._forget_batch(row)
+
+    def _forget_batch(self, row: int) -> None:
+        if self._last_batch is not None and row in self._last_batch[0]:
+            self._last_batch = None
 
     def row_state(self, row: int) -> ModelState:
         """A copy of stream ``row``'s state (for tests and inspection)."""
@@ -135,36 +145,45 @@ class BatchedRunner:
             raise ValueError(f"a row steps at most once per call, got rows {list(rows)}")
         start = time.perf_counter()
         if self._graph is not None:
-            scores, step_taps = self._graph_step(rows, frames)
+            scores, step_taps, at = self._graph_step(rows, frames)
         else:
-            scores, step_taps = self._stacked_step(rows, frames)
+            scores, step_taps, at = self._stacked_step(rows, frames)
         attention: list[dict[str, dict[str, np.ndarray]]] = []
         spike_rates: list[dict[str, float]] = []
         for i in range(len(rows)):
-            parts, rates = step_taps.to_numpy(i) if taps else ({}, {})
+            parts, rates = step_taps.to_numpy(at[i]) if taps else ({}, {})
             attention.append(parts)
             spike_rates.append(rates)
-        scores_np = scores.detach().float().cpu().numpy()
+        scores_np = scores.detach().float().cpu().numpy()[at]
         return BatchStepResult(scores_np, attention, spike_rates,
                                (time.perf_counter() - start) * 1e3)
 
     def _stacked_step(self, rows: Sequence[int], frames):
-        states = []
+        """The model step on the stacked state of ``rows``, in ascending row order; also
+        where each asked row is in the batch."""
         for row in rows:
             self._check_row(row)
-            state = self._states[row]
-            if state is None:
+            if self._states[row] is None:
                 raise LiveSnnError(f"row {row} was released: its stream has ended")
-            states.append(state)
-        k = len(rows)
-        for i, frame in enumerate(frames):
-            self._staging[i].copy_(frame_tensor(frame))
-        x = self._staging[:k].to(self.device, non_blocking=True)
-        state = states[0] if k == 1 else ModelState.stack_rows(states)
+        order = sorted(range(len(rows)), key=rows.__getitem__)
+        batch_rows = tuple(rows[i] for i in order)
+        for position, i in enumerate(order):
+            self._staging[position].copy_(frame_tensor(frames[i]))
+        x = self._staging[:len(rows)].to(self.device, non_blocking=True)
+        if len(rows) == 1:
+            state = self._states[rows[0]]
+        elif self._last_batch is not None and self._last_batch[0] == batch_rows:
+            state = self._last_batch[1]
+        else:
+            state = ModelState.stack_rows([self._states[row] for row in batch_rows])
         scores, new_state, step_taps = self.model.step(x, state)
-        for row, row_state in zip(rows, new_state.split_rows(), strict=True):
+        self._last_batch = (batch_rows, new_state) if len(rows) > 1 else None
+        for row, row_state in zip(batch_rows, new_state.split_rows(), strict=True):
             self._states[row] = row_state
-        return scores, step_taps
+        at = [0] * len(rows)
+        for position, i in enumerate(order):
+            at[i] = position
+        return scores, step_taps, at
 
     def _graph_step(self, rows: Sequence[int], frames):
         self._mask.zero_()
@@ -173,5 +192,4 @@ class BatchedRunner:
             self._staging[row].copy_(frame_tensor(frame))
             self._mask[row] = True
         scores, step_taps = self._graph.step(self._staging, self._mask)
-        index = torch.as_tensor(list(rows), dtype=torch.long).to(self.device, non_blocking=True)
-        return scores.index_select(0, index), step_taps.map(lambda t: t.index_select(0, index))
+        return scores, step_taps, list(rows)   # every row is in the batch, at its own place

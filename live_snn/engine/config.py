@@ -40,6 +40,9 @@ class EngineConfig:
     reconnect_attempts: int = 3              # network streams: tries after a drop
     reconnect_delay_s: float = 0.5           # wait before the first try; doubles each time
     reconnect_max_delay_s: float = 4.0       # ...up to this
+    batch_gather_ms: float = 4.0             # several streams: a ready bin waits up to this
+    #                                          long for the live streams whose bin is due
+    #                                          now, so that they share one model call
     chunk_bins: int = 64                     # most bins materialised from one batch at once
     cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
     keep_freed_memory: bool = False          # on CPU, glibc keeps freed blocks for the next
@@ -63,6 +66,8 @@ class EngineConfig:
             raise ValueError(f"live_max_jump_s must be > 0 or None, got {self.live_max_jump_s}")
         if self.stall_timeout_s is not None and not self.stall_timeout_s > 0:
             raise ValueError(f"stall_timeout_s must be > 0 or None, got {self.stall_timeout_s}")
+        if not self.batch_gather_ms >= 0:
+            raise ValueError(f"batch_gather_ms must be >= 0, got {self.batch_gather_ms}")
         if self.max_reconnects < 0:
             raise ValueError(f"max_reconnects must be >= 0, got {self.max_reconnects}")
         if self.reconnect_attempts < 0:

@@ -191,7 +191,8 @@ class MultiStreamEngine(EngineLifecycle):
                                      keep_freed_memory=self.config.keep_freed_memory)
         self._loop = MultiRunLoop(self._runner, lanes, commands=self._commands,
                                   counters=self.counters, ended=self._ended,
-                                  record_taps=self.config.record_taps)
+                                  record_taps=self.config.record_taps,
+                                  gather_ms=self.config.batch_gather_ms)
         self.counters.set_state("running")
         try:
             for lane in lanes:

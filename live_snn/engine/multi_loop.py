@@ -1,10 +1,15 @@
 """The thread of a multi-stream engine: bin what each stream delivered, then step every
 stream that has a closed bin in one batched model call, and hand each its Prediction.
 
-No waiting to fill a batch: a bin is stepped as soon as the engine is free, together with
-every other stream's bin that closed meanwhile. While one batched step runs, bins of the
-other streams close, so a busy engine steps larger batches (cheaper per stream) and an idle
-one answers each bin at once. A stream with a backlog steps one bin per call, in order.
+A bin is stepped as soon as the engine is free, together with every other stream's bin that
+closed meanwhile, and with those of the live streams whose bin is due within
+``gather_ms`` (``EngineConfig.batch_gather_ms``): cameras close a bin one bin length after
+the last, so a stream's next close is known to within its packet jitter. Without that short
+wait a bin that closes just after a call starts waits for the whole call, and the calls split
+into smaller ones that cost more per stream; with it, cameras closing their bins together
+share one call. While one batched step runs, bins of the other streams close, so a busy
+engine steps larger batches (cheaper per stream). A stream with a backlog steps one bin per
+call, in order.
 
 The thread sleeps until a reader says events arrived (or a reconnection has news), a paced
 replay's next bin is due, or ``SWEEP_S`` has passed: then every live stream is polled, so
@@ -32,13 +37,14 @@ SWEEP_S = 0.02   # every live stream is polled at least this often (the single e
 class MultiRunLoop:
     def __init__(self, runner: BatchedRunner, lanes: list[StreamLane], *,
                  commands: CommandQueue, counters: BatchCounters, ended: threading.Event,
-                 record_taps: bool):
+                 record_taps: bool, gather_ms: float = 0.0):
         self.runner = runner
         self.lanes = lanes
         self.commands = commands
         self.counters = counters
         self.ended = ended
         self.record_taps = record_taps
+        self.gather_s = gather_ms / 1e3
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -62,7 +68,10 @@ class MultiRunLoop:
 
     def _loop(self) -> None:
         lanes, wake = self.lanes, self.commands.wake
+        gather_s = self.gather_s
         next_sweep = 0.0
+        ready: dict[StreamLane, ClosedBin] = {}   # one bin per stream, for the next call
+        first_ready = 0.0                           # when the oldest of them was taken
         while True:
             wake.clear()  # before looking: whatever sets it from now on wakes the wait below
             stop_reason = self._apply_commands()
@@ -79,13 +88,21 @@ class MultiRunLoop:
                 if lane.arrived or (sweep and lane.active):
                     lane.arrived = False
                     lane.poll()
-            ready = []
             for lane in lanes:
-                closed = lane.next_bin(now)
-                if closed is not None:
-                    ready.append((lane, closed))
+                if lane not in ready:
+                    closed = lane.next_bin(now)
+                    if closed is not None:
+                        if not ready:
+                            first_ready = now
+                        ready[lane] = closed
             if ready:
-                self._step(ready)
+                deadline = first_ready + gather_s
+                if now < deadline and self._closing_soon(ready, first_ready - gather_s,
+                                                         deadline):
+                    wake.wait(deadline - now)
+                    continue
+                self._step([(lane, closed) for lane, closed in ready.items() if lane.steppable])
+                ready.clear()
                 continue
             if not any(lane.active for lane in lanes):
                 self.counters.set_state("finished")
@@ -96,6 +113,11 @@ class MultiRunLoop:
                     timeout = min(timeout, lane.due - time.perf_counter())
             if timeout > 0:
                 wake.wait(timeout)
+
+    def _closing_soon(self, ready: dict, start: float, end: float) -> bool:
+        """A live stream without a bin in ``ready`` is due to close one within [start, end]:
+        worth waiting for, since a bin that just misses a call waits for that whole call."""
+        return any(lane not in ready and lane.closes_between(start, end) for lane in self.lanes)
 
     def _step(self, ready: list[tuple[StreamLane, ClosedBin]]) -> None:
         for lane, closed in ready:

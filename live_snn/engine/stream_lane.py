@@ -48,6 +48,7 @@ from live_snn.pacing import Pacer
 
 ACTIVE_PHASES = ("running", "draining", "reconnecting", "ending")
 FINAL_PHASES = ("finished", "failed", "stopped")
+STEPPING_PHASES = ("running", "draining", "ending")   # bins taken from it are stepped
 STATUS_KEPT = 64   # a stream's newest status events, for its summary
 
 
@@ -91,6 +92,7 @@ class StreamLane:
         self.error: BaseException | None = None   # why the stream ended early, if it did
         self.arrived = False                      # set by the reader: poll me
         self.due: float | None = None             # a paced replay's next bin is due then
+        self.next_close: float | None = None      # live: when its next bin should close
         self._runner = None
         self._reconnector: Reconnector | None = None
         self._drop_error: BaseException | None = None
@@ -108,6 +110,17 @@ class StreamLane:
     def follows_source(self) -> bool:
         """A live stream whose feed has to be polled for new events."""
         return self.live and self.phase == "running"
+
+    @property
+    def steppable(self) -> bool:
+        """A bin taken from it may still be stepped (it has not failed or stopped since)."""
+        return self.phase in STEPPING_PHASES
+
+    def closes_between(self, start: float, end: float) -> bool:
+        """A live stream whose next bin should close within [start, end] (perf_counter):
+        a camera's bins close one bin length apart, so the last close predicts the next."""
+        return (self.follows_source and self.next_close is not None
+                and start <= self.next_close <= end)
 
     def start(self, runner) -> None:
         """Start reading (a live source's reader thread starts now)."""
@@ -138,7 +151,7 @@ class StreamLane:
         if self.phase == "draining" and not self.feed.pending:
             self._begin_reconnection()
             return None
-        if self.phase not in ("running", "draining", "ending"):
+        if self.phase not in STEPPING_PHASES:
             return None
         try:
             closed = self.feed.next_bin()
@@ -156,6 +169,8 @@ class StreamLane:
                 self.due = release
                 return None
             closed.release = release
+        elif self.live:
+            self.next_close = closed.closed_at + self.binning.dt_us / 1e6
         return closed
 
     def prepare(self, closed: ClosedBin) -> None:

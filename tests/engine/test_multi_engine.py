@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from live_snn.bench.live_cameras import CameraReplay
 from live_snn.engine.config import EngineConfig
 from live_snn.engine.engine import Engine
 from live_snn.engine.multi_engine import MultiStreamEngine, stream_name
@@ -250,6 +251,30 @@ def test_a_stop_tells_every_running_stream_why(gesture_events, causal_ckpt):
     for name in ("a", "b"):
         stopped = [e for e in run.log[name] if getattr(e, "kind", None) == "stopped"]
         assert [e.message for e in stopped] == ["the source or the model changed"]
+
+
+@pytest.mark.parametrize("gather_ms", [0.0, 15.0])
+def test_cameras_whose_bins_close_a_few_ms_apart_share_a_call_when_gathered(
+        gesture_events, make_checkpoint, tmp_path, gather_ms):
+    """Three cameras on one wall clock, 6 ms apart, 20 ms bins: without gathering an idle
+    engine steps each bin on its own; gathering 15 ms steps the three in one call."""
+    ckpt = make_checkpoint(tmp_path / "dt20.safetensors", dt_us=20_000)
+    events = gesture_events.slice_time(None, gesture_events.t_first + 1_500_000)
+    engine = MultiStreamEngine(live_config(batch_gather_ms=gather_ms))
+    start_at = time.monotonic() + 0.5
+    for k in range(3):
+        engine.add(CameraReplay(events, description=f"camera {k}", start_at=start_at + 0.006 * k),
+                   name=f"camera{k}")
+    engine.load_model(ckpt)
+    engine.start()
+    assert engine.wait(WAIT_S)
+    stats = engine.stats()
+    engine.close()
+    assert all(s.state == "finished" and s.bins >= 70 for s in stats.streams.values())
+    if gather_ms:
+        assert stats.mean_batch >= 2.5
+    else:
+        assert stats.mean_batch <= 1.6
 
 
 def test_a_stream_that_cannot_reconnect_gives_up_alone(gesture_events, causal_ckpt):
