@@ -101,8 +101,10 @@ class MultiRunLoop:
                                                          deadline):
                     wake.wait(deadline - now)
                     continue
-                self._step([(lane, closed) for lane, closed in ready.items() if lane.steppable])
+                steppable = [(lane, closed) for lane, closed in ready.items() if lane.steppable]
                 ready.clear()
+                if steppable:  # a stream may have failed or ended while the bins gathered
+                    self._step(steppable)
                 continue
             if not any(lane.active for lane in lanes):
                 self.counters.set_state("finished")
