@@ -177,7 +177,10 @@ class BatchedRunner:
         else:
             state = ModelState.stack_rows([self._states[row] for row in batch_rows])
         scores, new_state, step_taps = self.model.step(x, state)
-        self._last_batch = (batch_rows, new_state) if len(rows) > 1 else None
+        if len(rows) > 1:
+            self._last_batch = (batch_rows, new_state)
+        else:  # a lone row steps on its own state: the kept batch stands unless it holds it
+            self._forget_batch(rows[0])
         for row, row_state in zip(batch_rows, new_state.split_rows(), strict=True):
             self._states[row] = row_state
         at = [0] * len(rows)

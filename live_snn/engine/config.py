@@ -9,6 +9,7 @@ from live_snn.engine.predictor import PredictorConfig
 from live_snn.pacing import check_speed
 
 BACKPRESSURE_POLICIES = ("skip-oldest", "process-all")
+MAX_GATHER_MS = 1000.0   # a bin waiting longer for others than a second is no longer live
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ class EngineConfig:
             raise ValueError(f"live_max_jump_s must be > 0 or None, got {self.live_max_jump_s}")
         if self.stall_timeout_s is not None and not self.stall_timeout_s > 0:
             raise ValueError(f"stall_timeout_s must be > 0 or None, got {self.stall_timeout_s}")
-        if not self.batch_gather_ms >= 0:
-            raise ValueError(f"batch_gather_ms must be >= 0, got {self.batch_gather_ms}")
+        if not 0 <= self.batch_gather_ms <= MAX_GATHER_MS:
+            raise ValueError(f"batch_gather_ms must be between 0 and {MAX_GATHER_MS:g} ms, "
+                             f"got {self.batch_gather_ms}")
         if self.max_reconnects < 0:
             raise ValueError(f"max_reconnects must be >= 0, got {self.max_reconnects}")
         if self.reconnect_attempts < 0:

@@ -13,7 +13,8 @@ call, in order.
 
 The thread sleeps until a reader says events arrived (or a reconnection has news), a paced
 replay's next bin is due, or ``SWEEP_S`` has passed: then every live stream is polled, so
-that bins close on a still scene's clock.
+that bins close on a still scene's clock. While bins gather it sleeps until a reader's news,
+the next sweep or the gathering's deadline, whichever comes first.
 """
 
 from __future__ import annotations
@@ -99,7 +100,11 @@ class MultiRunLoop:
                 deadline = first_ready + gather_s
                 if now < deadline and self._closing_soon(ready, first_ready - gather_s,
                                                          deadline):
-                    wake.wait(deadline - now)
+                    # until the deadline, or the next sweep (a still camera's bins close
+                    # on it), or a reader's news
+                    wait = min(deadline, next_sweep) - time.perf_counter()
+                    if wait > 0:
+                        wake.wait(wait)
                     continue
                 steppable = [(lane, closed) for lane, closed in ready.items() if lane.steppable]
                 ready.clear()

@@ -120,7 +120,8 @@ def test_an_output_in_a_missing_folder_fails_before_the_run(recording, checkpoin
     (["--tau", "0"], "--tau must be >= 1 step"),
     (["--max-pending", "0"], "--max-pending must be >= 1"),
     (["--reset-on-silence", "-5"], "--reset-on-silence must be > 0"),
-    (["--gather-ms", "-1"], "--gather-ms must be >= 0"),
+    (["--gather-ms", "-1"], "--gather-ms must be between 0 and 1000 ms"),
+    (["--gather-ms", "inf"], "--gather-ms must be between 0 and 1000 ms"),
 ])
 def test_bad_engine_options_are_named_as_typed(capsys, argv, message):
     assert main(["run", "x.aedat4", *argv]) == 2

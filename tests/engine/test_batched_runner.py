@@ -37,10 +37,13 @@ def schedule(rng: np.random.Generator) -> list[list[int]]:
 def gathered_schedule(rng: np.random.Generator) -> list[list[int]]:
     """Mostly every row in every call (as when the engine gathers the cameras' bins), in a
     random order each time, with a few calls a row misses; row 0's reset then falls between
-    two calls of the same rows, whose batch state the runner keeps."""
+    two calls of the same rows, whose batch state the runner keeps, and a lone row sometimes
+    steps between two full calls."""
     calls = []
     for t in range(STEPS):
         rows = [r for r in range(ROWS) if not (t % 7 == 3 and r == t % ROWS)]
+        if t % 7 == 5:
+            rows = [t % ROWS]  # a lone row steps on its own state between two full calls
         rng.shuffle(rows)
         calls.append(rows)
     return calls
@@ -55,6 +58,7 @@ def test_each_row_equals_its_stream_stepped_alone(causal_ckpt, make_schedule):
 
     runner = BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=ROWS)
     got: dict[int, list[np.ndarray]] = {r: [] for r in range(ROWS)}
+    got_taps: dict[int, list[dict]] = {r: [] for r in range(ROWS)}
     for rows in calls:
         for r in rows:
             if reset_at.get(r) == len(got[r]):
@@ -65,6 +69,7 @@ def test_each_row_equals_its_stream_stepped_alone(causal_ckpt, make_schedule):
         assert result.scores.shape == (len(rows), 11) and len(result.attention) == len(rows)
         for i, r in enumerate(rows):
             got[r].append(result.scores[i])
+            got_taps[r].append(result.attention[i])
 
     model = load_checkpoint(causal_ckpt).model
     assert max(len(v) for v in got.values()) > 10 and len(got[1]) > 0
@@ -74,8 +79,13 @@ def test_each_row_equals_its_stream_stepped_alone(causal_ckpt, make_schedule):
             for k in range(len(got[r])):
                 if reset_at.get(r) == k:
                     state = model.init_state(1)
-                scores, state, _ = model.step(torch.from_numpy(frames[r][k])[None], state)
+                scores, state, taps = model.step(torch.from_numpy(frames[r][k])[None], state)
                 alone.append(scores[0].numpy())
+                alone_taps, _ = taps.to_numpy(0)
+                for layer, parts in alone_taps.items():
+                    for part, values in parts.items():
+                        batched = got_taps[r][k][layer][part]
+                        assert np.abs(batched - values).max() <= 1e-5, (r, k, layer, part)
             diff = np.abs(np.stack(got[r]) - np.stack(alone)).max()
             assert diff <= 1e-5, f"row {r}: batched differs from alone by {diff}"
     everything = np.concatenate([np.stack(v) for v in got.values()])

@@ -273,8 +273,8 @@ def test_cameras_whose_bins_close_a_few_ms_apart_share_a_call_when_gathered(
     assert all(s.state == "finished" and s.bins >= 70 for s in stats.streams.values())
     if gather_ms:
         assert stats.mean_batch >= 2.5
-    else:
-        assert stats.mean_batch <= 1.6
+    else:  # about 1.0 on an idle machine; a busy one lets bins pile up between calls
+        assert stats.mean_batch <= 2.0
 
 
 def test_a_stream_that_cannot_reconnect_gives_up_alone(gesture_events, causal_ckpt):
