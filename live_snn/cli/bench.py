@@ -35,10 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 MODULES = {name: f"live_snn.bench.{name}" for name in BENCHMARKS} | {"gui": "live_snn_ui.bench"}
 
 
-def run_benchmark(args: argparse.Namespace) -> int:
-    module = importlib.import_module(MODULES[args.benchmark])
-    parser = argparse.ArgumentParser(
-        prog=f"live-snn bench {args.benchmark}", description=BENCHMARKS[args.benchmark]
-    )
+def benchmark_parser(name: str) -> argparse.ArgumentParser:
+    """The options of benchmark ``name`` (its module imported now)."""
+    module = importlib.import_module(MODULES[name])
+    parser = argparse.ArgumentParser(prog=f"live-snn bench {name}", description=BENCHMARKS[name])
     module.add_arguments(parser)
-    return int(module.run(parser.parse_args(args.options)) or 0)
+    return parser
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    options = benchmark_parser(args.benchmark).parse_args(args.options)
+    return int(importlib.import_module(MODULES[args.benchmark]).run(options) or 0)
