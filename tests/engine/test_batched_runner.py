@@ -183,3 +183,14 @@ def test_malloc_is_left_alone_unless_the_config_asks(causal_ckpt, monkeypatch):
     args = argparse.Namespace(device="cpu", smoothing="ema", tau=5.0, mean_window=10,
                               onset_steps=3, uncertain_below=0.0, reset_on_silence=None)
     assert engine_config_from_args(args, speed=None).keep_freed_memory
+
+
+def test_a_new_runner_starts_every_row_at_its_initial_state(causal_ckpt):
+    """The runner warms up on scratch states before any stream is read (every batch size
+    once): no row may carry anything from that."""
+    checkpoint = load_checkpoint(causal_ckpt)
+    runner = BatchedRunner(checkpoint, torch.device("cpu"), rows=3)
+    initial = checkpoint.model.init_state(1)
+    for row in range(3):
+        assert all(torch.equal(a, b) for a, b in
+                   zip(runner.row_state(row).tensors(), initial.tensors(), strict=True))
