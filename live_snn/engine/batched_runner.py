@@ -90,8 +90,9 @@ class BatchedRunner:
     def _warm_up(self) -> None:
         """One step of every batch size on zeros, on scratch states (no row is touched), before
         any stream is read: the first call of each size creates its oneDNN kernels and
-        first-touches its memory, and without this the cameras' first two seconds ran late
-        (bin -> prediction p99 about 80 ms there with 8 streams, against 20-25 ms after)."""
+        first-touches its memory, costs that would otherwise fall on the first bins of the
+        cameras (with 8 streams some sessions started with a second or two of bins 80-100 ms
+        late)."""
         for k in range(1, self.rows + 1):
             x = torch.zeros((k, *self.frame_shape), device=self.device)
             self.model.step(x, self.model.init_state(batch_size=k, device=self.device))
