@@ -1,8 +1,8 @@
 """Is the simulator's picture the right way round for the real-data network? (docs/results.md,
 "Where the judge's misses come from").
 
-Simulates ``PER`` gestures of each class as ``live-snn bench realism`` does (one person per
-gesture, 5.5-6.5 s, sessions ``class * 1000 + k`` of ``SEED``) and has the judge name each
+Simulates ``PER`` gestures of each class with ``live-snn bench realism``'s own code (one
+person per gesture, 5.5-6.5 s, sessions ``class * 1000 + k`` of ``SEED``) and has the judge name each
 one four times: as simulated, flipped top to bottom, flipped left to right, and turned by
 180°. If the simulator's frame were the dataset's upside down or mirrored, a flip would name
 more gestures right. Measures the simulator only; nothing here trains anything.
@@ -19,12 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from live_snn.bench.judge import DEFAULT_JUDGE, SENSOR
+from live_snn.bench.realism import cached_judge, simulate_gesture
 from live_snn.classes import DVS_GESTURE_CLASSES
 
 GESTURE_S = (5.5, 6.5)
 VIEWS = {"as simulated": (False, False), "top-bottom flip": (True, False),
          "left-right flip": (False, True), "turned 180°": (True, True)}
-_JUDGE: list = []
 
 
 def flipped(events: np.ndarray, top_bottom: bool, left_right: bool) -> np.ndarray:
@@ -39,21 +39,12 @@ def flipped(events: np.ndarray, top_bottom: bool, left_right: bool) -> np.ndarra
 def judge_views(job: tuple[int, int, int]) -> tuple[int, list[int]]:
     import torch
 
-    from live_snn.bench.judge import RealGestureJudge
-    from live_snn.sim import SimConfig
-    from live_snn.sim.simulator import SimStream
-
     torch.set_num_threads(1)
     label, seed, index = job
-    stream = SimStream(SimConfig(seed=seed, gesture_s=GESTURE_S), index=index, classes=[label],
-                       n_gestures=1, chunk_us=10_000_000)
-    events = np.concatenate([batch.events for batch in stream])
-    segment = stream.labels.segments[0]
-    if not _JUDGE:  # once per worker process
-        _JUDGE.append(RealGestureJudge.load(DEFAULT_JUDGE))
-    names = [_JUDGE[0].classify(flipped(events, *flips), segment.start_us, segment.end_us)[0]
-             for flips in VIEWS.values()]
-    return label, names
+    events, segment = simulate_gesture(label, seed, index, GESTURE_S)
+    judge = cached_judge(str(DEFAULT_JUDGE))
+    return label, [judge.classify(flipped(events, *flips), segment.start_us, segment.end_us)[0]
+                   for flips in VIEWS.values()]
 
 
 def main(per_class: int, seed: int) -> None:

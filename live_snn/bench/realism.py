@@ -67,21 +67,27 @@ class SimulatedGesture:
     density: np.ndarray
 
 
+def simulate_gesture(label: int, seed: int, index: int, gesture_s: tuple[float, float]):
+    """One gesture of class ``label`` as the bench simulates it (one person, session ``index``
+    of ``seed``): its events and its label segment."""
+    from live_snn.sim import GestureSimulator, SimConfig
+
+    session = GestureSimulator(SimConfig(seed=seed, gesture_s=gesture_s)).session(
+        1, classes=[label], index=index)
+    segment = session.labels.segments[0]
+    return session.events.slice_time(segment.start_us, segment.end_us).events, segment
+
+
 def _simulate_and_judge(job: tuple[int, int, int, tuple[float, float], str | None]) -> SimulatedGesture:
     """One simulated gesture (worker process): its statistics, and the judge's verdict."""
     import torch
 
-    from live_snn.sim import GestureSimulator, SimConfig
-
     torch.set_num_threads(1)
     label, seed, index, gesture_s, judge_path = job
-    session = GestureSimulator(SimConfig(seed=seed, gesture_s=gesture_s)).session(
-        1, classes=[label], index=index)
-    segment = session.labels.segments[0]
-    events = session.events.slice_time(segment.start_us, segment.end_us).events
+    events, segment = simulate_gesture(label, seed, index, gesture_s)
     predicted = None
     if judge_path is not None:
-        predicted, _ = _judge(judge_path).classify(events, segment.start_us, segment.end_us)
+        predicted, _ = cached_judge(judge_path).classify(events, segment.start_us, segment.end_us)
     return SimulatedGesture(label, predicted, recording_statistics(events, segment.start_us, segment.end_us),
                             density_map(events))
 
@@ -89,7 +95,8 @@ def _simulate_and_judge(job: tuple[int, int, int, tuple[float, float], str | Non
 _JUDGES: dict[str, object] = {}
 
 
-def _judge(path: str):
+def cached_judge(path: str):
+    """The judge network at ``path``, loaded once per process."""
     from live_snn.bench.judge import RealGestureJudge
 
     if path not in _JUDGES:  # once per worker process
@@ -126,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"judge: skipped: no real-data network at {args.judge} (../shared/data/judge is "
               "absent); measuring statistics only")
     else:
-        _judge(judge_path)  # a bad file fails here, with its reason, before any simulation
+        cached_judge(judge_path)  # a bad file fails here, with its reason, before any simulation
     real = _real_recordings(args.recordings) if args.recordings.is_dir() else []
     if not real:
         print(f"real recordings: skipped: no 128x128 recordings in {args.recordings}")
