@@ -3,10 +3,11 @@
 #   1. the CUDA tests (pytest -m gpu: CUDA graph, masked graph, batched rows on CUDA)
 #   2. live-snn bench model    --device cuda (paper and lite, batch 1 and 8)
 #   3. live-snn bench pipeline --device cuda (paper)
-#   4. live-snn bench streams  --device cuda (paper, then lite), dt 20 and 10 ms
+#   4. live-snn bench streams  --device cuda (paper, then lite), dt 20 and 10 ms; paper again
+#      with bfloat16 convolutions (--conv-dtype bfloat16)
 #   5. a 200-step AMP training run (lite, simulated sessions)
 # Every figure goes to one file, OUT (default gpu_check_<host>_<date>.md); each step has a
-# time limit (7 minutes in all), and a step that fails or times out is noted there and the next one runs.
+# time limit (under 8 minutes in all), and a step that fails or times out is noted there and the next one runs.
 # Usage, from the repository root with the venv set up (a CUDA build of torch):
 #   scripts/gpu_check.sh [OUT]
 # It has not been run yet: no GPU was lent to the session that wrote it.
@@ -59,5 +60,6 @@ step "bench model (cuda)" 40 $LIVE bench model --presets paper,lite --batch 1,8 
 step "bench pipeline (cuda, paper)" 50 $LIVE bench pipeline --device cuda --preset paper --seconds 30 --baseline-seconds 2
 step "bench streams (cuda, paper)" 100 $LIVE bench streams --device cuda --preset paper --counts 8,32 --separate-counts 4 --dt-ms 10,20 --seconds 6
 step "bench streams (cuda, lite)" 60 $LIVE bench streams --device cuda --preset lite --counts 32 --separate-counts 8 --dt-ms 10 --seconds 6
+step "bench streams (cuda, paper, bfloat16 convolutions)" 40 $LIVE bench streams --device cuda --preset paper --counts 32 --separate-counts '' --dt-ms 10 --seconds 6 --conv-dtype bfloat16
 step "training, 200 AMP steps (cuda, lite)" 80 $LIVE train --data sim:seeds=0-3,duration=10 --val-data sim:seeds=10000-10000,duration=10 --preset lite --steps 200 --eval-every 200 --device cuda --workers 4 --out "$TMP/train"
 echo "figures written to $OUT" >&2

@@ -29,7 +29,7 @@ def steps() -> list[tuple[str, list[str]]]:
 
 def test_the_script_has_its_steps():
     titles = [title for title, _ in steps()]
-    assert len(titles) == 6 and titles[0] == "CUDA tests"
+    assert len(titles) == 7 and titles[0] == "CUDA tests"
     assert sum(limit for limit in map(int, re.findall(r'^step "[^"]+" (\d+)', SCRIPT.read_text(),
                                                        flags=re.M))) <= 8 * 60
 

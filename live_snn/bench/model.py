@@ -32,11 +32,13 @@ from live_snn.bench.malloc import keep_freed_memory
 from live_snn.bench.report import machine_description, write_section
 from live_snn.errors import LiveSnnError
 from live_snn.model import PRESETS, ModelConfig, build_model, count_parameters
+from live_snn.model.inference import bfloat16_is_native
 
 LITE_CPU_TARGET_MS = 5.0
 PAPER_H100_TARGET_MS = 1.0
 SPEEDUP_TARGET = 10.0
 STEP, WINDOW, STEP_DEFAULT_MALLOC = "causal step", "window re-run", "causal step, default malloc"
+STEP_BFLOAT16 = "causal step, bfloat16 conv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,15 +125,16 @@ def _stepper(model, batch: int, frames: torch.Tensor, device: torch.device) -> C
     return step
 
 
-def _causal(preset: str, args: argparse.Namespace, device: torch.device):
+def _causal(preset: str, args: argparse.Namespace, device: torch.device,
+            conv_dtype: str = "float32"):
     # As the engine runs it: the inference copy (TCJASNN.fused_for_inference).
     model = build_model(ModelConfig(preset=preset, attention="causal", T=args.T))
-    return model.eval().to(device).fused_for_inference()
+    return model.eval().to(device).fused_for_inference(conv_dtype=conv_dtype)
 
 
 def bench_step(preset: str, batch: int, device: torch.device, args: argparse.Namespace,
-               path: str = STEP) -> Row:
-    model = _causal(preset, args, device)
+               path: str = STEP, conv_dtype: str = "float32") -> Row:
+    model = _causal(preset, args, device, conv_dtype)
     frames = _frames(args.T + args.steps, batch, model.config, device)
     with torch.inference_mode():
         ms = _time_ms(_stepper(model, batch, frames, device), args.steps, args.repeats, device)
@@ -140,6 +143,8 @@ def bench_step(preset: str, batch: int, device: torch.device, args: argparse.Nam
 
 def bench_one(preset: str, batch: int, device: torch.device, args: argparse.Namespace) -> list[Row]:
     rows = [bench_step(preset, batch, device, args)]
+    if bfloat16_is_native(device):  # `--conv-dtype bfloat16`, where it is not emulated
+        rows.append(bench_step(preset, batch, device, args, STEP_BFLOAT16, "bfloat16"))
     window = build_model(ModelConfig(preset=preset, attention="window", T=args.T))
     window = window.eval().to(device).fused_for_inference()
     window_frames = _frames(args.T, batch, window.config, device)
@@ -304,6 +309,7 @@ def render(rows: list[Row], args: argparse.Namespace, gpu_name: str | None = Non
                                 if r.path.startswith(WINDOW)))
     has_default = any(r.path == STEP_DEFAULT_MALLOC for r in rows)
     extra_threads = list(dict.fromkeys(r.path for r in rows if r.path.endswith(("thread", "threads"))))
+    extra_threads += [STEP_BFLOAT16] if any(r.path == STEP_BFLOAT16 for r in rows) else []
     load_text = ""
     if None not in load:
         load_text = (f" Load average (1 min, all processes) {load[0]:.1f} at the start, "

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from live_snn.errors import LiveSnnError
 from live_snn.outputs import atomic_output, check_outputs, named, write_text_atomic
 
 
@@ -34,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "chunked run with carried state)")
     p.add_argument("--streaming-only", action="store_true",
                    help="skip the clip accuracy (a second pass over every labelled segment)")
+    p.add_argument("--conv-dtype", choices=("float32", "bfloat16"), default="float32",
+                   help="the convolutions' arithmetic, as `run --conv-dtype` (default float32)")
     p.add_argument("--device", default=None, help="cpu | cuda (default: cuda if available)")
     p.add_argument("--threads", type=int)
     p.add_argument("--cache", type=Path, help="cache binned sessions here")
@@ -58,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.calibrate_out and args.conv_dtype != "float32":
+        raise LiveSnnError("--calibrate-out calibrates the checkpoint's float32 network, which "
+                           "is what it saves: leave out --conv-dtype")
     spec = parse_data_spec(args.data)
     # Before hours of evaluation, not after: no output over the model, the data or another.
     check_outputs(
@@ -73,9 +79,12 @@ def run(args: argparse.Namespace) -> int:
     streaming = default_streaming_config(
         ckpt.readout, ckpt.binning.dt_us, grace_ms=args.grace_ms, ema_tau=args.ema_tau,
         onset_steps=args.onset_steps, chunk=None if args.exact_steps else 50)
-    report = evaluate_sessions(ckpt.model, sessions, ckpt.class_names, streaming, device=device,
+    # float32: the network as trained; bfloat16: the inference copy the engines would step.
+    model = ckpt.model if args.conv_dtype == "float32" else ckpt.model.eval().fused_for_inference(
+        conv_dtype=args.conv_dtype)
+    report = evaluate_sessions(model, sessions, ckpt.class_names, streaming, device=device,
                                clip=not args.streaming_only)
-    report = {"model": str(args.model), "sha256": ckpt.sha256,
+    report = {"model": str(args.model), "sha256": ckpt.sha256, "conv_dtype": args.conv_dtype,
               "model_config": ckpt.config.to_dict(), "binning": ckpt.binning.as_dict(),
               "data": spec.describe(), "split": args.split, **report}
     _print_summary(report)

@@ -37,6 +37,7 @@ import torch
 
 from live_snn.engine import host_memory
 from live_snn.engine.ring_buffer import frame_tensor
+from live_snn.engine.runner import inference_model
 from live_snn.errors import LiveSnnError
 from live_snn.model import LoadedCheckpoint, ModelState
 
@@ -53,15 +54,14 @@ class BatchedRunner:
     """Owns the shared model and every stream's state; used only from the engine thread."""
 
     def __init__(self, checkpoint: LoadedCheckpoint, device: torch.device, *, rows: int,
-                 cuda_graph: bool = True, keep_freed_memory: bool = False):
+                 cuda_graph: bool = True, keep_freed_memory: bool = False,
+                 conv_dtype: str = "float32"):
         if rows < 1:
             raise ValueError(f"a batched runner needs at least one row, got {rows}")
         self.checkpoint = checkpoint
         self.device = device
         self.rows = rows
-        # The inference copy: each BatchNorm an in-place affine, bit-identical to it
-        # (TCJASNN.fused_for_inference); the checkpoint's own model is left as it is.
-        self.model = checkpoint.model.to(device).eval().fused_for_inference()
+        self.model = inference_model(checkpoint, device, conv_dtype)
         if keep_freed_memory and device.type == "cpu":
             host_memory.keep_freed_memory()
         if not self.model.streams_by_step:

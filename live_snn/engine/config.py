@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from live_snn.engine.predictor import PredictorConfig
+from live_snn.model.inference import CONV_DTYPES
 from live_snn.pacing import check_speed
 
 BACKPRESSURE_POLICIES = ("skip-oldest", "process-all")
@@ -46,6 +47,9 @@ class EngineConfig:
     #                                          now, so that they share one model call
     chunk_bins: int = 64                     # most bins materialised from one batch at once
     cuda_graphs: bool = True                 # on CUDA, replay each step as a captured graph
+    conv_dtype: str = "float32"              # "float32" | "bfloat16": the block convolutions'
+    #                                          arithmetic (bfloat16: faster where native, not
+    #                                          the same spikes; docs/benchmarks.md)
     keep_freed_memory: bool = False          # on CPU, glibc keeps freed blocks for the next
     #                                          step: process-wide, so the commands that own
     #                                          their process turn it on (host_memory)
@@ -70,6 +74,8 @@ class EngineConfig:
         if not 0 <= self.batch_gather_ms <= MAX_GATHER_MS:
             raise ValueError(f"batch_gather_ms must be between 0 and {MAX_GATHER_MS:g} ms, "
                              f"got {self.batch_gather_ms}")
+        if self.conv_dtype not in CONV_DTYPES:
+            raise ValueError(f"conv_dtype must be one of {CONV_DTYPES}, got {self.conv_dtype!r}")
         if self.max_reconnects < 0:
             raise ValueError(f"max_reconnects must be >= 0, got {self.max_reconnects}")
         if self.reconnect_attempts < 0:

@@ -188,7 +188,8 @@ class MultiStreamEngine(EngineLifecycle):
         lanes = self._lanes()
         self._runner = BatchedRunner(self._checkpoint, self.device, rows=len(lanes),
                                      cuda_graph=self.config.cuda_graphs,
-                                     keep_freed_memory=self.config.keep_freed_memory)
+                                     keep_freed_memory=self.config.keep_freed_memory,
+                                     conv_dtype=self.config.conv_dtype)
         self._loop = MultiRunLoop(self._runner, lanes, commands=self._commands,
                                   counters=self.counters, ended=self._ended,
                                   record_taps=self.config.record_taps,

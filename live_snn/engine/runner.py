@@ -17,7 +17,8 @@ import torch
 from live_snn.engine import host_memory
 from live_snn.engine.ring_buffer import RingBuffer
 from live_snn.errors import LiveSnnError
-from live_snn.model import LoadedCheckpoint, ModelState
+from live_snn.model import TCJASNN, LoadedCheckpoint, ModelState
+from live_snn.model.inference import bfloat16_is_native
 
 
 def resolve_device(device: str) -> torch.device:
@@ -32,6 +33,20 @@ def resolve_device(device: str) -> torch.device:
     if device != "cpu" and not device.startswith("cuda"):
         raise LiveSnnError(f"unknown device {device!r}: expected auto, cpu or cuda[:N]")
     return torch.device(device)
+
+
+def inference_model(checkpoint: LoadedCheckpoint, device: torch.device,
+                    conv_dtype: str = "float32") -> TCJASNN:
+    """The network the engines step: the checkpoint's inference copy on ``device``
+    (TCJASNN.fused_for_inference; the checkpoint's own model is left as it is), its block
+    convolutions in ``conv_dtype``. bfloat16 only where the device multiplies it natively:
+    emulated, it is slower than float32, the opposite of why anyone asks for it."""
+    if conv_dtype == "bfloat16" and not bfloat16_is_native(device):
+        where = "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)" \
+            if device.type == "cpu" else f"{device} does not compute bfloat16 natively"
+        raise LiveSnnError(f"bfloat16 convolutions asked for, but {where}: they would be "
+                           "emulated and slower than float32; use --conv-dtype float32")
+    return checkpoint.model.to(device).eval().fused_for_inference(conv_dtype=conv_dtype)
 
 
 @dataclass
@@ -53,12 +68,11 @@ class ModelRunner:
     """Owns the model, its state and the ring buffer; used only from the engine thread."""
 
     def __init__(self, checkpoint: LoadedCheckpoint, device: torch.device, *,
-                 cuda_graph: bool = True, keep_freed_memory: bool = False):
+                 cuda_graph: bool = True, keep_freed_memory: bool = False,
+                 conv_dtype: str = "float32"):
         self.checkpoint = checkpoint
         self.device = device
-        # The inference copy: each BatchNorm an in-place affine, bit-identical to it
-        # (TCJASNN.fused_for_inference); the checkpoint's own model is left as it is.
-        self.model = checkpoint.model.to(device).eval().fused_for_inference()
+        self.model = inference_model(checkpoint, device, conv_dtype)
         if keep_freed_memory and device.type == "cpu":
             host_memory.keep_freed_memory()
         config = checkpoint.config

@@ -212,7 +212,8 @@ class Session:
     def use_model(self, checkpoint) -> None:
         self.checkpoint = checkpoint
         self.runner = ModelRunner(checkpoint, self.device, cuda_graph=self.config.cuda_graphs,
-                                  keep_freed_memory=self.config.keep_freed_memory)
+                                  keep_freed_memory=self.config.keep_freed_memory,
+                                  conv_dtype=self.config.conv_dtype)
         self.predictor = Predictor(
             self.config.predictor_config(checkpoint.logit_scale), self.runner.num_classes
         )

@@ -32,6 +32,8 @@ from live_snn.model.attention import TIM, ModuleState, TCJACausal, TCJAWindow
 from live_snn.model.config import ModelConfig
 from live_snn.model.encoder import GAC
 from live_snn.model.inference import (
+    CONV_DTYPES,
+    BFloat16Conv,
     EvalBatchNorm,
     eval_batch_norm_is_exact,
     fold_batch_norm,
@@ -206,7 +208,8 @@ class TCJASNN(nn.Module):
         """True for a copy made by :meth:`fused_for_inference` (no BatchNorm left)."""
         return bool(getattr(self, "_inference_fused", False))
 
-    def fused_for_inference(self, *, fold_into_conv: bool = False) -> TCJASNN:
+    def fused_for_inference(self, *, fold_into_conv: bool = False,
+                            conv_dtype: str = "float32") -> TCJASNN:
         """A copy of this network for live inference, in eval mode, whose BatchNorms cost
         less: each becomes its per-channel affine applied in place to the convolution's
         output (:class:`EvalBatchNorm`), bit-identical to the eval-mode BatchNorm (checked
@@ -217,11 +220,20 @@ class TCJASNN(nn.Module):
         a membrane across the threshold changes the spikes after it, so over a long stream
         scores can drift apart.
 
+        ``conv_dtype="bfloat16"`` computes each block's convolution in bfloat16
+        (:class:`~live_snn.model.inference.BFloat16Conv`): faster where the processor has
+        bfloat16 dot products, and no longer the same spikes as float32 (weights rounded to
+        8 bits of mantissa); its cost in accuracy is in docs/benchmarks.md.
+
         The copy cannot train (``train()`` refuses) nor be saved as a checkpoint; this
         network is left as it is."""
+        if conv_dtype not in CONV_DTYPES:
+            raise ValueError(f"conv_dtype must be one of {CONV_DTYPES}, got {conv_dtype!r}")
         fused = copy.deepcopy(self).eval()
         for block in fused.blocks:
             block.fuse_batch_norm(into_conv=fold_into_conv)
+            if conv_dtype == "bfloat16":
+                block.conv = BFloat16Conv(block.conv)
         fused._inference_fused = True
         return fused
 

@@ -91,3 +91,23 @@ def test_bench_streams_runs_batched_and_separate_engines(tmp_path, capsys):
         assert trial["step_ms_per_stream"] > 0
     text = capsys.readouterr().out
     assert "| batched | 20 | 2 |" in text and "| separate | 20 | 1 |" in text
+
+
+def test_the_report_says_what_was_not_tried_and_quotes_an_empty_option():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    streams.add_arguments(parser)
+    args = parser.parse_args(["--counts", "2", "--separate-counts", "", "--dt-ms", "20",
+                              "--conv-dtype", "bfloat16"])
+    trial = streams.Trial("batched", 20.0, 2, 2.0, results=[result(), result()])
+    text = streams.report(args, [trial], preset="lite", device="cpu", load=((0.1,), (0.2,)))
+    assert "--separate-counts '' --dt-ms 20" in text and "--conv-dtype bfloat16" in text
+    assert "dt 20 ms: batched 2, separate engines not tried" in text
+    separate_only = parser.parse_args(["--counts", "", "--separate-counts", "2"])
+    trial = streams.Trial("separate", 20.0, 2, 2.0, results=[result(), result()])
+    text = streams.report(separate_only, [trial], preset="lite", device="cpu",
+                          load=((0.1,), (0.2,)))
+    assert "--counts '' --separate-counts 2" in text
+    assert "dt 20 ms: batched not tried, separate engines 2" in text
+    assert "**not tried in this run**" in text

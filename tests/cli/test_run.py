@@ -172,3 +172,25 @@ def test_run_on_the_simulator_with_labels(checkpoint, tmp_path, capsys):
     assert [b["bin"] for b in bins] == sorted({b["bin"] for b in bins})
     assert any(b["ground_truth"] >= 0 for b in bins)  # the simulator says what it performs
     assert "state: stopped" in out
+
+
+def test_run_with_bfloat16_convolutions_or_a_clear_refusal(recording, checkpoint, tmp_path,
+                                                           capsys, monkeypatch):
+    from live_snn.engine import runner
+    from live_snn.model.inference import bfloat16_is_native
+
+    path, events = recording
+    argv = ["run", str(path), "--model", str(checkpoint), "--device", "cpu", "--speed", "max",
+            "--quiet", "--conv-dtype", "bfloat16"]
+    if bfloat16_is_native(torch.device("cpu")):
+        jsonl = tmp_path / "p.jsonl"
+        assert main([*argv, "--jsonl", str(jsonl)]) == 0, capsys.readouterr().err
+        _, bins = read_predictions(jsonl)
+        assert sum(b["events"] for b in bins) == len(events)
+    monkeypatch.setattr(runner, "bfloat16_is_native", lambda device: False)
+    code = main([*argv, "--jsonl", str(tmp_path / "refused.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and "this CPU has no bfloat16 instructions" in errors[0], err
+    assert "Traceback" not in err and not (tmp_path / "refused.jsonl").exists()

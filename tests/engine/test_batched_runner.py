@@ -11,6 +11,7 @@ import torch
 from live_snn.engine.batched_runner import BatchedRunner
 from live_snn.errors import LiveSnnError
 from live_snn.model import load_checkpoint
+from live_snn.model.inference import bfloat16_is_native
 
 ROWS = 4
 STEPS = 24
@@ -49,14 +50,22 @@ def gathered_schedule(rng: np.random.Generator) -> list[list[int]]:
     return calls
 
 
+BFLOAT16 = pytest.param("bfloat16", marks=pytest.mark.skipif(
+    not bfloat16_is_native(torch.device("cpu")), reason="this CPU has no bfloat16 instructions"))
+
+
+@pytest.mark.parametrize("conv_dtype", ["float32", BFLOAT16])
 @pytest.mark.parametrize("make_schedule", [schedule, gathered_schedule])
-def test_each_row_equals_its_stream_stepped_alone(causal_ckpt, make_schedule):
+def test_each_row_equals_its_stream_stepped_alone(causal_ckpt, make_schedule, conv_dtype):
+    """In bfloat16 too: its spikes differ from float32's, but a stream's are the same
+    whichever streams share its call."""
     rng = np.random.default_rng(7)
     calls = make_schedule(rng)
     frames = {r: spike_frames(rng, STEPS) for r in range(ROWS)}
     reset_at = {0: 12}  # row 0 is reset before its 12th bin
 
-    runner = BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=ROWS)
+    runner = BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=ROWS,
+                           conv_dtype=conv_dtype)
     got: dict[int, list[np.ndarray]] = {r: [] for r in range(ROWS)}
     got_taps: dict[int, list[dict]] = {r: [] for r in range(ROWS)}
     for rows in calls:
@@ -72,6 +81,8 @@ def test_each_row_equals_its_stream_stepped_alone(causal_ckpt, make_schedule):
             got_taps[r].append(result.attention[i])
 
     model = load_checkpoint(causal_ckpt).model
+    if conv_dtype != "float32":
+        model = model.fused_for_inference(conv_dtype=conv_dtype)
     assert max(len(v) for v in got.values()) > 10 and len(got[1]) > 0
     with torch.inference_mode():
         for r in range(ROWS):
@@ -194,3 +205,17 @@ def test_a_new_runner_starts_every_row_at_its_initial_state(causal_ckpt):
     for row in range(3):
         assert all(torch.equal(a, b) for a, b in
                    zip(runner.row_state(row).tensors(), initial.tensors(), strict=True))
+
+
+def test_bfloat16_is_refused_where_it_would_be_emulated(causal_ckpt, monkeypatch):
+    """Emulated bfloat16 is slower than float32: asking for it there is a mistake to name,
+    not a silent slowdown."""
+    from live_snn.engine import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "bfloat16_is_native", lambda device: False)
+    with pytest.raises(LiveSnnError, match="no bfloat16 instructions.*--conv-dtype float32"):
+        BatchedRunner(load_checkpoint(causal_ckpt), torch.device("cpu"), rows=2,
+                      conv_dtype="bfloat16")
+    with pytest.raises(LiveSnnError, match="no bfloat16 instructions"):
+        runner_module.ModelRunner(load_checkpoint(causal_ckpt), torch.device("cpu"),
+                                  conv_dtype="bfloat16")

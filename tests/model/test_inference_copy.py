@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from live_snn.binning import BinningConfig
 from live_snn.errors import CheckpointMismatchError
 from live_snn.model import ModelConfig, ModelState, load_checkpoint, save_checkpoint
-from live_snn.model.inference import EvalBatchNorm, fold_batch_norm
+from live_snn.model.inference import BFloat16Conv, EvalBatchNorm, fold_batch_norm
 
 BUNDLED = Path(__file__).resolve().parents[2] / "live_snn" / "assets" / "default_lite.safetensors"
 
@@ -141,3 +142,47 @@ def test_max_pool_2x2_equals_max_pool2d_without_autograd(shape):
     y = spikes.clone().requires_grad_(True)
     torch.nn.functional.max_pool2d(y, 2, 2).sum().backward()
     assert torch.equal(x.grad, y.grad)
+
+
+def test_bfloat16_convolution_is_the_convolution_of_its_rounded_weights():
+    """Spikes and event counts up to 256 pass into bfloat16 unchanged; the weights are
+    rounded once; products are summed in float32, the sums rounded to bfloat16 and handed
+    on as float32."""
+    g = torch.Generator().manual_seed(5)
+    conv = nn.Conv2d(64, 64, 3, padding=1, bias=False)
+    spikes = (torch.rand(2, 64, 16, 16, generator=g) < 0.2).float()
+    counts = torch.randint(0, 257, (2, 64, 16, 16), generator=g).float()
+    rounded = BFloat16Conv(conv)
+    assert rounded.weight.dtype == torch.bfloat16
+    for x in (spikes, counts):
+        got = rounded(x.contiguous(memory_format=torch.channels_last))
+        exact = F.conv2d(x.double(), conv.weight.detach().bfloat16().double(), padding=1)
+        assert got.dtype == torch.float32
+        assert torch.equal(got, got.bfloat16().float()), "sums rounded to bfloat16"
+        # one rounding to 8 bits of mantissa (2^-9 relative), plus float32 summation
+        scale = exact.abs().max().item()
+        torch.testing.assert_close(got.double(), exact, rtol=2**-8, atol=1e-6 * scale)
+        with torch.no_grad():
+            assert not torch.equal(got, conv(x)), "the weights should have lost bits"
+
+
+def test_bfloat16_copy_rounds_only_the_block_convolutions(active_model, spike_input):
+    config = ModelConfig(preset="lite", attention="causal")
+    model = active_model(config, steps=2)
+    fused = model.fused_for_inference()
+    rounded = model.fused_for_inference(conv_dtype="bfloat16")
+    assert all(isinstance(b.conv, BFloat16Conv) for b in rounded.blocks)
+    assert all(isinstance(b.conv, nn.Conv2d) for b in model.blocks)   # the original is left
+    kept = {k: v for k, v in rounded.state_dict().items() if not k.endswith("conv.weight")}
+    assert all(torch.equal(v, fused.state_dict()[k]) for k, v in kept.items())
+    x = spike_input(1, 2, 2, *config.input_size)
+    with torch.inference_mode():
+        block = fused.blocks[0]
+        exact = block.bn(block.conv(x[0].contiguous(memory_format=torch.channels_last)))
+        block = rounded.blocks[0]
+        close = block.bn(block.conv(x[0].contiguous(memory_format=torch.channels_last)))
+        torch.testing.assert_close(close, exact, rtol=0, atol=2e-2 * exact.abs().max().item())
+        scores, _, _ = rounded.step(x[0], rounded.init_state(2))
+    assert scores.dtype == torch.float32 and torch.isfinite(scores).all()
+    with pytest.raises(ValueError, match="conv_dtype"):
+        model.fused_for_inference(conv_dtype="float16")

@@ -142,6 +142,15 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     readout = load_checkpoint(calibrated).readout
     assert readout["logit_scale"] > 0
     assert readout["calibration"]["nll_after"] <= readout["calibration"]["nll_before"]
+    # what it saves is the float32 network: calibrating a bfloat16 copy would be another model
+    refused = tmp_path / "refused.safetensors"
+    assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
+                 "--conv-dtype", "bfloat16", "--calibrate-out", str(refused)]) == 2
+    assert not refused.exists()
+    report = tmp_path / "bf16.json"
+    assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
+                 "--threads", "1", "--conv-dtype", "bfloat16", "--json", str(report)]) == 0
+    assert json.loads(report.read_text())["conv_dtype"] == "bfloat16"
 
 
 def test_bad_data_specs_name_the_problem(tmp_path):
