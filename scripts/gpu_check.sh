@@ -56,7 +56,7 @@ step() {  # step TITLE SECONDS COMMAND...
 
 export QT_QPA_PLATFORM=offscreen
 step "CUDA tests" 90 $PY -m pytest -q -m gpu tests
-step "bench model (cuda)" 40 $LIVE bench model --presets paper,lite --batch 1,8 --device cuda --repeats 3 --steps 50 --malloc default
+step "bench model (cuda)" 55 $LIVE bench model --presets paper,lite --batch 1,8 --device cuda --repeats 3 --steps 50 --malloc default
 step "bench pipeline (cuda, paper)" 50 $LIVE bench pipeline --device cuda --preset paper --seconds 30 --baseline-seconds 2
 step "bench streams (cuda, paper)" 100 $LIVE bench streams --device cuda --preset paper --counts 8,32 --separate-counts 4 --dt-ms 10,20 --seconds 6
 step "bench streams (cuda, lite)" 60 $LIVE bench streams --device cuda --preset lite --counts 32 --separate-counts 8 --dt-ms 10 --seconds 6

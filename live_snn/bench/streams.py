@@ -263,10 +263,11 @@ def run(args: argparse.Namespace) -> int:
         return worker(args.worker)
     import torch
 
-    from live_snn.engine.runner import resolve_device
+    from live_snn.engine.runner import check_conv_dtype, resolve_device
 
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    check_conv_dtype(args.conv_dtype, device)  # not in each separate engine's process
     preset = args.preset if args.preset != "auto" else ("paper" if device.type == "cuda" else "lite")
     load_before = os.getloadavg()
     loop = session_loop()

@@ -34,10 +34,11 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
     parser.add_argument("--conv-dtype", choices=("float32", "bfloat16"), default="float32",
-                        help="arithmetic of the network's convolutions: bfloat16 is about a "
-                             "quarter faster per step on processors that have it (AVX512-BF16, "
-                             "AMX, recent GPUs), at the price of slightly different spikes "
-                             "(docs/benchmarks.md); default float32")
+                        help="arithmetic of the network's convolutions (default float32). "
+                             "bfloat16, on a CPU with AVX512-BF16 or AMX: a step of 8 batched "
+                             "streams about a quarter cheaper, of one stream about 8 %% (measured "
+                             "on Zen 4), with slightly different spikes (docs/benchmarks.md); "
+                             "refused where it would be emulated")
     parser.add_argument("--allow-remap", action="store_true",
                         help="run the model on a sensor other than the one it was trained on "
                              "(its events are cropped and downscaled to the model's input)")
@@ -94,13 +95,18 @@ def engine_config_from_args(args: argparse.Namespace, *, speed: float | None):
     if hasattr(args, "gather_ms"):
         options.update(batch_gather_ms=args.gather_ms)
     try:
-        return EngineConfig(**options)
+        config = EngineConfig(**options)
     except ValueError as exc:
         message = str(exc)
         field = message.split(" ", 1)[0]
         if field in _OPTION_OF_FIELD:
             message = _OPTION_OF_FIELD[field] + message[len(field):]
         raise LiveSnnError(message) from None
+    if config.conv_dtype != "float32":  # refused now, before any output is opened
+        from live_snn.engine.runner import check_conv_dtype, resolve_device
+
+        check_conv_dtype(config.conv_dtype, resolve_device(config.device))
+    return config
 
 
 def add_speed_argument(parser: argparse.ArgumentParser) -> None:

@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
                 *(named(f"the recording {p.name}", p) for p in spec.paths)],
     )
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    from live_snn.engine.runner import check_conv_dtype
+
+    check_conv_dtype(args.conv_dtype, torch.device(device))
     ckpt = load_checkpoint(args.model, device=device)
     sessions = load_sessions(spec, ckpt.binning, split=args.split, cache_dir=args.cache,
                              workers=args.workers, seed=args.seed, class_names=ckpt.class_names)

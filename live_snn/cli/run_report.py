@@ -21,6 +21,11 @@ def print_event(event, stream: TextIO, name: str | None = None) -> None:
               file=stream, flush=True)
 
 
+def arithmetic(info) -> str:
+    """What a banner adds when the convolutions do not run in float32."""
+    return "" if info.conv_dtype == "float32" else f", {info.conv_dtype} convolutions"
+
+
 def summary_record(stats, info=None) -> dict:
     record = stats.as_dict()
     record["latency_ms"] = {
@@ -32,6 +37,7 @@ def summary_record(stats, info=None) -> dict:
         record["model_sha256"] = info.model_sha256
         record["dt_us"] = info.dt_us
         record["device"] = info.device
+        record["conv_dtype"] = info.conv_dtype
     return record
 
 

@@ -15,6 +15,7 @@ from typing import TextIO
 from live_snn.cli.engine_options import engine_config_from_args, set_torch_threads
 from live_snn.cli.run_report import (
     StatusLine,
+    arithmetic,
     print_event,
     summary_record,
 )
@@ -110,7 +111,8 @@ def describe_streams(engine, stream: TextIO) -> None:
         print(f"stream {name}: {info.source_description} ({info.mapping.describe()})",
               file=stream)
     print(f"model: {first.model_sha256[:12]} ({len(first.class_names)} classes, dt "
-          f"{first.dt_us / 1000:g} ms) on {first.device}, {len(infos)} streams batched",
+          f"{first.dt_us / 1000:g} ms) on {first.device}{arithmetic(first)}, {len(infos)} "
+          "streams batched",
           file=stream)
 
 
@@ -183,4 +185,5 @@ def streams_summary_record(engine, stats, paths: dict[str, Path]) -> dict:
         rows.append(row)
     first = engine.stream_info(engine.streams[0])
     return {"type": "streams", "model_sha256": first.model_sha256, "dt_us": first.dt_us,
-            "device": first.device, "streams": rows, "totals": stats.as_dict()}
+            "device": first.device, "conv_dtype": first.conv_dtype, "streams": rows,
+            "totals": stats.as_dict()}

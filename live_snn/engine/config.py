@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from live_snn.engine.predictor import PredictorConfig
-from live_snn.model.inference import CONV_DTYPES
 from live_snn.pacing import check_speed
+from live_snn.precision import CONV_DTYPES
 
 BACKPRESSURE_POLICIES = ("skip-oldest", "process-all")
 MAX_GATHER_MS = 1000.0   # a bin waiting longer for others than a second is no longer live

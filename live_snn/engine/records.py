@@ -142,6 +142,7 @@ class SessionInfo:
     has_labels: bool                           # the source carries a ground-truth label track
     model_sha256: str
     model_path: str | None = None
+    conv_dtype: str = "float32"                # the convolutions' arithmetic (EngineConfig)
 
     @property
     def sensor(self) -> Resolution:

@@ -35,17 +35,25 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def check_conv_dtype(conv_dtype: str, device: torch.device) -> None:
+    """bfloat16 convolutions only where ``device`` multiplies bfloat16 natively: emulated,
+    they are slower than float32, the opposite of why anyone asks for them."""
+    if conv_dtype != "bfloat16" or bfloat16_is_native(device):
+        return
+    if device.type == "cpu":
+        where = "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)"
+    else:
+        where = f"{device} does not compute bfloat16 natively (compute capability below 8.0)"
+    raise LiveSnnError(f"bfloat16 convolutions asked for, but {where}: they would be "
+                       "emulated and slower than float32; use --conv-dtype float32")
+
+
 def inference_model(checkpoint: LoadedCheckpoint, device: torch.device,
                     conv_dtype: str = "float32") -> TCJASNN:
     """The network the engines step: the checkpoint's inference copy on ``device``
     (TCJASNN.fused_for_inference; the checkpoint's own model is left as it is), its block
-    convolutions in ``conv_dtype``. bfloat16 only where the device multiplies it natively:
-    emulated, it is slower than float32, the opposite of why anyone asks for it."""
-    if conv_dtype == "bfloat16" and not bfloat16_is_native(device):
-        where = "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)" \
-            if device.type == "cpu" else f"{device} does not compute bfloat16 natively"
-        raise LiveSnnError(f"bfloat16 convolutions asked for, but {where}: they would be "
-                           "emulated and slower than float32; use --conv-dtype float32")
+    convolutions in ``conv_dtype`` (:func:`check_conv_dtype`)."""
+    check_conv_dtype(conv_dtype, device)
     return checkpoint.model.to(device).eval().fused_for_inference(conv_dtype=conv_dtype)
 
 

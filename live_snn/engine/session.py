@@ -109,8 +109,8 @@ def is_network_spec(spec: str) -> bool:
 
 
 def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
-                     seekable: bool, replay: ReplayFeed | None, device: torch.device
-                     ) -> SessionInfo:
+                     seekable: bool, replay: ReplayFeed | None, device: torch.device,
+                     conv_dtype: str = "float32") -> SessionInfo:
     """The :class:`SessionInfo` of the model of ``checkpoint`` on ``source``."""
     model = checkpoint.model
     return SessionInfo(
@@ -129,6 +129,7 @@ def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
         has_labels=getattr(source, "labels", None) is not None,
         model_sha256=checkpoint.sha256,
         model_path=None if checkpoint.path is None else str(checkpoint.path),
+        conv_dtype=conv_dtype,
     )
 
 
@@ -250,7 +251,8 @@ class Session:
     def describe(self) -> SessionInfo:
         return describe_session(self.source, self.checkpoint, self.binning,
                                 live=self.live, seekable=self.seekable,
-                                replay=None if self.live else self.feed, device=self.device)
+                                replay=None if self.live else self.feed, device=self.device,
+                                conv_dtype=self.config.conv_dtype)
 
     def open_live_feed(self) -> LiveFeed:
         """The live feed, started on the engine thread so that nothing is read before

@@ -86,7 +86,8 @@ class StreamLane:
                        else Pacer(config.speed, clock=time.perf_counter))
         self.info: SessionInfo = describe_session(
             source, checkpoint, self.binning, live=self.live, seekable=False,
-            replay=self.feed if not self.live else None, device=device)
+            replay=self.feed if not self.live else None, device=device,
+            conv_dtype=config.conv_dtype)
         self.class_names = self.info.class_names
         self.phase = "waiting"
         self.error: BaseException | None = None   # why the stream ended early, if it did

@@ -18,8 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-CONV_DTYPES = ("float32", "bfloat16")   # what the inference copy's block convolutions compute in
-
 
 def max_pool_2x2(x: Tensor) -> Tensor:
     """``F.max_pool2d(x, 2, 2)``. Without autograd, as two element-wise maxima of strided
@@ -100,17 +98,18 @@ def fold_batch_norm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
 class BFloat16Conv(nn.Module):
     """``conv`` computed in bfloat16: its weight rounded once to bfloat16 (8 bits of mantissa),
     the input rounded at each call, products accumulated in float32, the sums rounded to
-    bfloat16 (PyTorch's bfloat16 convolution has a bfloat16 output) and returned as float32
-    for the BatchNorm and the membrane after it.
+    bfloat16 (PyTorch's bfloat16 convolution has a bfloat16 output) and returned as float32,
+    plus the bias (if any; a BatchNorm folded in) in float32, for the BatchNorm and the
+    membrane after it.
 
     Why: the block convolutions are most of a CPU step (the 64-channel convolution at 32×32
-    above all), and processors with bfloat16 dot products (AVX512-BF16, AMX; CUDA from
-    Ampere on) do them in about half the time. Spikes and pooled spikes are 0 or 1 and
-    event counts up to 256 are whole numbers that bfloat16 holds exactly, so the input
-    loses nothing; the weights and the sums do (relative error up to 2^-9 each), and a
-    membrane near its threshold can then spike where
-    float32 would not (or not where it would). How much that changes what the network
-    says is measured, not assumed: docs/benchmarks.md."""
+    above all), and a processor with bfloat16 dot products (AVX512-BF16 or AMX; measured on
+    Zen 4: docs/benchmarks.md) does them in about half the time. Spikes (0 or 1) and event
+    counts up to 256 pass into bfloat16 exactly; what a TCJA gate multiplied (the input of
+    the block after an attention block) and counts above 256 are rounded, as are the weights
+    and the sums (relative error up to 2^-9 each), so a membrane near its threshold can
+    spike where float32 would not (or not where it would). How much that changes what the
+    network says is measured, not assumed: docs/benchmarks.md."""
 
     def __init__(self, conv: nn.Conv2d):
         super().__init__()
@@ -121,23 +120,32 @@ class BFloat16Conv(nn.Module):
         self.in_channels, self.out_channels = conv.in_channels, conv.out_channels
         weight = conv.weight.detach().to(torch.bfloat16)
         self.register_buffer("weight", weight.contiguous(memory_format=torch.channels_last))
-        bias = None if conv.bias is None else conv.bias.detach().to(torch.bfloat16)
+        bias = None if conv.bias is None else conv.bias.detach().float().view(-1, 1, 1)
         self.register_buffer("bias", bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        y = F.conv2d(x.to(torch.bfloat16), self.weight, self.bias, self.stride, self.padding,
-                     self.dilation, self.groups)
-        return y.float()
+        y = F.conv2d(x.to(torch.bfloat16), self.weight, None, self.stride, self.padding,
+                     self.dilation, self.groups).float()
+        return y if self.bias is None else y.add_(self.bias)
 
 
 def bfloat16_is_native(device: torch.device) -> bool:
-    """Whether ``device`` multiplies bfloat16 in hardware. Elsewhere oneDNN emulates it,
-    and a bfloat16 convolution is slower than a float32 one."""
+    """Whether ``device`` multiplies bfloat16 in hardware: on CPU, AVX512-BF16 or AMX (and a
+    oneDNN that uses them; oneDNN alone says yes on any AVX512 CPU, where it emulates
+    bfloat16 more slowly than float32); on CUDA, compute capability 8.0 (Ampere) or more."""
     if device.type == "cuda":
-        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported(
-            including_emulation=False))
+        if not torch.cuda.is_available():
+            return False
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return torch.cuda.get_device_capability(index) >= (8, 0)
     if device.type == "cpu":
-        supported = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-        return bool(torch.backends.mkldnn.is_available() and supported is not None
-                    and supported())
+        onednn = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+        if not (torch.backends.mkldnn.is_available() and onednn is not None and onednn()):
+            return False
+        return _cpu_has("_is_avx512_bf16_supported") or _cpu_has("_is_amx_tile_supported")
     return False
+
+
+def _cpu_has(feature: str) -> bool:
+    probe = getattr(torch.cpu, feature, None)
+    return bool(probe is not None and probe())

@@ -32,7 +32,6 @@ from live_snn.model.attention import TIM, ModuleState, TCJACausal, TCJAWindow
 from live_snn.model.config import ModelConfig
 from live_snn.model.encoder import GAC
 from live_snn.model.inference import (
-    CONV_DTYPES,
     BFloat16Conv,
     EvalBatchNorm,
     eval_batch_norm_is_exact,
@@ -41,6 +40,7 @@ from live_snn.model.inference import (
 )
 from live_snn.model.neuron import LIF, spike_rate
 from live_snn.model.state import AttentionTap, ModelState, StepTaps, feature_map_zeros
+from live_snn.precision import CONV_DTYPES
 
 
 def make_lif(cfg: ModelConfig, *, v_threshold: float | None = None) -> LIF:

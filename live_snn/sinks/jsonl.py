@@ -57,6 +57,7 @@ def session_header(info: SessionInfo, **extra: Any) -> dict:
         "binning": info.binning.as_dict(),
         "mapping": info.mapping.describe(),
         "device": info.device,
+        "conv_dtype": info.conv_dtype,
         "dt_us": info.dt_us,
         "window_steps": info.window_steps,
         "attention_channels": dict(info.attention_channels),

@@ -181,12 +181,23 @@ def test_run_with_bfloat16_convolutions_or_a_clear_refusal(recording, checkpoint
 
     path, events = recording
     argv = ["run", str(path), "--model", str(checkpoint), "--device", "cpu", "--speed", "max",
-            "--quiet", "--conv-dtype", "bfloat16"]
+            "--quiet"]
     if bfloat16_is_native(torch.device("cpu")):
-        jsonl = tmp_path / "p.jsonl"
-        assert main([*argv, "--jsonl", str(jsonl)]) == 0, capsys.readouterr().err
-        _, bins = read_predictions(jsonl)
-        assert sum(b["events"] for b in bins) == len(events)
+        runs = {}
+        for dtype in ("float32", "bfloat16", "bfloat16"):
+            jsonl = tmp_path / f"{dtype}.jsonl"
+            jsonl.unlink(missing_ok=True)
+            code = main([*argv, "--conv-dtype", dtype, "--jsonl", str(jsonl)])
+            err = capsys.readouterr().err
+            assert code == 0, err
+            assert ("bfloat16 convolutions" in err) == (dtype == "bfloat16")
+            header, bins = read_predictions(jsonl)
+            assert header["conv_dtype"] == dtype
+            assert sum(b["events"] for b in bins) == len(events)
+            scores = [b["scores"] for b in bins]
+            assert runs.setdefault(dtype, scores) == scores, "the same run twice, the same scores"
+        assert runs["bfloat16"] != runs["float32"], "bfloat16 convolutions were not used"
+    argv += ["--conv-dtype", "bfloat16"]
     monkeypatch.setattr(runner, "bfloat16_is_native", lambda device: False)
     code = main([*argv, "--jsonl", str(tmp_path / "refused.jsonl")])
     err = capsys.readouterr().err

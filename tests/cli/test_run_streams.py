@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from live_snn.cli import main
+from live_snn.model.inference import bfloat16_is_native
 from live_snn.sinks.jsonl import read_predictions
 
 RECORDINGS = ("dvsgesture_sample_01.aedat4", "dvsgesture_sample_02.aedat4")
@@ -30,10 +31,16 @@ def scores(path) -> tuple[list[int], np.ndarray, int]:
         sum(b["events"] for b in bins)
 
 
+BFLOAT16 = pytest.param("bfloat16", marks=pytest.mark.skipif(
+    not bfloat16_is_native(torch.device("cpu")), reason="this CPU has no bfloat16 instructions"))
+
+
+@pytest.mark.parametrize("conv_dtype", ["float32", BFLOAT16])
 def test_recordings_batched_write_what_each_run_alone_writes(recordings_dir, causal_ckpt,
-                                                             tmp_path, capsys):
+                                                             tmp_path, capsys, conv_dtype):
     paths = [str(recordings_dir / name) for name in RECORDINGS]
-    common = ["--model", str(causal_ckpt), "--device", "cpu", "--speed", "max", "--quiet"]
+    common = ["--model", str(causal_ckpt), "--device", "cpu", "--speed", "max", "--quiet",
+              "--conv-dtype", conv_dtype]
     folder, summary = tmp_path / "streams", tmp_path / "summary.json"
     code = main(["run", *paths, paths[0], *common, "--jsonl-dir", str(folder),
                  "--summary-json", str(summary)])
@@ -49,6 +56,7 @@ def test_recordings_batched_write_what_each_run_alone_writes(recordings_dir, cau
         assert bins == alone_bins and events == alone_events
         assert np.abs(batched - expected).max() <= 1e-5, name
     record = json.loads(summary.read_text())
+    assert record["conv_dtype"] == conv_dtype
     assert [row["name"] for row in record["streams"]] == names
     assert all(row["state"] == "finished" and row["error"] is None for row in record["streams"])
     assert record["totals"]["bins"] == sum(row["bins"] for row in record["streams"])
@@ -108,3 +116,17 @@ def test_several_sources_need_a_folder_for_their_predictions(recordings_dir, cau
     assert code == 0
     header, bins = read_predictions(folder / "dvsgesture_sample_01.jsonl")
     assert header["source"].startswith("dvsgesture_sample_01") and len(bins) == 145
+
+
+def test_bfloat16_refused_before_any_stream_file_is_written(recordings_dir, causal_ckpt,
+                                                            tmp_path, capsys, monkeypatch):
+    from live_snn.engine import runner
+
+    monkeypatch.setattr(runner, "bfloat16_is_native", lambda device: False)
+    path = str(recordings_dir / RECORDINGS[0])
+    folder = tmp_path / "streams"
+    code = main(["run", path, path, "--model", str(causal_ckpt), "--device", "cpu", "--quiet",
+                 "--conv-dtype", "bfloat16", "--jsonl-dir", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "this CPU has no bfloat16 instructions" in err
+    assert not folder.exists() or not any(folder.iterdir())

@@ -131,14 +131,17 @@ def test_a_window_model_is_refused_for_several_streams(window_ckpt):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("conv_dtype", ["float32", "bfloat16"])
 @pytest.mark.parametrize("graph", [True, False])
-def test_cuda_rows_equal_their_streams_stepped_alone(causal_ckpt, graph):
+def test_cuda_rows_equal_their_streams_stepped_alone(causal_ckpt, graph, conv_dtype):
     rng = np.random.default_rng(11)
     calls = schedule(rng)
     frames = {r: spike_frames(rng, STEPS) for r in range(ROWS)}
     device = torch.device("cuda")
+    if conv_dtype == "bfloat16" and not bfloat16_is_native(device):
+        pytest.skip("this GPU does not compute bfloat16 natively")
     runner = BatchedRunner(load_checkpoint(causal_ckpt, device=device), device, rows=ROWS,
-                           cuda_graph=graph)
+                           cuda_graph=graph, conv_dtype=conv_dtype)
     assert runner.graphed == graph
     got: dict[int, list[np.ndarray]] = {r: [] for r in range(ROWS)}
     for rows in calls:
@@ -147,6 +150,8 @@ def test_cuda_rows_equal_their_streams_stepped_alone(causal_ckpt, graph):
             for i, r in enumerate(rows):
                 got[r].append(result.scores[i])
     model = load_checkpoint(causal_ckpt, device=device).model
+    if conv_dtype != "float32":  # bfloat16 in both: the CUDA graph must capture its casts
+        model = model.fused_for_inference(conv_dtype=conv_dtype)
     with torch.inference_mode():
         for r in range(ROWS):
             state, alone = model.init_state(1), []

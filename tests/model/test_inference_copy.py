@@ -147,7 +147,7 @@ def test_max_pool_2x2_equals_max_pool2d_without_autograd(shape):
 def test_bfloat16_convolution_is_the_convolution_of_its_rounded_weights():
     """Spikes and event counts up to 256 pass into bfloat16 unchanged; the weights are
     rounded once; products are summed in float32, the sums rounded to bfloat16 and handed
-    on as float32."""
+    on as float32 (plus a float32 bias: a BatchNorm folded in)."""
     g = torch.Generator().manual_seed(5)
     conv = nn.Conv2d(64, 64, 3, padding=1, bias=False)
     spikes = (torch.rand(2, 64, 16, 16, generator=g) < 0.2).float()
@@ -164,6 +164,15 @@ def test_bfloat16_convolution_is_the_convolution_of_its_rounded_weights():
         torch.testing.assert_close(got.double(), exact, rtol=2**-8, atol=1e-6 * scale)
         with torch.no_grad():
             assert not torch.equal(got, conv(x)), "the weights should have lost bits"
+    biased = nn.Conv2d(64, 64, 3, padding=1, bias=True)
+    with torch.no_grad():
+        biased.bias.uniform_(-3, 3)
+        got = BFloat16Conv(biased)(spikes)
+        without = F.conv2d(spikes.double(), biased.weight.bfloat16().double(), padding=1)
+        assert BFloat16Conv(biased).bias.dtype == torch.float32
+        # the sums rounded as above, then the float32 bias added
+        torch.testing.assert_close(got.double() - biased.bias.double().view(-1, 1, 1), without,
+                                   rtol=2**-8, atol=1e-5)
 
 
 def test_bfloat16_copy_rounds_only_the_block_convolutions(active_model, spike_input):
@@ -173,6 +182,7 @@ def test_bfloat16_copy_rounds_only_the_block_convolutions(active_model, spike_in
     rounded = model.fused_for_inference(conv_dtype="bfloat16")
     assert all(isinstance(b.conv, BFloat16Conv) for b in rounded.blocks)
     assert all(isinstance(b.conv, nn.Conv2d) for b in model.blocks)   # the original is left
+    assert rounded.state_dict().keys() == fused.state_dict().keys()
     kept = {k: v for k, v in rounded.state_dict().items() if not k.endswith("conv.weight")}
     assert all(torch.equal(v, fused.state_dict()[k]) for k, v in kept.items())
     x = spike_input(1, 2, 2, *config.input_size)
@@ -186,3 +196,23 @@ def test_bfloat16_copy_rounds_only_the_block_convolutions(active_model, spike_in
     assert scores.dtype == torch.float32 and torch.isfinite(scores).all()
     with pytest.raises(ValueError, match="conv_dtype"):
         model.fused_for_inference(conv_dtype="float16")
+
+
+def test_bfloat16_is_native_only_with_the_instructions(monkeypatch):
+    """oneDNN says yes to bfloat16 on any AVX512 CPU, where it emulates it slower than
+    float32: the CPU must also have AVX512-BF16 or AMX."""
+    from live_snn.model import inference
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True,
+                        raising=False)
+    for avx512_bf16, amx, native in [(False, False, False), (True, False, True),
+                                     (False, True, True)]:
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v,
+                            raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v,
+                            raising=False)
+        assert inference.bfloat16_is_native(cpu) is native
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False,
+                        raising=False)
+    assert not inference.bfloat16_is_native(cpu)  # a oneDNN capped below bfloat16
