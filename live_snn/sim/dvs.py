@@ -16,7 +16,8 @@ Two more behaviours are taken from the real DVS128 recordings in ``../shared/dat
 measured, because no simple circuit model reproduces them at this time step: a firing
 sometimes repeats at once (same-pixel same-polarity intervals there are either 0-2 µs or
 longer than ~200 µs; :data:`EXTRA_EVENTS_P`), and a firing is often followed, after the
-refractory period and about a millisecond, by one event of the other polarity (half of
+refractory period and about a millisecond, by one event of the other polarity, after which
+the pixel is refractory again like after any event (half of
 a real pixel's consecutive events change polarity, a third of those within 2 ms; within a
 4x4 block and 40 ms, about 30 % of the events are of the minority polarity).
 ``live-snn bench realism`` puts these statistics side by side.
@@ -205,7 +206,7 @@ class DvsPixelArray:
         rng = self._rng_pixel
         ready = self._ready_us[pixels].astype(np.float64)
         done = np.zeros(pixels.size, dtype=np.int64)  # crossings dealt with per pixel
-        releases, sizes, owners = [], [], []
+        releases, sizes, owners, rebound_at = [], [], [], []
         active = np.flatnonzero(crossings > 0)
         while active.size:
             due = first[active] + done[active] * gap[active]
@@ -213,13 +214,21 @@ class DvsPixelArray:
             waiting = np.floor((release - due) / np.maximum(gap[active], 1e-9)).astype(np.int64) + 1
             caught = np.clip(waiting, 1, crossings[active] - done[active])
             size = np.minimum(caught + rng.choice(len(EXTRA_EVENTS_P), active.size, p=EXTRA_EVENTS_P), MAX_BURST)
+            last = release + size - 1
+            # A rebound is an event like any other: the pixel is refractory after it too,
+            # so nothing it fires next comes sooner than the refractory period after it.
+            rebounds = rng.random(active.size) < self.settings.rebound
+            delay = refractory + rng.exponential(self.settings.rebound_ms * 1e3, active.size)
+            rebound = np.where(rebounds, last + delay.astype(np.int64), _NEVER)
             releases.append(release)
             sizes.append(size)
             owners.append(active)
-            ready[active] = release + size - 1 + refractory
+            rebound_at.append(rebound)
+            ready[active] = np.maximum(last, rebound) + refractory
             done[active] += caught
             active = active[done[active] < crossings[active]]
-        release, size, owner = (np.concatenate(parts) for parts in (releases, sizes, owners))
+        release, size, owner, rebound = (np.concatenate(parts) for parts in
+                                         (releases, sizes, owners, rebound_at))
         self._ready_us[pixels] = ready.astype(np.int64)
 
         # Every firing as `size` events 1 µs apart, then the rebounds.
@@ -227,9 +236,8 @@ class DvsPixelArray:
         rank = np.arange(repeat.size) - np.repeat(np.cumsum(size) - size, size)
         t = release[repeat] + rank
         polarity = is_on[owner][repeat]
-        rebounds = rng.random(owner.size) < self.settings.rebound
-        delay = refractory + rng.exponential(self.settings.rebound_ms * 1e3, int(rebounds.sum()))
-        t = np.concatenate([t, (release + size - 1)[rebounds] + delay.astype(np.int64)])
+        rebounds = rebound != _NEVER
+        t = np.concatenate([t, rebound[rebounds]])
         polarity = np.concatenate([polarity, ~is_on[owner][rebounds]])
         where = np.concatenate([pixels[owner][repeat], pixels[owner][rebounds]])
 

@@ -131,6 +131,26 @@ def test_rebounds_follow_a_firing_with_the_other_polarity_and_leave_the_referenc
     assert later["p"].tolist() == [1]
 
 
+def test_nothing_fires_within_the_refractory_period_after_a_rebound(no_repeats):
+    """A rebound is an event: the pixel's next firing, of either polarity, waits the
+    refractory period after it as after any other (the real recordings' shortest
+    opposite-polarity intervals are 290-970 µs)."""
+    settings = IDEAL.__class__(**{**IDEAL.__dict__, "refractory_us": 400, "rebound": 1.0,
+                                  "rebound_ms": 0.1})
+    sensor = _sensor(settings)
+    base = grey(3.0)
+    sensor.start(base)
+    # A long steady rise: a crossing every ~50 µs for 5 ms, far faster than the pixel.
+    events = np.concatenate([
+        sensor.step(with_pixel(base, 0, 0, 3.0 + 0.2 * k), (k - 1) * 50, k * 50)
+        for k in range(1, 101)])
+    events = events[np.argsort(events["t"], kind="stable")]
+    gaps, switched = np.diff(events["t"]), events["p"][1:] != events["p"][:-1]
+    assert (events["p"] == 0).sum() >= 5, "rebounds happened"
+    assert np.all(gaps[switched] >= 400), gaps[switched].min()  # after a rebound, or to one
+    assert np.all((gaps == 1) | (gaps >= 400))  # else: a held burst, 1 µs apart
+
+
 def test_firings_repeat_as_often_as_on_a_real_dvs128():
     sensor = _sensor(size=128)
     base = grey(3.0, 128)
