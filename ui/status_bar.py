@@ -52,8 +52,11 @@ class StatusBar(QStatusBar):
         )
         self._last_events: tuple[int, float] | None = None
 
-    def set_device(self, device: str) -> None:
-        self.device_label.setText(f"device {device}")
+    def set_device(self, device: str, conv_dtype: str = "float32") -> None:
+        """Where the model runs, and its convolutions' arithmetic when it is not float32
+        (bfloat16 does not give float32's spikes: the user should see which one runs)."""
+        extra = "" if conv_dtype == "float32" else f", {conv_dtype} conv"
+        self.device_label.setText(f"device {device}{extra}")
 
     def show_stats(self, stats: EngineStats, *, events_total: int | None = None,
                    now_s: float | None = None) -> None:

@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         self.attention_panel.set_layers(session.attention_channels)
         self.activity_panel.set_layers(session.spiking_layers)
         self.controls.set_seekable(session.start_us, session.end_us)
-        self.status.set_device(session.device)
+        self.status.set_device(session.device, session.conv_dtype)
         self.status.reset_rates()
 
     def _on_state(self, state: str) -> None:

@@ -31,3 +31,5 @@ def test_shows_rates_latency_skips_and_device(themed_app):
                    events_total=30_000, now_s=11.2)
     assert bar.events_label.text() == "20.0 kev/s"        # < 0.5 s later: kept
     assert bar.rtf_label.text() == "RTF –"
+    bar.set_device("cpu", "bfloat16")
+    assert bar.device_label.text() == "device cpu, bfloat16 conv"
