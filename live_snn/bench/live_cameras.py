@@ -2,9 +2,9 @@
 (``recordings/*.aedat4``, made by the project's own simulator) delivered in real time, as a
 live camera delivers its events.
 
-Why not the ``sim:`` source itself, live: making a session costs the simulator about 0.6 CPU
+Why not the ``sim:`` source itself, live: making a session costs the simulator about 0.5 CPU
 seconds per simulated second (``live-snn bench sim``), so eight live simulators alone would
-need about five cores. A real camera makes its events for free; the benchmark measures what
+need about four cores. A real camera makes its events for free; the benchmark measures what
 serving them costs. So the bundled sessions are read once, played end to end as one loop,
 and each camera starts at its own place in that loop (a different person at a different
 moment). :class:`CameraReplay` hands out packets of 10 ms of events (the simulator's own

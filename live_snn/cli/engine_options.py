@@ -1,5 +1,6 @@
 """Options shared by the commands that run the engine (run, gui, export): the model, the
-device, smoothing and onset, resets, backpressure, the replay speed and torch's threads, and
+device, the convolutions' arithmetic (``--conv-dtype``), smoothing and onset, resets,
+backpressure, the replay speed and torch's threads, and
 the :class:`~live_snn.engine.config.EngineConfig` they make."""
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ the same values as the training network computes, in fewer passes over memory.
   it replaces one;
 * :func:`fold_batch_norm` — BatchNorm folded into the convolution: equal only up to
   rounding, so opt-in (a rounding can move a membrane across its threshold);
-* :class:`BFloat16Conv` — a block's convolution in bfloat16 with float32 in and out: about
-  twice as fast where the processor multiplies bfloat16 natively, but the weights keep 8
-  bits of mantissa, so the spikes differ from float32's: opt-in (``conv_dtype``).
+* :class:`BFloat16Conv` — a block's convolution in bfloat16 with float32 in and out: the
+  five block convolutions about 1.7 times as fast on Zen 4 (which multiplies bfloat16
+  natively), but weights and sums keep 8 bits of mantissa, so the spikes differ from
+  float32's: opt-in (``conv_dtype``).
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ class BFloat16Conv(nn.Module):
 
     Why: the block convolutions are most of a CPU step (the 64-channel convolution at 32×32
     above all), and a processor with bfloat16 dot products (AVX512-BF16 or AMX; measured on
-    Zen 4: docs/benchmarks.md) does them in about half the time. Spikes (0 or 1) and event
+    Zen 4: docs/benchmarks.md) does the 64-channel one at 32×32 in about half the time, all
+    five in about 0.6 of it. Spikes (0 or 1) and event
     counts up to 256 pass into bfloat16 exactly; what a TCJA gate multiplied (the input of
     the block after an attention block) and counts above 256 are rounded, as are the weights
     and the sums (relative error up to 2^-9 each), so a membrane near its threshold can
