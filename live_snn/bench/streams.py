@@ -26,6 +26,7 @@ from pathlib import Path
 
 from live_snn.bench.live_cameras import CameraReplay, camera_events, session_loop
 from live_snn.bench.report import machine_description, write_section
+from live_snn.precision import CONV_DTYPES
 
 SPATIAL_DROPS = ("out_of_range", "outside_crop")
 CPU_TARGET_STREAMS, CPU_TARGET_DT_MS, P99_TARGET_MS = 8, 20.0, 20.0
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gather-ms", type=float, default=4.0,
                         help="batched: how long a ready bin waits for the streams due with "
                              "it (EngineConfig.batch_gather_ms; default 4, 0: none)")
-    parser.add_argument("--conv-dtype", choices=("float32", "bfloat16"), default="float32",
+    parser.add_argument("--conv-dtype", choices=CONV_DTYPES, default="float32",
                         help="the convolutions' arithmetic in every engine "
                              "(EngineConfig.conv_dtype; default float32)")
     parser.add_argument("--try-all", action="store_true",

@@ -9,6 +9,7 @@ import argparse
 
 from live_snn.errors import LiveSnnError
 from live_snn.pacing import check_speed
+from live_snn.precision import CONV_DTYPES
 
 
 def parse_speed(text: str) -> float | None:
@@ -34,7 +35,7 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
                         help="confidence under P is reported as uncertain (default 0: never)")
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
-    parser.add_argument("--conv-dtype", choices=("float32", "bfloat16"), default="float32",
+    parser.add_argument("--conv-dtype", choices=CONV_DTYPES, default="float32",
                         help="arithmetic of the network's convolutions (default float32). "
                              "bfloat16, on a CPU with AVX512-BF16 or AMX: a step of 8 batched "
                              "streams about a quarter cheaper, of one stream about 8 %% (measured "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from live_snn.errors import LiveSnnError
 from live_snn.outputs import atomic_output, check_outputs, named, write_text_atomic
+from live_snn.precision import CONV_DTYPES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "chunked run with carried state)")
     p.add_argument("--streaming-only", action="store_true",
                    help="skip the clip accuracy (a second pass over every labelled segment)")
-    p.add_argument("--conv-dtype", choices=("float32", "bfloat16"), default="float32",
+    p.add_argument("--conv-dtype", choices=CONV_DTYPES, default="float32",
                    help="the convolutions' arithmetic, as `run --conv-dtype` (default float32)")
     p.add_argument("--device", default=None, help="cpu | cuda (default: cuda if available)")
     p.add_argument("--threads", type=int)
@@ -73,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
                 *(named(f"the recording {p.name}", p) for p in spec.paths)],
     )
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    from live_snn.engine.runner import check_conv_dtype
+    from live_snn.engine.runner import check_conv_dtype, inference_model
 
-    check_conv_dtype(args.conv_dtype, torch.device(device))
+    check_conv_dtype(args.conv_dtype, torch.device(device))  # before hours of loading data
     ckpt = load_checkpoint(args.model, device=device)
     sessions = load_sessions(spec, ckpt.binning, split=args.split, cache_dir=args.cache,
                              workers=args.workers, seed=args.seed, class_names=ckpt.class_names)
@@ -83,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
         ckpt.readout, ckpt.binning.dt_us, grace_ms=args.grace_ms, ema_tau=args.ema_tau,
         onset_steps=args.onset_steps, chunk=None if args.exact_steps else 50)
     # float32: the network as trained; bfloat16: the inference copy the engines would step.
-    model = ckpt.model if args.conv_dtype == "float32" else ckpt.model.eval().fused_for_inference(
-        conv_dtype=args.conv_dtype)
+    model = ckpt.model if args.conv_dtype == "float32" else inference_model(
+        ckpt, torch.device(device), args.conv_dtype)
     report = evaluate_sessions(model, sessions, ckpt.class_names, streaming, device=device,
                                clip=not args.streaming_only)
     report = {"model": str(args.model), "sha256": ckpt.sha256, "conv_dtype": args.conv_dtype,

@@ -19,7 +19,7 @@ from live_snn.cli.engine_options import (
 )
 from live_snn.cli.run_report import (
     StatusLine,
-    arithmetic,
+    conv_dtype_note,
     print_event,
     summary_record,
 )
@@ -148,7 +148,7 @@ def describe_session(info) -> str:
             f"binning: dt {info.dt_us / 1000:g} ms, {info.mapping.describe()}\n"
             f"model: {info.model_sha256[:12]} ({len(info.class_names)} classes, "
             f"{'streaming' if info.streams_by_step else f'window T={info.window_steps}'}) "
-            f"on {info.device}{arithmetic(info)}")
+            f"on {info.device}{conv_dtype_note(info)}")
 
 
 class LiveLine(StatusLine):

@@ -21,7 +21,7 @@ def print_event(event, stream: TextIO, name: str | None = None) -> None:
               file=stream, flush=True)
 
 
-def arithmetic(info) -> str:
+def conv_dtype_note(info) -> str:
     """What a banner adds when the convolutions do not run in float32."""
     return "" if info.conv_dtype == "float32" else f", {info.conv_dtype} convolutions"
 

@@ -15,7 +15,7 @@ from typing import TextIO
 from live_snn.cli.engine_options import engine_config_from_args, set_torch_threads
 from live_snn.cli.run_report import (
     StatusLine,
-    arithmetic,
+    conv_dtype_note,
     print_event,
     summary_record,
 )
@@ -111,7 +111,7 @@ def describe_streams(engine, stream: TextIO) -> None:
         print(f"stream {name}: {info.source_description} ({info.mapping.describe()})",
               file=stream)
     print(f"model: {first.model_sha256[:12]} ({len(first.class_names)} classes, dt "
-          f"{first.dt_us / 1000:g} ms) on {first.device}{arithmetic(first)}, {len(infos)} "
+          f"{first.dt_us / 1000:g} ms) on {first.device}{conv_dtype_note(first)}, {len(infos)} "
           "streams batched",
           file=stream)
 

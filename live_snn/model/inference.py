@@ -103,11 +103,10 @@ class BFloat16Conv(nn.Module):
     plus the bias (if any; a BatchNorm folded in) in float32, for the BatchNorm and the
     membrane after it.
 
-    Why: the block convolutions are most of a CPU step (the 64-channel convolution at 32×32
-    above all), and a processor with bfloat16 dot products (AVX512-BF16 or AMX; measured on
-    Zen 4: docs/benchmarks.md) does the 64-channel one at 32×32 in about half the time, all
-    five in about 0.6 of it. Spikes (0 or 1) and event
-    counts up to 256 pass into bfloat16 exactly; what a TCJA gate multiplied (the input of
+    Why: the block convolutions are about half of a CPU step, and a processor with bfloat16
+    dot products (AVX512-BF16 or AMX; measured on Zen 4: docs/benchmarks.md) does the
+    64-channel one at 32×32 in about half the time, all five in about 0.6 of it. Spikes
+    (0 or 1) and event counts up to 256 pass into bfloat16 exactly; what a TCJA gate multiplied (the input of
     the block after an attention block) and counts above 256 are rounded, as are the weights
     and the sums (relative error up to 2^-9 each), so a membrane near its threshold can
     spike where float32 would not (or not where it would). How much that changes what the
