@@ -41,7 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--window", type=int, default=30, help="steps per training window")
     p.add_argument("--burn-in", type=int, default=10, help="leading steps without loss")
     p.add_argument("--grace-ms", type=float, default=100.0,
-                   help="time after a segment starts with no loss and no scoring")
+                   help="time after a segment starts that validation does not score (and, "
+                        "unless --loss-grace-ms says otherwise, with no loss)")
+    p.add_argument("--loss-grace-ms", type=float,
+                   help="time after a segment starts with no loss (default: --grace-ms); "
+                        "shorter asks the network to name a gesture sooner")
     p.add_argument("--batch-size", type=int, default=8, help="windows per step per process")
     length = p.add_mutually_exclusive_group(required=True)
     length.add_argument("--epochs", type=float, help="epochs (an epoch = as many loss steps "
@@ -68,6 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "to +-F faster or slower); e.g. dropout=0.3,noise=2,scale=0.15")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=200, help="steps between validations")
+    p.add_argument("--keep", default="accuracy", metavar="RULE",
+                   help="which validation best.safetensors keeps: 'accuracy' (the highest "
+                        "streaming accuracy) or 'fastest:ACC' (the lowest onset median among "
+                        "validations with streaming accuracy >= ACC, e.g. fastest:0.97)")
     p.add_argument("--ema-tau", type=float, default=5.0, help="predictor EMA, steps")
     p.add_argument("--onset-steps", type=int, default=3,
                    help="steps a label must hold to count as recognised")
@@ -95,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Bad data fails here, in one line, not after an hour of training.
     check_training_data(args.data, args.val_data)
+    _keep_rule(args)
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -104,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         train_sessions, val_sessions, val_split = _load_data(args, spec, val_spec, binning, ctx)
         grace = int(round(args.grace_ms * 1000 / binning.dt_us))
-        window = _window_spec(args, grace)
+        loss_grace_ms = args.grace_ms if args.loss_grace_ms is None else args.loss_grace_ms
+        window = _window_spec(args, int(round(loss_grace_ms * 1000 / binning.dt_us)))
         torch.manual_seed(args.seed)
         model = build_model(model_config)
         init_from = None
@@ -224,6 +234,15 @@ def _training_record(args: argparse.Namespace, spec, val_spec, train_sessions, v
     }
 
 
+def _keep_rule(args: argparse.Namespace):
+    from live_snn.train.trainer import KeepRule
+
+    try:
+        return KeepRule.parse(args.keep)
+    except ValueError as exc:
+        raise LiveSnnError(f"--keep {args.keep}: {exc}") from None
+
+
 def _train_config(args: argparse.Namespace, window, train_sessions):
     from live_snn.train.loss import LossConfig
     from live_snn.train.trainer import TrainConfig
@@ -238,7 +257,7 @@ def _train_config(args: argparse.Namespace, window, train_sessions):
             args.batch_size, world)
         steps = max(1, int(round(args.epochs * per_epoch)))
     return TrainConfig(
-        steps=steps, batch_size=args.batch_size, window=window,
+        keep=_keep_rule(args), steps=steps, batch_size=args.batch_size, window=window,
         loss=LossConfig(kind=args.loss, logit_scale=args.logit_scale,
                         rest_weight=args.rest_weight),
         lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,

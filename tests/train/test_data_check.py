@@ -35,6 +35,15 @@ def test_unlabelled_validation_data_is_refused_before_training(gesture_sample, t
     assert not out.exists()  # refused before anything was made
 
 
+def test_a_bad_keep_rule_is_refused_before_training(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--data", "sim:seeds=0-1", "--val-data", "sim:seeds=5-6",
+                 "--out", str(out), "--steps", "1", "--keep", "fastest"])
+    assert code == 2
+    assert "--keep fastest: 'fastest' needs an accuracy floor" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_bad_data_spec_names_its_option():
     with pytest.raises(DataSpecError, match=r"--data: data spec 'nmnist:/nowhere'"):
         check_training_data("nmnist:/nowhere", None)

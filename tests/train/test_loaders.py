@@ -105,9 +105,15 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     data = f"dvsgesture:{root}"
     code = main(["train", "--data", data, "--preset", "lite", "--steps", "2",
                  "--batch-size", "2", "--window", "6", "--burn-in", "2", "--dt-ms", "50",
-                 "--eval-every", "2", "--threads", "1", "--out", str(out)])
+                 "--eval-every", "2", "--threads", "1", "--out", str(out),
+                 "--loss-grace-ms", "0", "--keep", "fastest:0.5"])
     assert code == 0
     assert (out / "best.safetensors").is_file() and (out / "resume.safetensors").is_file()
+    from live_snn.model import load_checkpoint
+    trained = load_checkpoint(out / "best.safetensors")
+    # The loss starts at the segment's first bin; validation still skips the 100 ms grace.
+    assert trained.training["window"]["grace"] == 0 and trained.readout["grace_ms"] == 100.0
+    assert trained.training["keep"] == {"kind": "fastest", "min_accuracy": 0.5}
     code = main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
                  "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png"),
                  "--threads", "1"])

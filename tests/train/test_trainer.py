@@ -9,7 +9,7 @@ from live_snn.model import load_checkpoint
 from live_snn.train.distributed import DistContext
 from live_snn.train.evaluate import StreamingConfig
 from live_snn.train.loss import LossConfig
-from live_snn.train.trainer import CheckpointInfo, TrainConfig, Trainer
+from live_snn.train.trainer import CheckpointInfo, KeepRule, TrainConfig, Trainer
 from live_snn.train.windows import WindowSpec
 
 from .synthetic import CLASS_NAMES, quadrant_sessions, tiny_binning, tiny_model
@@ -17,11 +17,12 @@ from .synthetic import CLASS_NAMES, quadrant_sessions, tiny_binning, tiny_model
 CPU = DistContext(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
 
 
-def _trainer(out_dir, steps, *, seed=0, eval_every=10):
+def _trainer(out_dir, steps, *, seed=0, eval_every=10, keep=None):
     # Constant learning rate: a fresh SNN stays silent for its first few dozen steps.
     config = TrainConfig(steps=steps, batch_size=8, window=WindowSpec(6, burn_in=2, grace=1),
                          loss=LossConfig(logit_scale=5.0, rest_weight=0.1), lr=1e-2,
-                         min_lr_fraction=1.0, seed=seed, eval_every=eval_every)
+                         min_lr_fraction=1.0, seed=seed, eval_every=eval_every,
+                         keep=keep or KeepRule())
     streaming = StreamingConfig(PredictorConfig(ema_tau_steps=2.0, logit_scale=5.0),
                                 grace_bins=1, stable_steps=2)
     info = CheckpointInfo(tiny_binning(), CLASS_NAMES, {"dataset": "quadrants", "seed": 0})
@@ -91,3 +92,41 @@ def test_a_run_saved_before_a_window_option_existed_resumes_with_its_default(tmp
     resumed = _trainer(tmp_path, steps=4, eval_every=2)
     resumed.fit(resume=True)
     assert resumed.step == 4
+
+
+def test_the_fastest_rule_keeps_the_quickest_validation_above_its_accuracy_floor():
+    rule = KeepRule.parse("fastest:0.9")
+    slow_sure = rule.metric(0.99, 0.8, 300.0)
+    quick_sure = rule.metric(0.95, 0.7, 200.0)
+    quicker_unsure = rule.metric(0.85, 0.9, 120.0)
+    assert quick_sure > slow_sure > quicker_unsure
+    # Ties in onset go to the more accurate; below the floor, accuracy alone decides.
+    assert rule.metric(0.96, 0.7, 200.0) > quick_sure
+    assert rule.metric(0.88, 0.1, 900.0) > quicker_unsure
+    assert rule.metric(0.95, 0.7, None) < slow_sure  # nothing recognised: no onset to compare
+    accuracy = KeepRule.parse("accuracy")
+    assert accuracy.metric(0.99, 0.8, 300.0) > accuracy.metric(0.95, 0.7, 200.0)
+
+
+@pytest.mark.parametrize("text, message", [("fastest", "needs an accuracy floor"),
+                                           ("fastest:1.5", r"in \[0, 1\]"),
+                                           ("accuracy:0.9", "takes no value"),
+                                           ("latest", "must be 'accuracy' or 'fastest")])
+def test_a_bad_keep_rule_is_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        KeepRule.parse(text)
+
+
+def test_best_checkpoint_is_the_validation_the_rule_picks(tmp_path):
+    rule = KeepRule("fastest", 0.0)
+    trainer = _trainer(tmp_path, steps=40, eval_every=10, keep=rule)
+    trainer.fit()
+    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    picked = max(history, key=lambda h: rule.metric(h["val_streaming_accuracy"],
+                                                    h["val_step_accuracy"],
+                                                    h["val_onset_latency_ms"]["median"]))
+    best = load_checkpoint(tmp_path / "best.safetensors")
+    assert best.metrics["step"] == picked["step"]
+    # A resume must keep the same rule, or "best" would mean two things in one run.
+    with pytest.raises(CheckpointError, match="keep"):
+        _trainer(tmp_path, steps=50, eval_every=10).fit(resume=True)
