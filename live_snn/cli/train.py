@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-reverse", type=float, default=0.0, metavar="P",
                    help="play this fraction of training windows backwards (ON/OFF swapped, "
                         "clockwise and counter-clockwise classes swapped): teaches time order")
+    p.add_argument("--onset-windows", type=float, default=0.0, metavar="F",
+                   help="place this fraction of training windows on a gesture's start: more "
+                        "loss on the first few hundred ms, for a sooner live answer")
     p.add_argument("--augment", metavar="KEY=VALUE,...",
                    help="transfer augmentations per training window: dropout=F (drop up to F "
                         "of the events), noise=HZ (add up to HZ noise events per pixel per "
@@ -194,6 +197,7 @@ def _window_spec(args: argparse.Namespace, grace: int):
     try:
         return WindowSpec(length=args.window, burn_in=args.burn_in, grace=grace,
                           max_shift=args.max_shift, time_reverse=args.time_reverse,
+                          onset_windows=args.onset_windows,
                           augment=Augmentation.parse(args.augment))
     except ValueError as exc:
         raise LiveSnnError(f"training windows: {exc}") from None

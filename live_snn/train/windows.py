@@ -13,6 +13,12 @@ set's ``reversed_class`` table (a clockwise circle backwards is a counter-clockw
 grace counted from the reversed segment's start (the original's end). Pairs of windows that
 are the same in space and differ only in time order make a network use time order.
 
+Onset windows (``onset_windows`` > 0): that fraction of the windows is placed on a gesture's
+start instead of at a uniform offset, so that the start falls in the first half of the
+window's loss steps. At uniform offsets the first few hundred ms of a gesture are a small
+part of the loss; those are the steps that decide how soon a live user sees the right name.
+A window played backwards is placed on a segment's end, which is its reversed start.
+
 Transfer augmentations (``augment``: event drop-out, noise, zoom and rotation, time
 stretch; :mod:`live_snn.train.augment`) are drawn per window after everything above.
 
@@ -41,6 +47,7 @@ class WindowSpec:
     grace: int = 0       # bins after a segment start without loss
     max_shift: int = 0   # random translation of the whole window by up to this many pixels
     time_reverse: float = 0.0  # probability that a window is played backwards
+    onset_windows: float = 0.0  # fraction of windows placed on a segment's start
     augment: Augmentation = field(default_factory=Augmentation)
 
     def __post_init__(self) -> None:
@@ -53,6 +60,8 @@ class WindowSpec:
             raise ValueError(f"grace and max_shift must be >= 0, got {self.grace}, {self.max_shift}")
         if not 0.0 <= self.time_reverse <= 1.0:
             raise ValueError(f"time_reverse is a probability, got {self.time_reverse}")
+        if not 0.0 <= self.onset_windows <= 1.0:
+            raise ValueError(f"onset_windows is a fraction, got {self.onset_windows}")
 
     @property
     def loss_steps(self) -> int:
@@ -104,6 +113,11 @@ class WindowSampler:
         valid = np.array([len(s) - spec.length + 1 for s in self.sessions], dtype=np.int64)
         self._first_offset = np.concatenate([[0], np.cumsum(valid)])
         self.total_bins = int(sum(len(s) for s in sessions))
+        # Every segment of every (padded) session: (session index, start, end).
+        self._segments = np.array([(i, seg.start, seg.end) for i, s in enumerate(self.sessions)
+                                   for seg in s.segments], dtype=np.int64).reshape(-1, 3)
+        if spec.onset_windows > 0 and not len(self._segments):
+            raise ValueError("onset_windows needs labelled segments in the training data")
 
     @property
     def num_offsets(self) -> int:
@@ -123,12 +137,30 @@ class WindowSampler:
         # Drawn only when asked for, so runs without it keep their exact windows.
         backwards = (rng.random(batch_size) < self.spec.time_reverse
                      if self.spec.time_reverse > 0 else None)
+        if self.spec.onset_windows > 0:
+            which, offsets = self._place_on_onsets(rng, which, offsets, backwards)
         if not self.spec.augment.active:
             return self.gather(which, offsets, shifts, backwards)
         drawn = WindowAugmentation.draw(self.spec.augment, rng, batch_size, self.sessions[0].dt_us)
         windows = self.gather(which, offsets, shifts, backwards, speeds=drawn.speed)
         windows.frames = augment.apply(windows.frames, drawn)
         return windows
+
+    def _place_on_onsets(self, rng: np.random.Generator, which: np.ndarray,
+                         offsets: np.ndarray, backwards: np.ndarray | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        spec = self.spec
+        n = which.size
+        placed = rng.random(n) < spec.onset_windows
+        seg = self._segments[rng.integers(0, len(self._segments), size=n)]
+        # Where the (possibly reversed) segment start lands among the loss steps.
+        lead = spec.burn_in + rng.integers(0, max(1, spec.loss_steps // 2), size=n)
+        start_at = seg[:, 1] - lead
+        if backwards is not None:  # reversed, position i is original bin length - 1 - i
+            start_at = np.where(backwards, seg[:, 2] - spec.length + lead, start_at)
+        last = np.array([len(s) - spec.length for s in self.sessions])[seg[:, 0]]
+        start_at = np.clip(start_at, 0, last)
+        return (np.where(placed, seg[:, 0], which), np.where(placed, start_at, offsets))
 
     def gather(self, which: np.ndarray, offsets: np.ndarray,
                shifts: np.ndarray | None = None,

@@ -109,3 +109,36 @@ def test_time_reversal_is_drawn_per_window_and_needs_a_class_table():
     assert 16 < sum(flipped) < 48
     with pytest.raises(ValueError, match="probability"):
         WindowSpec(length=8, time_reverse=1.5)
+
+
+def _starts(targets: torch.Tensor) -> set[int]:
+    """Positions where a labelled segment begins within one window's targets."""
+    t = targets.tolist()
+    return {p for p, label in enumerate(t) if label >= 0 and (p == 0 or t[p - 1] < 0)}
+
+
+@pytest.mark.parametrize("time_reverse", [0.0, 0.5])
+def test_onset_windows_put_a_gesture_start_in_the_first_half_of_the_loss_steps(time_reverse):
+    session = _session(n_clips=6, clip_len=10)
+    spec = WindowSpec(length=12, burn_in=3, time_reverse=time_reverse, onset_windows=1.0)
+    sampler = WindowSampler([session], spec, seed=0, reversed_class=(0, 1, 2, 3, 4, 5))
+    early = set(range(3, 3 + 9 // 2))
+    batch = sampler.batch(step=0, batch_size=200)
+    landed = [bool(_starts(batch.targets[:, b]) & early) for b in range(200)]
+    # Only the session's first segment (forwards) and last (backwards) cannot be framed so:
+    # their window is clipped to the session, and their start lands on step 0.
+    for b in np.flatnonzero(~np.array(landed)):
+        assert 0 in _starts(batch.targets[:, b])
+    assert sum(landed) > 200 * 4 / 6 - 20
+    uniform = WindowSampler([session], WindowSpec(length=12, burn_in=3), seed=0)
+    batch = uniform.batch(step=0, batch_size=200)
+    assert sum(bool(_starts(batch.targets[:, b]) & early) for b in range(200)) < 200 * 0.5
+
+
+def test_no_onset_windows_draws_the_windows_it_always_drew():
+    plain = WindowSampler([_session()], WindowSpec(length=8, burn_in=2), seed=3)
+    unset = WindowSampler([_session()], WindowSpec(length=8, burn_in=2, onset_windows=0.0), seed=3)
+    a, b = plain.batch(step=7, batch_size=16), unset.batch(step=7, batch_size=16)
+    assert torch.equal(a.frames, b.frames) and torch.equal(a.targets, b.targets)
+    with pytest.raises(ValueError, match="fraction"):
+        WindowSpec(length=8, onset_windows=1.5)
