@@ -59,7 +59,11 @@ $LS train $SIM $VAL10 --data sim:seeds=0-95,duration=30 --lr 1e-3 --warmup-steps
 # (It ran 500 steps, then --resume for 1500 more with --max-steps-this-run 1500, and was
 # stopped at step 2000 of the 4000-step schedule by the session's time: the kept checkpoint
 # is the best of the validations at steps 250-2000, step 2000.)
-# (Stage 5, calibrated on the validation seeds, was the bundled file until stage 7.)
+# Stage 5 calibrated on the validation seeds: the bundled file until stage 7, and what the
+# later stages are compared with.
+$LS eval --model "$RUNS/sim_real_stage5/best.safetensors" \
+  --data sim:seeds=10000-10009,duration=30 --cache "$CACHE" \
+  --calibrate-out "$RUNS/sim_real_stage5/calibrated.safetensors"
 
 # Stage 6: a sooner answer. Stage 5's kept weights, on the
 # simulator as changed on 2026-12-05 (seeds 0-95 simulated afresh), with half the windows
@@ -72,6 +76,9 @@ $LS train $SIM $VAL10 --data sim:seeds=0-95,duration=30 --lr 5e-4 --warmup-steps
   --augment dropout=0.3,noise=2,scale=0.15,rotate=10,stretch=0.2 \
   --onset-windows 0.5 --loss-grace-ms 40 --keep fastest:0.97 \
   --init-from "$RUNS/sim_real_stage5/best.safetensors" --out "$RUNS/sim_real_stage6"
+$LS eval --model "$RUNS/sim_real_stage6/best.safetensors" \
+  --data sim:seeds=10000-10009,duration=30 --cache "$CACHE" \
+  --calibrate-out "$RUNS/sim_real_stage6/calibrated.safetensors"
 # (Kept: step 1200, validation 100 %, onset 180 ms; on fresh test seeds 62000-62009, once:
 # 96.1 %, onset 240 ms.) Stage 7: more of the same, from stage 6's kept weights: three
 # windows in four on a gesture's start, the loss from its first bin. Rule fixed before it

@@ -75,15 +75,25 @@ class KeepRule:
         return cls(kind)
 
     def metric(self, accuracy: float, step_accuracy: float,
-               onset_median_ms: float | None) -> float:
-        """Larger is better; comparable across one run's validations."""
+               onsets_ms: Sequence[float | None]) -> float:
+        """Larger is better; comparable across one run's validations. ``onsets_ms``: each
+        validation gesture's onset latency, None for one never recognised."""
         accurate = accuracy + 1e-3 * step_accuracy
         if self.kind == "accuracy":
             return accurate
-        if accuracy >= self.min_accuracy and onset_median_ms is not None:
+        median = median_onset_counting_misses(onsets_ms)
+        if accuracy >= self.min_accuracy and math.isfinite(median):
             # Onset medians are whole milliseconds apart at least: accuracy only breaks ties.
-            return 1e6 - onset_median_ms + 1e-2 * accurate
+            return 1e6 - median + 1e-2 * accurate
         return accurate
+
+
+def median_onset_counting_misses(onsets_ms: Sequence[float | None]) -> float:
+    """The median onset with gestures never recognised counted as infinitely late, so a
+    validation cannot look quicker by recognising fewer (inf when half or more are missed)."""
+    if not onsets_ms:
+        return math.inf
+    return float(np.median([math.inf if v is None else v for v in onsets_ms]))
 
 
 @dataclass(frozen=True)
@@ -256,8 +266,9 @@ class Trainer:
                 "val_onset_latency_ms": result.latency_ms.as_dict(),
                 "val_seconds": round(time.perf_counter() - started, 2),
             }
+            missed = result.latency_ms.total - result.latency_ms.detected
             metric = self.config.keep.metric(result.accuracy, result.step_accuracy,
-                                             result.latency_ms.median)
+                                             [*result.latencies_ms, *([None] * missed)])
             self.history.append(record)
             with (self.out_dir / HISTORY_FILE).open("a") as fh:
                 fh.write(json.dumps(record) + "\n")

@@ -17,7 +17,11 @@ Onset windows (``onset_windows`` > 0): that fraction of the windows is placed on
 start instead of at a uniform offset, so that the start falls in the first half of the
 window's loss steps. At uniform offsets the first few hundred ms of a gesture are a small
 part of the loss; those are the steps that decide how soon a live user sees the right name.
-A window played backwards is placed on a segment's end, which is its reversed start.
+A window played backwards is placed on a segment's end, which is its reversed start. Two
+exceptions: a window that would run past the session's edge is moved inside it (the start
+then lands elsewhere in the window, possibly in the burn-in), and a time-stretched window
+(``augment`` stretch, drawn after the placement so that runs stay reproducible) shows the
+start at step ``lead / speed`` instead of ``lead``.
 
 Transfer augmentations (``augment``: event drop-out, noise, zoom and rotation, time
 stretch; :mod:`live_snn.train.augment`) are drawn per window after everything above.

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -87,25 +88,41 @@ def test_a_run_saved_before_a_window_option_existed_resumes_with_its_default(tmp
     path = tmp_path / "resume.safetensors"
     with safe_open(str(path), framework="pt") as fh:
         meta = json.loads(fh.metadata()["live_snn_resume"])
-    del meta["config"]["window"]["time_reverse"]  # as written before the option existed
+    # As written before these options existed: they resume with their defaults.
+    del meta["config"]["window"]["time_reverse"]
+    del meta["config"]["window"]["onset_windows"]
+    del meta["config"]["keep"]
     save_file(load_file(str(path)), str(path), metadata={"live_snn_resume": json.dumps(meta)})
     resumed = _trainer(tmp_path, steps=4, eval_every=2)
     resumed.fit(resume=True)
     assert resumed.step == 4
 
 
+def _onsets(median_ms, n=5):
+    return [median_ms] * n
+
+
 def test_the_fastest_rule_keeps_the_quickest_validation_above_its_accuracy_floor():
     rule = KeepRule.parse("fastest:0.9")
-    slow_sure = rule.metric(0.99, 0.8, 300.0)
-    quick_sure = rule.metric(0.95, 0.7, 200.0)
-    quicker_unsure = rule.metric(0.85, 0.9, 120.0)
+    slow_sure = rule.metric(0.99, 0.8, _onsets(300.0))
+    quick_sure = rule.metric(0.95, 0.7, _onsets(200.0))
+    quicker_unsure = rule.metric(0.85, 0.9, _onsets(120.0))
     assert quick_sure > slow_sure > quicker_unsure
     # Ties in onset go to the more accurate; below the floor, accuracy alone decides.
-    assert rule.metric(0.96, 0.7, 200.0) > quick_sure
-    assert rule.metric(0.88, 0.1, 900.0) > quicker_unsure
-    assert rule.metric(0.95, 0.7, None) < slow_sure  # nothing recognised: no onset to compare
+    assert rule.metric(0.96, 0.7, _onsets(200.0)) > quick_sure
+    assert rule.metric(0.88, 0.1, _onsets(900.0)) > quicker_unsure
+    assert rule.metric(0.95, 0.7, [None] * 5) < slow_sure  # nothing recognised: no onset
     accuracy = KeepRule.parse("accuracy")
-    assert accuracy.metric(0.99, 0.8, 300.0) > accuracy.metric(0.95, 0.7, 200.0)
+    assert accuracy.metric(0.99, 0.8, _onsets(300.0)) > accuracy.metric(0.95, 0.7, _onsets(200.0))
+
+
+def test_the_fastest_rule_counts_unrecognised_gestures_as_late():
+    rule = KeepRule.parse("fastest:0.9")
+    steady = rule.metric(0.95, 0.7, _onsets(250.0))
+    # Over the recognised ones alone both medians would be 100 ms. Counted as infinitely
+    # late, two misses of five leave the median at 100 ms; three put it past every onset.
+    assert rule.metric(0.95, 0.7, [100.0, 100.0, 100.0, None, None]) > steady
+    assert rule.metric(0.95, 0.7, [100.0, 100.0, None, None, None]) < steady
 
 
 @pytest.mark.parametrize("text, message", [("fastest", "needs an accuracy floor"),
@@ -117,16 +134,34 @@ def test_a_bad_keep_rule_is_refused(text, message):
         KeepRule.parse(text)
 
 
-def test_best_checkpoint_is_the_validation_the_rule_picks(tmp_path):
-    rule = KeepRule("fastest", 0.0)
-    trainer = _trainer(tmp_path, steps=40, eval_every=10, keep=rule)
+def _scripted_validations(trainer, results):
+    """Replace the trainer's validation by a script of (accuracy, onset median) pairs."""
+    from live_snn.train.evaluate import StreamingResult
+    from live_snn.train.metrics import latency_stats
+
+    script = iter(results)
+
+    def validate():
+        accuracy, onset_ms = next(script)
+        onsets = [onset_ms] * 3
+        return StreamingResult(accuracy, accuracy, np.zeros((3, 3)), np.zeros(3),
+                               latency_stats(onsets), onsets, [])
+
+    trainer.validate = validate
+
+
+@pytest.mark.parametrize("rule, kept_step", [("accuracy", 10), ("fastest:0.9", 20)])
+def test_best_checkpoint_is_the_validation_the_rule_picks(tmp_path, rule, kept_step):
+    trainer = _trainer(tmp_path, steps=30, eval_every=10, keep=KeepRule.parse(rule))
+    # The most accurate, the fastest above 0.9, and a faster one below the floor.
+    _scripted_validations(trainer, [(1.0, 300.0), (0.95, 160.0), (0.8, 100.0)])
     trainer.fit()
-    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
-    picked = max(history, key=lambda h: rule.metric(h["val_streaming_accuracy"],
-                                                    h["val_step_accuracy"],
-                                                    h["val_onset_latency_ms"]["median"]))
-    best = load_checkpoint(tmp_path / "best.safetensors")
-    assert best.metrics["step"] == picked["step"]
+    assert load_checkpoint(tmp_path / "best.safetensors").metrics["step"] == kept_step
+
+
+def test_a_resume_keeps_the_rule_it_started_with(tmp_path):
+    _trainer(tmp_path, steps=20, eval_every=10, keep=KeepRule("fastest", 0.0)).fit(
+        max_steps_this_run=10)
     # A resume must keep the same rule, or "best" would mean two things in one run.
     with pytest.raises(CheckpointError, match="keep"):
-        _trainer(tmp_path, steps=50, eval_every=10).fit(resume=True)
+        _trainer(tmp_path, steps=20, eval_every=10).fit(resume=True)
