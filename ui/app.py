@@ -6,10 +6,14 @@ and the ``--screenshot FILE --quit-after SECONDS`` mode used for documentation a
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -48,6 +52,22 @@ def create_app() -> QApplication:
     return app
 
 
+@contextmanager
+def garbage_collected_on_gui_thread(interval_s: float = 1.0) -> Iterator[None]:
+    """Python's cyclic garbage collector runs in whichever thread happens to allocate when
+    a threshold is crossed, often the engine thread (torch allocates at every step). Garbage
+    that holds Qt objects would then be destroyed off the GUI thread, which can crash Qt.
+    While the window runs, automatic collection is off and pyqtgraph's collector runs it on
+    a timer in this (the GUI) thread; afterwards it is back on."""
+    collector = GarbageCollector(interval=interval_s)
+    try:
+        yield
+    finally:
+        collector.timer.stop()
+        gc.collect()
+        gc.enable()
+
+
 def build_window(options: GuiOptions) -> MainWindow:
     bridge = EngineBridge(options.engine)
     window = MainWindow(bridge)
@@ -76,13 +96,14 @@ def save_screenshot(window: MainWindow, path: Path) -> Path:
 
 def main(options: GuiOptions) -> int:
     app = create_app()
-    window = build_window(options)
-    window.show()
-    outcome = {"code": 0}
-    if options.quit_after_s is not None or options.screenshot is not None:
-        _schedule_quit(app, window, options, outcome)
-    app.exec()
-    window.bridge.close()
+    with garbage_collected_on_gui_thread():
+        window = build_window(options)
+        window.show()
+        outcome = {"code": 0}
+        if options.quit_after_s is not None or options.screenshot is not None:
+            _schedule_quit(app, window, options, outcome)
+        app.exec()
+        window.bridge.close()
     return outcome["code"]
 
 

@@ -152,13 +152,20 @@ def measure_headless(recording: Path, model: Path, config, seconds: float) -> Me
 
 def measure_gui(recording: Path, model: Path, config, seconds: float) -> Measurement:
     """The real window on the same engine settings, looping the recording."""
+    from live_snn_ui.app import create_app, garbage_collected_on_gui_thread
+
+    app = create_app()
+    with garbage_collected_on_gui_thread():
+        return _measure_window(app, recording, model, config, seconds)
+
+
+def _measure_window(app, recording: Path, model: Path, config, seconds: float) -> Measurement:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from live_snn_ui.app import WINDOW_SIZE, create_app
+    from live_snn_ui.app import WINDOW_SIZE
     from live_snn_ui.engine_bridge import EngineBridge
     from live_snn_ui.window import MainWindow
 
-    app = create_app()
     bridge = EngineBridge(config)
     window = MainWindow(bridge)
     window.resize(*WINDOW_SIZE)
