@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Bad data fails here, in one line, not after an hour of training.
     check_training_data(args.data, args.val_data)
-    _keep_rule(args)
+    keep = _keep_rule(args)
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                                     val_split)
         if init_from is not None:
             training["init_from"] = init_from
-        trainer = Trainer(model, _train_config(args, window, train_sessions), train_sessions,
+        trainer = Trainer(model, _train_config(args, window, train_sessions, keep), train_sessions,
                           val_sessions, _streaming_config(args, grace),
                           _checkpoint_info(args, binning, spec, training), args.out, ctx)
         if trainer.steps_per_epoch and ctx.is_main:
@@ -247,7 +247,7 @@ def _keep_rule(args: argparse.Namespace):
         raise LiveSnnError(f"--keep {args.keep}: {exc}") from None
 
 
-def _train_config(args: argparse.Namespace, window, train_sessions):
+def _train_config(args: argparse.Namespace, window, train_sessions, keep):
     from live_snn.train.loss import LossConfig
     from live_snn.train.trainer import TrainConfig
     from live_snn.train.windows import WindowSampler
@@ -261,7 +261,7 @@ def _train_config(args: argparse.Namespace, window, train_sessions):
             args.batch_size, world)
         steps = max(1, int(round(args.epochs * per_epoch)))
     return TrainConfig(
-        keep=_keep_rule(args), steps=steps, batch_size=args.batch_size, window=window,
+        keep=keep, steps=steps, batch_size=args.batch_size, window=window,
         loss=LossConfig(kind=args.loss, logit_scale=args.logit_scale,
                         rest_weight=args.rest_weight),
         lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
