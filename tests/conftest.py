@@ -78,8 +78,7 @@ def dv_server():
             text=True,
         )
         processes.append(process)
-        line = process.stdout.readline().strip()
-        assert line == "listening", process.stderr.read()
+        read_line_within(process, 60, "listening")
         return process
 
     yield start
@@ -94,11 +93,70 @@ def dv_server():
 @pytest.fixture
 def tcp_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    return free_tcp_ports(1)[0]
+
+
+def free_tcp_ports(n: int) -> list[int]:
+    """``n`` distinct TCP ports on 127.0.0.1 that nothing listens on (right now): the probes
+    are held together, so the kernel cannot hand out the same port twice."""
+    import contextlib
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(n)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+
+
+@pytest.fixture
+def tcp_ports():
+    """``tcp_ports(n)``: see :func:`free_tcp_ports`."""
+    return free_tcp_ports
+
+
+def read_line_within(process: subprocess.Popen, timeout_s: float, prefix: str = "") -> str:
+    """The first line of ``process``'s stdout that starts with ``prefix``, within
+    ``timeout_s``. A blocking ``readline`` would hang the suite (and CI) on a child that stays
+    alive without printing; here the test fails, naming the child's stderr, and the child is
+    killed (its whole process group when it leads one, so no grandchild keeps it alive).
+
+    Reads the pipe a byte at a time, below Python's buffers, so nothing after the line is
+    taken: ``communicate()`` or ``stdout.readline()`` afterwards go on from the next line."""
+    import select
+    import signal
+    import time
+
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + timeout_s
+    line = bytearray()
+    while (left := deadline - time.monotonic()) > 0:
+        if not select.select([fd], [], [], left)[0]:
+            break
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+        if byte == b"\n":
+            text = line.decode(errors="replace")
+            if text.startswith(prefix):
+                return text
+            line.clear()
+    why = "ended" if process.poll() is not None else f"printed nothing more in {timeout_s:g} s"
+    if process.poll() is None:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    process.wait()
+    pytest.fail(f"{process.args[:4]} {why} without a line starting {prefix!r}; stderr: "
+                f"{process.stderr.read()[-2000:] if process.stderr else ''}")
+
+
+@pytest.fixture
+def read_line():
+    """``read_line(process, timeout_s, prefix="")``: see :func:`read_line_within`."""
+    return read_line_within
 
 
 # Small random-weights checkpoints (legitimate for pipeline tests: the engine and its sinks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import signal
 import sys
 from dataclasses import dataclass, replace
 
@@ -90,9 +91,10 @@ def run(args: argparse.Namespace) -> int:
     return serve_cameras(cameras)
 
 
-def serve_camera(camera: Camera, *, name_address: bool = False) -> int:
-    """Serve one virtual camera in this process until its end; prints what it served (and
-    where, with ``name_address``: one of several cameras)."""
+def serve_camera(camera: Camera, *, name_address: bool = False, stop=None) -> int:
+    """Serve one virtual camera in this process until its end, Ctrl-C or ``stop`` (an event
+    set by another process); prints what it served (and where, with ``name_address``: one of
+    several cameras)."""
     from live_snn.sim import SimConfig
     from live_snn.sinks.serve import parse_serve_address, serve_simulator
     from live_snn.sources.sim import SimulatorSource
@@ -113,12 +115,13 @@ def serve_camera(camera: Camera, *, name_address: bool = False) -> int:
         print(f"serving {source.description} on {address} {until}", flush=True)
 
     stats = serve_simulator(source, address, duration_s=camera.duration_s, on_ready=ready,
-                            linger_s=camera.linger_s)
+                            linger_s=camera.linger_s, stop=stop)
+    interrupted = stats.interrupted or (stop is not None and stop.is_set())
     print(
         f"served {stats.events} events in {stats.batches} packets, {stats.simulated_s:.1f} s simulated "
         f"in {stats.wall_s:.1f} s, up to {stats.max_clients} client(s)"
         + (f" on {address}" if name_address else "")
-        + (" (interrupted)" if stats.interrupted else ""),
+        + (" (interrupted)" if interrupted else ""),
         flush=True,
     )
     if stats.clients_left:
@@ -126,33 +129,56 @@ def serve_camera(camera: Camera, *, name_address: bool = False) -> int:
     return 0
 
 
-def _camera_process(camera: Camera) -> None:
-    """A camera's own process: one clear line on error, the exit code says how it ended."""
+def _camera_process(camera: Camera, stop) -> None:
+    """A camera's own process. It ignores Ctrl-C (inherited from :func:`serve_cameras`):
+    its parent sets ``stop``. One clear line on error; the exit code says how it ended."""
     try:
-        code = serve_camera(camera, name_address=True)
+        code = serve_camera(camera, name_address=True, stop=stop)
     except LiveSnnError as exc:
         print(f"live-snn serve-sim: error: {camera.address}: {exc}", file=sys.stderr, flush=True)
         code = 2
-    except KeyboardInterrupt:
-        code = 130
     sys.exit(code)
 
 
 def serve_cameras(cameras: list[Camera]) -> int:
-    """Each camera in its own process (a simulator takes most of a core at real time); Ctrl-C
-    reaches them all, and each finishes its stream. The exit code is the worst camera's."""
+    """Each camera in its own process (a simulator takes most of a core at real time).
+
+    This process alone decides when they stop, so that they all stop together: on Ctrl-C or
+    SIGTERM (whether the terminal's Ctrl-C reached the whole process group or a supervisor
+    signalled this process only), and when one camera fails (a busy port, say), since a test
+    bench missing a camera is not the bench that was asked for. Each camera finishes its
+    stream. The exit code is 130 when interrupted, else the worst camera's."""
+    from multiprocessing.connection import wait
+
+    from live_snn.cli.signals import StopSignals
+
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_camera_process, args=(camera,),
+    stop = context.Event()
+    processes = [context.Process(target=_camera_process, args=(camera, stop),
                                  name=f"serve-sim {camera.address}") for camera in cameras]
-    for process in processes:
-        process.start()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the cameras
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     interrupted = False
-    for process in processes:
-        while True:
-            try:
+    with StopSignals("live-snn serve-sim") as signals:
+        try:
+            running = list(processes)
+            while running:
+                wait([process.sentinel for process in running])
+                for process in [p for p in running if p.exitcode is not None]:
+                    running.remove(process)
+                    if process.exitcode != 0 and not stop.is_set():
+                        print(f"live-snn serve-sim: {process.name[len('serve-sim '):]} failed; "
+                              f"stopping the other cameras", file=sys.stderr, flush=True)
+                        stop.set()
+        except KeyboardInterrupt:
+            interrupted = True
+            signals.hold()
+            stop.set()
+            for process in processes:
                 process.join()
-                break
-            except KeyboardInterrupt:  # the cameras got it too: wait for them to finish
-                interrupted = True
     codes = [process.exitcode or 0 for process in processes]
     return 130 if interrupted else max(codes)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import re
 import select
 import signal
 import struct
@@ -33,6 +34,7 @@ from live_snn.events import EVENT_DTYPE, EventBatch
 
 _START_TIMEOUT_S = 30.0
 _LENGTH = struct.Struct("<Q")
+_BOOST_WHERE = re.compile(r"\s*\[system:(\d+) at .*\]\s*$", re.DOTALL)
 
 
 def to_dv_event_store(batch: EventBatch):
@@ -72,6 +74,16 @@ def _reply(message: dict) -> None:
     sys.stdout.flush()
 
 
+def plain_socket_error(message: str) -> str:
+    """dv-processing's socket errors end in where boost raised them ("bind: Address already
+    in use [system:98 at /vcpkg/.../reactive_socket_service.hpp:162 in function '...']"): a
+    user needs the reason and the error number, not the C++ source line."""
+    found = _BOOST_WHERE.search(message)
+    if found is None:
+        return message
+    return f"{message[:found.start()].rstrip()} (errno {found.group(1)})"
+
+
 def _child_main(config: dict) -> None:
     """Child process body: open the writer, write what arrives, report, hard-exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
@@ -85,7 +97,7 @@ def _child_main(config: dict) -> None:
         else:
             writer = dv.io.NetworkWriter(config["host"], config["port"], stream)
     except Exception as exc:  # reported to the parent, which raises SourceError
-        _reply({"error": f"{type(exc).__name__}: {exc}"})
+        _reply({"error": plain_socket_error(str(exc))})
         os._exit(1)
     _reply({"ready": True})
     incoming = sys.stdin.buffer

@@ -66,14 +66,8 @@ def test_recordings_batched_write_what_each_run_alone_writes(recordings_dir, cau
 
 
 def test_three_tcp_streams_one_dies_the_others_go_on(recordings_dir, causal_ckpt, dv_server,
-                                                     tmp_path, capsys):
-    import socket
-
-    ports = []
-    for _ in range(3):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
+                                                     tmp_path, capsys, tcp_ports, read_line):
+    ports = tcp_ports(3)
     recording = recordings_dir / RECORDINGS[0]
     servers = [dv_server(recording, str(port), then=then)
                for port, then in zip(ports, ["hold", "hold", "exit"], strict=True)]
@@ -84,7 +78,7 @@ def test_three_tcp_streams_one_dies_the_others_go_on(recordings_dir, causal_ckpt
                  str(folder), "--summary-json", str(summary)])
     err = capsys.readouterr().err
     assert code == 1 and f"tcp_127.0.0.1_{ports[2]} ended early" in err
-    served = [int(s.stdout.readline().split()[1]) for s in servers]
+    served = [int(read_line(s, 60, "served").split()[1]) for s in servers]
     rows = {row["name"]: row for row in json.loads(summary.read_text())["streams"]}
     for port, n in zip(ports[:2], served[:2], strict=True):
         name = f"tcp_127.0.0.1_{port}"

@@ -20,33 +20,16 @@ from live_snn.sim import GestureSimulator, SimConfig
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_line(process: subprocess.Popen, prefix: str, timeout_s: float) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith(prefix):
-            return line
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    pytest.fail(f"serve-sim did not print {prefix!r}: {process.stderr.read()[-2000:]}")
-
-
-def test_serve_sim_streams_the_seeded_simulation_to_a_network_reader(tmp_path):
-    port = _free_port()
+def test_serve_sim_streams_the_seeded_simulation_to_a_network_reader(tmp_path, tcp_port,
+                                                                   read_line):
+    port = tcp_port
     server = subprocess.Popen(
         [sys.executable, "-m", "live_snn", "serve-sim", f"tcp://127.0.0.1:{port}",
          "--seed", "5", "--duration", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
     )
     try:
-        assert "gesture simulator" in _wait_for_line(server, "serving", 60)
+        assert "gesture simulator" in read_line(server, 60, "serving")
         received = tmp_path / "received.npy"
         client = f"""
             import json, time
@@ -94,7 +77,29 @@ def test_serve_sim_reports_a_busy_port():
             capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
         )
     assert done.returncode == 2
-    assert f"cannot serve on tcp://127.0.0.1:{port}" in done.stderr
+    assert f"cannot serve on tcp://127.0.0.1:{port}: bind: Address already in use (errno 98)" \
+        in done.stderr
+    assert ".hpp" not in done.stderr  # not where in dv-processing's C++ it was raised
+
+
+def test_a_camera_that_cannot_serve_stops_the_others(tcp_ports):
+    """A bench missing a camera is not the bench that was asked for: the camera on the busy
+    port says why, the others finish their streams, and the command ends (it used to serve
+    the others until Ctrl-C, saying nothing more on stdout)."""
+    free_port, = tcp_ports(1)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        busy_port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "live_snn", "serve-sim", f"tcp://127.0.0.1:{free_port}",
+             f"tcp://127.0.0.1:{busy_port}", "--linger", "0.2"],
+            capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"error: tcp://127.0.0.1:{busy_port}: cannot serve on" in done.stderr
+    assert f"tcp://127.0.0.1:{busy_port} failed; stopping the other cameras" in done.stderr
+    assert f"on tcp://127.0.0.1:{free_port} (interrupted)" in done.stdout
 
 
 def test_serve_sim_rejects_a_bad_address():
@@ -105,18 +110,14 @@ def test_serve_sim_rejects_a_bad_address():
     assert done.returncode == 2 and "expected tcp://HOST:PORT" in done.stderr
 
 
-def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt):
+def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt, tcp_ports, read_line):
     import os
     import signal
 
     from live_snn.engine.config import EngineConfig
     from live_snn.engine.multi_engine import MultiStreamEngine
 
-    ports = []
-    for _ in range(2):
-        with socket.socket() as probe:  # two distinct free ports (both held until now)
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
+    ports = tcp_ports(2)
     server = subprocess.Popen(
         [sys.executable, "-m", "live_snn", "serve-sim", *[f"tcp://127.0.0.1:{p}" for p in ports],
          "--seed", "5", "--linger", "0.5"],
@@ -124,7 +125,7 @@ def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt):
         start_new_session=True,  # Ctrl-C below reaches the whole group, as in a terminal
     )
     try:
-        serving = [_wait_for_line(server, "serving", 60) for _ in ports]
+        serving = [read_line(server, 60, "serving") for _ in ports]
         assert sorted("seed 5," in line for line in serving) == [False, True]
         assert sorted("seed 6," in line for line in serving) == [False, True]
         engine = MultiStreamEngine(EngineConfig(device="cpu", record_taps=False))
@@ -140,7 +141,7 @@ def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt):
         out, err = server.communicate(timeout=60)
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)  # the cameras too: they hold its pipes
             server.wait()
     assert server.returncode == 130, err[-2000:]  # interrupted, each camera's stream ended
     assert all(f"on tcp://127.0.0.1:{port} (interrupted)" in out for port in ports), out
@@ -150,3 +151,30 @@ def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt):
         reference = GestureSimulator(SimConfig(seed=seed)).stream().advance_to(events.t_last + 1)
         start = int(np.searchsorted(reference.t, events.t_first))
         assert np.array_equal(reference.events[start:start + len(events)], events.events), name
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_server_alone_stops_every_camera(tcp_ports, read_line, signal_name):
+    """A supervisor signals the server process, not its process group: the cameras (processes
+    of their own) must stop too, each finishing its stream."""
+    import os
+    import signal
+
+    ports = tcp_ports(2)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "live_snn", "serve-sim", *[f"tcp://127.0.0.1:{p}" for p in ports],
+         "--linger", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        start_new_session=True,
+    )
+    try:
+        for _ in ports:
+            read_line(server, 60, "serving")
+        server.send_signal(getattr(signal, signal_name))
+        out, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert server.returncode == 130, err
+    assert all(f"on tcp://127.0.0.1:{port} (interrupted)" in out for port in ports), out

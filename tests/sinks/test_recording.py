@@ -102,26 +102,26 @@ def test_record_cli(recordings_dir, tmp_path, capsys):
 
 
 # ---- every way a recording can end (issue #13, case 5) ----------------------------------------
-def start_recording(source: str, out, *extra: str):
+def start_recording(read_line, source: str, out, *extra: str):
     import subprocess
     import sys
 
     process = subprocess.Popen(
         [sys.executable, "-m", "live_snn", "record", source, str(out), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout.readline().startswith("recording ")
+    read_line(process, 60, "recording ")
     return process
 
 
 @pytest.mark.parametrize("signals", [("SIGTERM",), ("SIGINT", "SIGINT")])
 def test_a_signal_ends_the_recording_with_a_finished_verified_file(recordings_dir, tmp_path,
-                                                                    signals):
+                                                                    signals, read_line):
     """SIGTERM, or a second Ctrl-C 20 ms after the first, still finalises the file."""
     import signal
     import time
 
     out = tmp_path / "signalled.aedat4"
-    process = start_recording(str(recordings_dir / "dvs128_arms_a.aedat4"), out, "--speed", "1")
+    process = start_recording(read_line, str(recordings_dir / "dvs128_arms_a.aedat4"), out, "--speed", "1")
     time.sleep(1.5)
     for name in signals:
         process.send_signal(getattr(signal, name))
