@@ -33,6 +33,11 @@ class StreamDroppedError(SourceError):
     """A live stream (network, camera) stopped delivering: server gone, camera unplugged."""
 
 
+class CorruptStreamError(StreamDroppedError):
+    """A live stream that broke its protocol: what came after the fault is lost (a stream
+    that merely ended lost nothing). Reconnecting may still help, as for any dropped stream."""
+
+
 class BinningError(LiveSnnError):
     """Events cannot be binned as asked (e.g. timestamps going backwards)."""
 

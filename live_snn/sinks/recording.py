@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from live_snn.errors import LiveSnnError, StreamDroppedError
+from live_snn.errors import CorruptStreamError, LiveSnnError, StreamDroppedError
 from live_snn.events import EVENT_DTYPE, EventBatch
 from live_snn.outputs import check_outputs, named
 from live_snn.sources.base import EventSource
@@ -150,7 +150,9 @@ class _Copy:
         Ctrl-C; then close the writer (a failure to is a write error too)."""
         try:
             self._copy(source, writer)
-        except StreamDroppedError as exc:
+        except CorruptStreamError as exc:  # events after the fault are lost: a failure
+            self.end_reason = f"source error: {exc}"
+        except StreamDroppedError as exc:  # the stream ended: everything sent was recorded
             self.end_reason = f"stream dropped: {exc}"
         except KeyboardInterrupt:
             self.end_reason = "interrupted"

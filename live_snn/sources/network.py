@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from live_snn.errors import SourceError, StreamDroppedError
+from live_snn.errors import CorruptStreamError, SourceError, StreamDroppedError
 from live_snn.events import EventBatch
 from live_snn.sources.base import EventSource
 from live_snn.sources.dv_stream import DvPacketDecoder, DvStreamError, header_size, parse_header
@@ -125,7 +125,8 @@ class NetworkSource(EventSource):
                         yield EventBatch(events, self.resolution)
                 if decoder.error is not None:
                     error = decoder.error
-                    raise self._dropped(f"corrupt DV stream at {error.where()}: {error.what}")
+                    raise self._dropped(f"corrupt DV stream at {error.where()}: {error.what}",
+                                        CorruptStreamError)
                 continue
             if self.stall_timeout_s is not None and now - last_data > self.stall_timeout_s:
                 raise self._dropped(f"no data for {self.stall_timeout_s:g} s (stream stalled)")
@@ -133,8 +134,9 @@ class NetworkSource(EventSource):
                 last_yield = now
                 yield EventBatch.empty(self.resolution)
 
-    def _dropped(self, what: str) -> StreamDroppedError:
-        return StreamDroppedError(
+    def _dropped(self, what: str, kind: type[StreamDroppedError] = StreamDroppedError
+                 ) -> StreamDroppedError:
+        return kind(
             f"{self.address}: {what}; {self.events_read} events before that were delivered")
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from dv_stream_bytes import BytesServer, event_packets, stream_header, synthetic_events
 
-from live_snn.errors import SourceError, StreamDroppedError
+from live_snn.errors import CorruptStreamError, SourceError, StreamDroppedError
 from live_snn.sources.network import NetworkSource
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -28,6 +28,8 @@ def read_all(address: str, **options):
     finally:
         source.close()
     events = np.concatenate(got) if got else np.empty(0)
+    # a protocol fault is told apart from a stream that merely ended (record's exit code)
+    assert isinstance(info.value, CorruptStreamError) == ("corrupt DV stream" in str(info.value))
     return events, str(info.value)
 
 
@@ -132,7 +134,8 @@ def test_run_on_a_garbage_stream_ends_in_one_line_and_gives_up_in_bounded_time(c
 def test_record_from_a_damaged_stream_finishes_a_verified_file(tmp_path):
     """``record`` of a stream that turns to garbage used to die inside dv-processing (rc 134)
     leaving only OUT.partial.aedat4; now the events before the damage are a finished,
-    verified recording and the damage is named."""
+    verified recording, the damage is named, and the exit code says the recording failed (as
+    for a damaged file: what came after the fault is lost)."""
     events = synthetic_events()
     packets = event_packets(events)
     payload = stream_header() + packets[0] + b"\xde\xad" * 4000  # dv-processing: rc 134
@@ -140,7 +143,7 @@ def test_record_from_a_damaged_stream_finishes_a_verified_file(tmp_path):
     with BytesServer(payload) as server:
         done = subprocess.run([sys.executable, "-m", "live_snn", "record", server.address,
                                str(out)], capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "corrupt DV stream at byte" in done.stdout and "packet 1" in done.stdout
     assert "verified: read back 10000 events" in done.stdout
