@@ -154,8 +154,10 @@ def serve_cameras(cameras: list[Camera]) -> int:
 
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    processes = [context.Process(target=_camera_process, args=(camera, stop),
-                                 name=f"serve-sim {camera.address}") for camera in cameras]
+    address_of = {context.Process(target=_camera_process, args=(camera, stop),
+                                  name=f"serve-sim {camera.address}"): camera.address
+                  for camera in cameras}
+    processes = list(address_of)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the cameras
     try:
         for process in processes:
@@ -171,8 +173,8 @@ def serve_cameras(cameras: list[Camera]) -> int:
                 for process in [p for p in running if p.exitcode is not None]:
                     running.remove(process)
                     if process.exitcode != 0 and not stop.is_set():
-                        print(f"live-snn serve-sim: {process.name[len('serve-sim '):]} failed; "
-                              f"stopping the other cameras", file=sys.stderr, flush=True)
+                        print(f"live-snn serve-sim: {address_of[process]} failed; stopping the "
+                              f"other cameras", file=sys.stderr, flush=True)
                         stop.set()
         except KeyboardInterrupt:
             interrupted = True
