@@ -115,11 +115,13 @@ def tcp_ports():
     return free_tcp_ports
 
 
-def read_line_within(process: subprocess.Popen, timeout_s: float, prefix: str = "") -> str:
+def read_line_within(process: subprocess.Popen, timeout_s: float, prefix: str = "", *,
+                     kill: bool = True) -> str:
     """The first line of ``process``'s stdout that starts with ``prefix``, within
     ``timeout_s``. A blocking ``readline`` would hang the suite (and CI) on a child that stays
     alive without printing; here the test fails, naming the child's stderr, and the child is
-    killed (its whole process group when it leads one, so no grandchild keeps it alive).
+    killed (its whole process group when it leads one, so no grandchild keeps it alive),
+    unless ``kill`` is False (the caller wants to look at it first).
 
     Reads the pipe a byte at a time, below Python's buffers, so nothing after the line is
     taken: ``communicate()`` or ``stdout.readline()`` afterwards go on from the next line."""
@@ -143,6 +145,8 @@ def read_line_within(process: subprocess.Popen, timeout_s: float, prefix: str = 
                 return text
             line.clear()
     why = "ended" if process.poll() is not None else f"printed nothing more in {timeout_s:g} s"
+    if process.poll() is None and not kill:
+        pytest.fail(f"{process.args[:4]} {why} without a line starting {prefix!r}")
     if process.poll() is None:
         if os.getpgid(process.pid) == process.pid:
             os.killpg(process.pid, signal.SIGKILL)

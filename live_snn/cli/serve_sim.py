@@ -8,6 +8,7 @@ simulations run side by side: a test bench for ``live-snn run tcp://... tcp://..
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import multiprocessing
 import signal
 import sys
@@ -131,7 +132,9 @@ def serve_camera(camera: Camera, *, name_address: bool = False, stop=None) -> in
 
 def _camera_process(camera: Camera, stop) -> None:
     """A camera's own process. It ignores Ctrl-C (inherited from :func:`serve_cameras`):
-    its parent sets ``stop``. One clear line on error; the exit code says how it ended."""
+    its parent sets ``stop``. One clear line on error; the exit code says how it ended.
+    SIGUSR1 prints where each of its threads is, on stderr (a camera that never starts)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         code = serve_camera(camera, name_address=True, stop=stop)
     except LiveSnnError as exc:
@@ -147,7 +150,8 @@ def serve_cameras(cameras: list[Camera]) -> int:
     SIGTERM (whether the terminal's Ctrl-C reached the whole process group or a supervisor
     signalled this process only), and when one camera fails (a busy port, say), since a test
     bench missing a camera is not the bench that was asked for. Each camera finishes its
-    stream. The exit code is 130 when interrupted, else the worst camera's."""
+    stream. The exit code is 130 when interrupted, else the worst camera's. SIGUSR1 to the
+    process group prints where every thread of every camera is, on stderr."""
     from multiprocessing.connection import wait
 
     from live_snn.cli.signals import StopSignals
@@ -158,6 +162,7 @@ def serve_cameras(cameras: list[Camera]) -> int:
                                   name=f"serve-sim {camera.address}"): camera.address
                   for camera in cameras}
     processes = list(address_of)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the cameras
     try:
         for process in processes:
