@@ -92,6 +92,16 @@ def run(args: argparse.Namespace) -> int:
     return serve_cameras(cameras)
 
 
+def say(line: str, stream=None) -> None:
+    """Write one whole line in one write: the cameras share the server's stdout and stderr,
+    and ``print`` writes a line's text and its newline separately when Python's output is
+    unbuffered (PYTHONUNBUFFERED, as under CI), so two cameras' lines could interleave
+    ("serving A…serving B…\n\n") and a reader counting lines would wait forever for one."""
+    stream = sys.stdout if stream is None else stream
+    stream.write(line + "\n")
+    stream.flush()
+
+
 def serve_camera(camera: Camera, *, name_address: bool = False, stop=None) -> int:
     """Serve one virtual camera in this process until its end, Ctrl-C or ``stop`` (an event
     set by another process); prints what it served (and where, with ``name_address``: one of
@@ -113,20 +123,19 @@ def serve_camera(camera: Camera, *, name_address: bool = False, stop=None) -> in
 
     def ready() -> None:
         until = f"for {camera.duration_s:g} s" if camera.duration_s else "until Ctrl-C"
-        print(f"serving {source.description} on {address} {until}", flush=True)
+        say(f"serving {source.description} on {address} {until}")
 
     stats = serve_simulator(source, address, duration_s=camera.duration_s, on_ready=ready,
                             linger_s=camera.linger_s, stop=stop)
     interrupted = stats.interrupted or (stop is not None and stop.is_set())
-    print(
+    say(
         f"served {stats.events} events in {stats.batches} packets, {stats.simulated_s:.1f} s simulated "
         f"in {stats.wall_s:.1f} s, up to {stats.max_clients} client(s)"
         + (f" on {address}" if name_address else "")
-        + (" (interrupted)" if interrupted else ""),
-        flush=True,
+        + (" (interrupted)" if interrupted else "")
     )
     if stats.clients_left:
-        print(f"{stats.clients_left} client(s) were still connected; their streams ended", flush=True)
+        say(f"{stats.clients_left} client(s) were still connected; their streams ended")
     return 0
 
 
@@ -138,7 +147,7 @@ def _camera_process(camera: Camera, stop) -> None:
     try:
         code = serve_camera(camera, name_address=True, stop=stop)
     except LiveSnnError as exc:
-        print(f"live-snn serve-sim: error: {camera.address}: {exc}", file=sys.stderr, flush=True)
+        say(f"live-snn serve-sim: error: {camera.address}: {exc}", sys.stderr)
         code = 2
     sys.exit(code)
 
@@ -178,8 +187,8 @@ def serve_cameras(cameras: list[Camera]) -> int:
                 for process in [p for p in running if p.exitcode is not None]:
                     running.remove(process)
                     if process.exitcode != 0 and not stop.is_set():
-                        print(f"live-snn serve-sim: {address_of[process]} failed; stopping the "
-                              f"other cameras", file=sys.stderr, flush=True)
+                        say(f"live-snn serve-sim: {address_of[process]} failed; stopping the "
+                            f"other cameras", sys.stderr)
                         stop.set()
         except KeyboardInterrupt:
             interrupted = True

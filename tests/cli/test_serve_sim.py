@@ -113,19 +113,15 @@ def test_serve_sim_rejects_a_bad_address():
 def start_cameras(tcp_ports, read_line, *options: str, cameras: int = 2):
     """``serve-sim`` serving ``cameras`` cameras on free ports, in a session of its own (so
     that its whole process group can be signalled or killed); returns the server, the ports
-    and each camera's "serving" line.
-
-    Started again (three tries in all) when a start fails for a reason outside the code under
-    test: a port probed free that another process took before the camera bound it. Also when
-    a camera never says it serves: seen twice in about a hundred starts (once in CI, once
-    here beside a second test run), cause not yet found. Then every thread's stack of every
-    camera (SIGUSR1, faulthandler) is reported as a warning, so the next one is diagnosed."""
+    and each camera's "serving" line. Started again (three tries in all) when a port probed
+    free was taken by another process before the camera bound it: a race outside the code
+    under test. A camera that never says it serves fails the test with every thread's stack
+    of every camera (SIGUSR1, faulthandler): that is how the lines interleaved on the shared
+    pipe were found, which once held CI to its time limit."""
     import os
     import signal
-    import warnings
 
-    stuck: list[str] = []
-    for _ in range(3):
+    for attempt in range(3):
         ports = tcp_ports(cameras)
         server = subprocess.Popen(
             [sys.executable, "-m", "live_snn", "serve-sim",
@@ -136,10 +132,7 @@ def start_cameras(tcp_ports, read_line, *options: str, cameras: int = 2):
         serving = []
         try:
             for _ in ports:
-                serving.append(read_line(server, 30, "serving", kill=False))
-            if stuck:
-                warnings.warn("serve-sim: a camera never said it serves; every thread's "
-                              "stack:\n" + "\n".join(stuck), stacklevel=2)
+                serving.append(read_line(server, 60, "serving", kill=False))
             return server, ports, serving
         except pytest.fail.Exception as failure:
             if server.poll() is None:  # alive but silent: where is each thread?
@@ -147,12 +140,33 @@ def start_cameras(tcp_ports, read_line, *options: str, cameras: int = 2):
                 time.sleep(1.0)
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
-                stuck.append(f"{serving} then: {server.stderr.read()[-6000:]}")
-                continue
-            if "Address already in use" in str(failure):
-                continue
-            raise
-    pytest.fail("serve-sim did not start in three tries:\n" + "\n".join(stuck))
+                pytest.fail(f"{failure}; read {serving}; every thread's stack:\n"
+                            f"{server.stderr.read()[-6000:]}")
+            if attempt == 2 or "Address already in use" not in str(failure):
+                raise
+    raise AssertionError("unreachable")
+
+
+def test_a_camera_writes_each_line_in_one_write():
+    """The cameras share the server's stdout; with unbuffered output (PYTHONUNBUFFERED, as
+    under CI) ``print`` wrote a line's text and its newline in two writes, so two cameras'
+    "serving" lines could interleave into one and a reader waiting for the second waited
+    forever (the hang that held CI to its 90 minutes)."""
+    from live_snn.cli.serve_sim import say
+
+    class Writes:
+        def __init__(self):
+            self.calls = []
+
+        def write(self, text):
+            self.calls.append(text)
+
+        def flush(self):
+            self.calls.append("<flush>")
+
+    stream = Writes()
+    say("serving gesture simulator on tcp://127.0.0.1:7777", stream)
+    assert stream.calls == ["serving gesture simulator on tcp://127.0.0.1:7777\n", "<flush>"]
 
 
 def test_serve_sim_serves_several_cameras_each_its_own_person(causal_ckpt, tcp_ports, read_line):
