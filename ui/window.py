@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
         self.event_view.set_info(f"bins of {session.dt_us / 1000:g} ms")
         self.event_view.reset_rate()
         self.prediction_panel.set_classes(session.class_names,
-                                          uncertain_below=self.bridge.config.uncertain_below)
+                                          uncertain_below=session.uncertain_below)
         self.timeline.set_classes(session.class_names)
         self.timeline.set_span(session.dt_us, session.num_bins)
         self.timeline.set_data(0, np.zeros(0, dtype=np.int64))

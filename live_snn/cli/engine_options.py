@@ -31,8 +31,10 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
                         help="steps averaged by --smoothing mean (default 10)")
     parser.add_argument("--onset-steps", type=int, default=3, metavar="M",
                         help="steps a new label must hold before its onset (default 3)")
-    parser.add_argument("--uncertain-below", type=float, default=0.0, metavar="P",
-                        help="confidence under P is reported as uncertain (default 0: never)")
+    parser.add_argument("--uncertain-below", type=float, default=None, metavar="P",
+                        help="confidence under P is reported as uncertain (default: the "
+                             "model's own threshold, chosen on validation data when it was "
+                             "calibrated; 0: never)")
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
     parser.add_argument("--conv-dtype", choices=CONV_DTYPES, default="float32",

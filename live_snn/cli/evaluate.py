@@ -4,6 +4,7 @@ checkpoint, printed, written as JSON (``--json``) and drawn as a PNG (``--plot``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grace-ms", type=float, help="default: the checkpoint's")
     p.add_argument("--ema-tau", type=float, help="predictor EMA in steps (default: checkpoint)")
     p.add_argument("--onset-steps", type=int, help="steps to count as recognised")
+    p.add_argument("--uncertain-below", type=float, metavar="P",
+                   help="confidence under P is shown as uncertain; also scores what is shown "
+                        "(default: the model's own threshold; 0: leave it out)")
     p.add_argument("--exact-steps", action="store_true",
                    help="call model.step() once per bin (slower; same scores as the default "
                         "chunked run with carried state)")
@@ -45,9 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="order of N-MNIST samples in streams")
     p.add_argument("--calibrate-out", type=Path, metavar="CKPT",
                    help="fit the readout's logit_scale (temperature scaling: the NLL of the "
-                        "true labels under the live predictor's smoothed probabilities) on "
-                        "--data and write the checkpoint with it here; use held-out "
-                        "validation data, not the test set")
+                        "true labels under the live predictor's smoothed probabilities) and "
+                        "then its uncertain threshold (rests shown uncertain, gestures not; "
+                        "live_snn/train/uncertainty.py) on --data, and write the checkpoint "
+                        "with both here; use held-out validation data, not the test set")
     p.set_defaults(func=run)
 
 
@@ -82,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
                              workers=args.workers, seed=args.seed, class_names=ckpt.class_names)
     streaming = default_streaming_config(
         ckpt.readout, ckpt.binning.dt_us, grace_ms=args.grace_ms, ema_tau=args.ema_tau,
-        onset_steps=args.onset_steps, chunk=None if args.exact_steps else 50)
+        onset_steps=args.onset_steps, uncertain_below=args.uncertain_below,
+        chunk=None if args.exact_steps else 50)
     # float32: the network as trained; bfloat16: the inference copy the engines would step.
     model = ckpt.model if args.conv_dtype == "float32" else inference_model(
         ckpt, torch.device(device), args.conv_dtype)
@@ -121,6 +127,7 @@ def _calibrate(out: Path, ckpt, sessions, streaming, device: str) -> None:
         negative_log_likelihood,
     )
     from live_snn.train.evaluate import stream_scores
+    from live_snn.train.uncertainty import StepConfidence, fit_uncertain_below
 
     scores = stream_scores(ckpt.model, sessions, device=device,
                            batch_sessions=streaming.batch_sessions, chunk=streaming.chunk)
@@ -132,14 +139,27 @@ def _calibrate(out: Path, ckpt, sessions, streaming, device: str) -> None:
     scale = fit_logit_scale(steps, labels, np.union1d(SCALE_GRID, [ckpt.logit_scale]))
 
     before, after = negative_log_likelihood(steps, labels, np.array([ckpt.logit_scale, scale]))
-    readout = {**ckpt.readout, "logit_scale": scale,
+    confidence = StepConfidence.of(
+        sessions, scores, dataclasses.replace(streaming.predictor, logit_scale=scale),
+        streaming.grace_bins)
+    threshold = fit_uncertain_below(confidence)
+    rest_uncertain, gesture_uncertain = confidence.rates(threshold)
+    readout = {**ckpt.readout, "logit_scale": scale, "uncertain_below": threshold,
                "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
                                "steps": int(len(labels)), "previous_logit_scale": ckpt.logit_scale,
-                               "nll_before": float(before), "nll_after": float(after)}}
+                               "nll_before": float(before), "nll_after": float(after)},
+               "uncertain_calibration": {
+                   "rule": "max over a 0.01 grid of (rest steps uncertain + gesture steps "
+                           "after grace confident) / 2, lowest on ties",
+                   "rest_steps": int(confidence.rest.size),
+                   "gesture_steps": int(confidence.gesture.size),
+                   "rest_uncertain": rest_uncertain, "gesture_uncertain": gesture_uncertain}}
     save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
                     training=ckpt.training, metrics=ckpt.metrics, readout=readout)
     print(f"logit_scale {ckpt.logit_scale:g} -> {scale:.3g} on {len(labels)} labelled steps "
-          f"(NLL {before:.3f} -> {after:.3f}); wrote {out}")
+          f"(NLL {before:.3f} -> {after:.3f})")
+    print(f"uncertain below {threshold:g}: {rest_uncertain:.1%} of {confidence.rest.size} rest "
+          f"steps, {gesture_uncertain:.1%} of {confidence.gesture.size} gesture steps; wrote {out}")
 
 
 def _print_summary(report: dict) -> None:
@@ -154,6 +174,14 @@ def _print_summary(report: dict) -> None:
               f"{report['streaming_step_accuracy']:.4f})")
         print(f"onset latency      median {median}, p90 {p90} "
               f"({lat['detected']}/{lat['total']} segments recognised)")
+        shown = report.get("uncertain")
+        if shown is not None:
+            lat = shown["shown_onset_latency_ms"]
+            median = "n/a" if lat["median"] is None else f"{lat['median']:.0f} ms"
+            print(f"uncertain below {shown['uncertain_below']:g}: rests {shown['rest_uncertain']:.1%}, "
+                  f"gestures {shown['gesture_uncertain']:.1%}; as shown: accuracy "
+                  f"{shown['shown_accuracy']:.4f}, onset median {median} "
+                  f"({lat['detected']}/{lat['total']})")
     for rec in report["recordings"]:
         if rec["labelled_segments"] == 0:
             print(f"{rec['name']}: {rec['predicted']} (mean confidence "

@@ -148,7 +148,9 @@ def describe_session(info) -> str:
             f"binning: dt {info.dt_us / 1000:g} ms, {info.mapping.describe()}\n"
             f"model: {info.model_sha256[:12]} ({len(info.class_names)} classes, "
             f"{'streaming' if info.streams_by_step else f'window T={info.window_steps}'}) "
-            f"on {info.device}{conv_dtype_note(info)}")
+            f"on {info.device}{conv_dtype_note(info)}"
+            + (f"\npredictor: uncertain below confidence {info.uncertain_below:g}"
+               if info.uncertain_below > 0 else ""))
 
 
 class LiveLine(StatusLine):

@@ -21,7 +21,7 @@ class EngineConfig:
     ema_tau_steps: float = 5.0
     mean_window: int = 10
     onset_steps: int = 3                     # M
-    uncertain_below: float = 0.0
+    uncertain_below: float | None = None     # None: the model's own (its checkpoint's)
     snapshot_every: int = 100                # bins between state snapshots during replay
     snapshot_budget_mb: float = 256.0        # snapshots thin out beyond this
     reset_on_silence_ms: float | None = None  # reset the model after this long without events
@@ -82,13 +82,18 @@ class EngineConfig:
             raise ValueError(f"reconnect_attempts must be >= 0, got {self.reconnect_attempts}")
         self.predictor_config(1.0)  # validates the smoothing fields now
 
-    def predictor_config(self, logit_scale: float) -> PredictorConfig:
+    def uncertain_threshold(self, model_uncertain_below: float) -> float:
+        """The confidence under which a step is shown as uncertain: the one asked for, else
+        the model's own (:attr:`Checkpoint.uncertain_below`)."""
+        return model_uncertain_below if self.uncertain_below is None else self.uncertain_below
+
+    def predictor_config(self, logit_scale: float, model_uncertain_below: float = 0.0) -> PredictorConfig:
         return PredictorConfig(
             smoothing=self.smoothing,
             ema_tau_steps=self.ema_tau_steps,
             mean_window=self.mean_window,
             onset_steps=self.onset_steps,
-            uncertain_below=self.uncertain_below,
+            uncertain_below=self.uncertain_threshold(model_uncertain_below),
             logit_scale=logit_scale,
         )
 

@@ -143,6 +143,7 @@ class SessionInfo:
     model_sha256: str
     model_path: str | None = None
     conv_dtype: str = "float32"                # the convolutions' arithmetic (EngineConfig)
+    uncertain_below: float = 0.0               # confidence under this is shown as uncertain
 
     @property
     def sensor(self) -> Resolution:

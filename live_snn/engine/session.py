@@ -110,7 +110,7 @@ def is_network_spec(spec: str) -> bool:
 
 def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
                      seekable: bool, replay: ReplayFeed | None, device: torch.device,
-                     conv_dtype: str = "float32") -> SessionInfo:
+                     conv_dtype: str = "float32", uncertain_below: float = 0.0) -> SessionInfo:
     """The :class:`SessionInfo` of the model of ``checkpoint`` on ``source``."""
     model = checkpoint.model
     return SessionInfo(
@@ -130,6 +130,7 @@ def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
         model_sha256=checkpoint.sha256,
         model_path=None if checkpoint.path is None else str(checkpoint.path),
         conv_dtype=conv_dtype,
+        uncertain_below=uncertain_below,
     )
 
 
@@ -216,7 +217,8 @@ class Session:
                                   keep_freed_memory=self.config.keep_freed_memory,
                                   conv_dtype=self.config.conv_dtype)
         self.predictor = Predictor(
-            self.config.predictor_config(checkpoint.logit_scale), self.runner.num_classes
+            self.config.predictor_config(checkpoint.logit_scale, checkpoint.uncertain_below),
+            self.runner.num_classes
         )
 
     def prepare(self, *, reset_state: bool, new_model: bool,
@@ -252,7 +254,9 @@ class Session:
         return describe_session(self.source, self.checkpoint, self.binning,
                                 live=self.live, seekable=self.seekable,
                                 replay=None if self.live else self.feed, device=self.device,
-                                conv_dtype=self.config.conv_dtype)
+                                conv_dtype=self.config.conv_dtype,
+                                uncertain_below=self.config.uncertain_threshold(
+                                    self.checkpoint.uncertain_below))
 
     def open_live_feed(self) -> LiveFeed:
         """The live feed, started on the engine thread so that nothing is read before

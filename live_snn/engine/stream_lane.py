@@ -74,7 +74,7 @@ class StreamLane:
         self.counters = EngineCounters(config.latency_window)
         self.observers = Observers(config.keep_latest)
         self.history: deque[EngineEvent] = deque(maxlen=STATUS_KEPT)
-        self.predictor = Predictor(config.predictor_config(checkpoint.logit_scale),
+        self.predictor = Predictor(config.predictor_config(checkpoint.logit_scale, checkpoint.uncertain_below),
                                    int(checkpoint.model.num_classes))
         self.silence_bins = silence_bins(config.reset_on_silence_ms, self.binning.dt_us)
         self.feed: LiveFeed | ReplayFeed | None = None
@@ -87,7 +87,8 @@ class StreamLane:
         self.info: SessionInfo = describe_session(
             source, checkpoint, self.binning, live=self.live, seekable=False,
             replay=self.feed if not self.live else None, device=device,
-            conv_dtype=config.conv_dtype)
+            conv_dtype=config.conv_dtype,
+            uncertain_below=config.uncertain_threshold(checkpoint.uncertain_below))
         self.class_names = self.info.class_names
         self.phase = "waiting"
         self.error: BaseException | None = None   # why the stream ended early, if it did

@@ -4,7 +4,8 @@ Metadata: ``live_snn`` (the format tag) and, each as a JSON string, ``model_conf
 (:class:`ModelConfig` fields), ``binning`` (:class:`BinningConfig`: ``dt_us``, sensor and
 model resolution, crop, downscale), ``class_names``, ``training`` (data, schedule, seeds...),
 ``metrics``, ``readout`` (``logit_scale``: probabilities are ``softmax(logit_scale ·
-scores)``). Loading validates all of it and refuses a mismatch with what the caller expects,
+scores)``; ``uncertain_below``: the confidence under which the live display says it is not
+sure, 0 = never). Loading validates all of it and refuses a mismatch with what the caller expects,
 naming both values. Pickle is never loaded: a ``torch.save`` file is recognised and refused.
 """
 
@@ -80,6 +81,12 @@ class LoadedCheckpoint:
     @property
     def logit_scale(self) -> float:
         return float(self.readout.get("logit_scale", DEFAULT_READOUT["logit_scale"]))
+
+    @property
+    def uncertain_below(self) -> float:
+        """The model's own "uncertain" threshold, chosen on validation data when it was
+        calibrated (``live-snn eval --calibrate-out``); 0 (never) for a model without one."""
+        return float(self.readout.get("uncertain_below", 0.0))
 
     @property
     def training(self) -> dict[str, Any]:

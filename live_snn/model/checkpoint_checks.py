@@ -108,6 +108,8 @@ def parse_readout(path: Path, value: Any, defaults: Mapping[str, Any]) -> dict[s
         raise _bad(path, f"readout must be a JSON object, got {_shown(value)}")
     readout = {**defaults, **value}
     _check_number(path, "readout logit_scale", readout["logit_scale"], *LOGIT_SCALE_RANGE)
+    if "uncertain_below" in readout:
+        _check_number(path, "readout uncertain_below", readout["uncertain_below"], 0.0, 1.0)
     if "grace_ms" in readout:
         _check_number(path, "readout grace_ms", readout["grace_ms"], 0.0, 1e7)
     predictor = readout.get("predictor")

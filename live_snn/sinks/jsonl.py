@@ -58,6 +58,7 @@ def session_header(info: SessionInfo, **extra: Any) -> dict:
         "mapping": info.mapping.describe(),
         "device": info.device,
         "conv_dtype": info.conv_dtype,
+        "uncertain_below": info.uncertain_below,
         "dt_us": info.dt_us,
         "window_steps": info.window_steps,
         "attention_channels": dict(info.attention_channels),

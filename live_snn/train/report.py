@@ -17,6 +17,7 @@ from live_snn.train.evaluate import (
     stream_scores,
 )
 from live_snn.train.sessions import LabelledSession, segment_clips
+from live_snn.train.uncertainty import uncertainty_report
 
 
 def recording_summary(session: LabelledSession, labels: np.ndarray, smoothed: np.ndarray,
@@ -66,7 +67,8 @@ def evaluate_sessions(
         "bins": int(sum(len(s) for s in sessions)),
         "predictor": {"smoothing": streaming.predictor.smoothing,
                       "ema_tau_steps": streaming.predictor.ema_tau_steps,
-                      "logit_scale": streaming.predictor.logit_scale},
+                      "logit_scale": streaming.predictor.logit_scale,
+                      "uncertain_below": streaming.predictor.uncertain_below},
         "grace_bins": streaming.grace_bins,
         "stable_steps": streaming.stable_steps,
         "streaming_mode": "model.step() per bin" if streaming.chunk is None else
@@ -95,11 +97,16 @@ def evaluate_sessions(
         "onset_latency_ms": stream.latency_ms.as_dict(),
         "onset_latencies_ms": [round(v, 3) for v in stream.latencies_ms],
     })
+    if streaming.predictor.uncertain_below > 0:
+        report["uncertain"] = uncertainty_report(
+            all_scores, sessions, num_classes, streaming.predictor,
+            grace_bins=streaming.grace_bins, stable_steps=streaming.stable_steps)
     return report
 
 
 def default_streaming_config(readout: dict, dt_us: int, *, grace_ms: float | None = None,
                              ema_tau: float | None = None, onset_steps: int | None = None,
+                             uncertain_below: float | None = None,
                              chunk: int | None = 50) -> StreamingConfig:
     """The predictor settings a checkpoint was trained and validated with, unless overridden."""
     from live_snn.engine.predictor import PredictorConfig
@@ -111,6 +118,8 @@ def default_streaming_config(readout: dict, dt_us: int, *, grace_ms: float | Non
                             predictor_meta.get("ema_tau_steps", 5.0)),
         onset_steps=int(onset_steps if onset_steps is not None else
                         predictor_meta.get("onset_steps", 3)),
+        uncertain_below=float(uncertain_below if uncertain_below is not None else
+                              readout.get("uncertain_below", 0.0)),
         logit_scale=float(readout.get("logit_scale", 10.0)),
     )
     grace = grace_ms if grace_ms is not None else float(readout.get("grace_ms", 100.0))

@@ -441,6 +441,35 @@ def test_switching_model_mid_replay_restarts_the_recording(gesture_events, causa
     assert_same(expected.predictions, run.predictions[switched:])
 
 
+def with_uncertain_threshold(ckpt_path, out, threshold: float):
+    from live_snn.model import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(ckpt_path)
+    return save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
+                           readout={**ckpt.readout, "uncertain_below": threshold})
+
+
+def test_the_models_own_uncertain_threshold_applies_unless_one_is_asked_for(
+        gesture_events, causal_ckpt, tmp_path):
+    plain = Run(MemorySource(gesture_events, description="g"), causal_ckpt,
+                cpu(record_taps=False)).finish().predictions
+    assert not any(p.uncertain for p in plain)  # a model without one: never uncertain
+    threshold = float(np.median([p.confidence for p in plain]))
+    own = with_uncertain_threshold(causal_ckpt, tmp_path / "own.safetensors", threshold)
+
+    run = Run(MemorySource(gesture_events, description="g"), own, cpu(record_taps=False))
+    assert run.engine.session_info().uncertain_below == threshold
+    shown = run.finish().predictions
+    assert [p.uncertain for p in shown] == [p.confidence < threshold for p in plain]
+    assert 0 < sum(p.uncertain for p in shown) < len(shown)
+    assert [p.label for p in shown] == [p.label for p in plain]  # it hides, never changes
+
+    asked = Run(MemorySource(gesture_events, description="g"), own,
+                cpu(record_taps=False, uncertain_below=0.0))
+    assert asked.engine.session_info().uncertain_below == 0.0
+    assert not any(p.uncertain for p in asked.finish().predictions)
+
+
 def test_set_speed_applies_from_the_next_bin(gesture_events, causal_ckpt):
     run = Run(MemorySource(gesture_events, description="g"), causal_ckpt,
               cpu(speed=0.05, record_taps=False))  # 20x slower than real time

@@ -148,6 +148,9 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     readout = load_checkpoint(calibrated).readout
     assert readout["logit_scale"] > 0
     assert readout["calibration"]["nll_after"] <= readout["calibration"]["nll_before"]
+    assert 0.0 <= readout["uncertain_below"] < 1.0
+    fitted = readout["uncertain_calibration"]
+    assert fitted["rest_steps"] > 0 and fitted["gesture_steps"] > 0
     # what it saves is the float32 network: calibrating a bfloat16 copy would be another model
     refused = tmp_path / "refused.safetensors"
     assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
