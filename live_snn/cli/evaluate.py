@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
               "data": spec.describe(), "split": args.split, **report}
     _print_summary(report)
     if args.calibrate_out:
-        _calibrate(args.calibrate_out, ckpt, sessions, streaming, device)
+        _calibrate(args.calibrate_out, ckpt, sessions, streaming, device, spec.describe())
     if args.json:
         write_text_atomic(args.json, json.dumps(report, indent=1), "evaluation report")
         print(f"wrote {args.json}")
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calibrate(out: Path, ckpt, sessions, streaming, device: str) -> None:
+def _calibrate(out: Path, ckpt, sessions, streaming, device: str, data: dict) -> None:
     from live_snn.model import save_checkpoint
     from live_snn.train.calibrate import (
         SCALE_GRID,
@@ -142,24 +142,30 @@ def _calibrate(out: Path, ckpt, sessions, streaming, device: str) -> None:
     confidence = StepConfidence.of(
         sessions, scores, dataclasses.replace(streaming.predictor, logit_scale=scale),
         streaming.grace_bins)
-    threshold = fit_uncertain_below(confidence)
+    # Data without rests (N-MNIST digits end to end) says nothing about them: never uncertain.
+    threshold = fit_uncertain_below(confidence) if confidence.rest.size else 0.0
     rest_uncertain, gesture_uncertain = confidence.rates(threshold)
     readout = {**ckpt.readout, "logit_scale": scale, "uncertain_below": threshold,
                "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
+                               "data": data,
                                "steps": int(len(labels)), "previous_logit_scale": ckpt.logit_scale,
                                "nll_before": float(before), "nll_after": float(after)},
                "uncertain_calibration": {
                    "rule": "max over a 0.01 grid of (rest steps uncertain + gesture steps "
                            "after grace confident) / 2, lowest on ties",
-                   "rest_steps": int(confidence.rest.size),
+                   "data": data, "rest_steps": int(confidence.rest.size),
                    "gesture_steps": int(confidence.gesture.size),
                    "rest_uncertain": rest_uncertain, "gesture_uncertain": gesture_uncertain}}
     save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
                     training=ckpt.training, metrics=ckpt.metrics, readout=readout)
     print(f"logit_scale {ckpt.logit_scale:g} -> {scale:.3g} on {len(labels)} labelled steps "
           f"(NLL {before:.3f} -> {after:.3f})")
-    print(f"uncertain below {threshold:g}: {rest_uncertain:.1%} of {confidence.rest.size} rest "
-          f"steps, {gesture_uncertain:.1%} of {confidence.gesture.size} gesture steps; wrote {out}")
+    if confidence.rest.size:
+        print(f"uncertain below {threshold:g}: {rest_uncertain:.1%} of {confidence.rest.size} "
+              f"rest steps, {gesture_uncertain:.1%} of {confidence.gesture.size} gesture steps")
+    else:
+        print("no unlabelled steps (rests) in --data: uncertain threshold 0 (never)")
+    print(f"wrote {out}")
 
 
 def _print_summary(report: dict) -> None:

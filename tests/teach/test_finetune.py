@@ -39,6 +39,8 @@ def test_writes_a_normal_checkpoint_with_the_new_classes_and_its_lineage(taught)
     assert (result.train_takes, result.val_takes) == (2, 2)   # one take per class held out
     assert ckpt.metrics["val_streaming_accuracy"] == result.val_accuracy
     assert ckpt.readout["logit_scale"] == base.readout["logit_scale"]
+    # the base's uncertain threshold belongs to the base's head: not carried over
+    assert base.uncertain_below > 0 and ckpt.uncertain_below == 0.0
 
 
 def test_the_trunk_is_kept_and_the_head_is_trained(taught):
