@@ -1,4 +1,4 @@
-"""``live-snn info FILE``: what a recording holds."""
+"""``live-snn info FILE``: what a recording holds, or what a model checkpoint is."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import json
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "info",
-        help="describe a recording: sensor, duration, events, event rate, streams",
-        description="Describe a recording (.aedat4, DVS128 Gesture .aedat, N-MNIST .bin).",
+        help="describe a recording (sensor, duration, events, rates, streams) or a model "
+             "checkpoint (network, classes, binning, confidence, training, lineage)",
+        description="Describe a recording (.aedat4, DVS128 Gesture .aedat, N-MNIST .bin, ...) "
+                    "or a model checkpoint (.safetensors).",
     )
-    parser.add_argument("file", nargs="+", help="recording(s) to describe")
+    parser.add_argument("file", nargs="+", help="recording(s) or checkpoint(s) to describe")
     parser.add_argument(
         "--window-ms",
         type=float,
@@ -30,12 +32,15 @@ def run(args: argparse.Namespace) -> int:
     if args.window_ms <= 0:
         raise LiveSnnError(f"--window-ms must be positive, got {args.window_ms}")
     for index, path in enumerate(args.file):
+        if index and not args.json:
+            print()
+        if str(path).lower().endswith(".safetensors"):
+            _describe_checkpoint(path, as_json=args.json)
+            continue
         info = recording_info(path, peak_window_us=int(round(args.window_ms * 1000)))
         if args.json:
             print(json.dumps(info.to_dict()))
             continue
-        if index:
-            print()
         streams = ", ".join(name for name, present in info.streams.items() if present)
         rows = [
             ("file", info.path),
@@ -55,6 +60,18 @@ def run(args: argparse.Namespace) -> int:
         for key, value in rows:
             print(f"{key + ':':<12} {value}")
     return 0
+
+
+def _describe_checkpoint(path: str, *, as_json: bool) -> None:
+    from live_snn.model import load_checkpoint
+    from live_snn.model.summary import checkpoint_summary, summary_lines
+
+    summary = checkpoint_summary(load_checkpoint(path))
+    if as_json:
+        print(json.dumps(summary))
+        return
+    for key, value in summary_lines(summary):
+        print(f"{key + ':' if key else '':<12} {value}")
 
 
 def _rate(events_per_s: float) -> str:

@@ -60,3 +60,23 @@ def test_a_broken_pipe_that_is_not_stdout_is_not_hidden(monkeypatch, recordings_
     monkeypatch.setattr(live_snn.cli.info, "run", broken)
     with pytest.raises(BrokenPipeError):
         main(["info", str(recordings_dir / "dvs128_arms_b.aedat4")])
+
+
+def test_info_describes_a_model_checkpoint(capsys):
+    bundled = REPO / "live_snn" / "assets" / "default_lite.safetensors"
+    assert main(["info", str(bundled)]) == 0
+    out = capsys.readouterr().out
+    assert "network:     lite: 64x64 input" in out and "classes:     11: hand clap" in out
+    assert "uncertain:   below " in out and "from:" in out and "validation:" in out
+    assert main(["info", "--json", str(bundled)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["class_names"][0] == "hand clap" and summary["lineage"]
+
+
+def test_info_on_a_broken_checkpoint_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"junk")
+    assert main(["info", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("live-snn info: error:") and "not a safetensors file" in err
+    assert "\n" not in err

@@ -1,0 +1,118 @@
+"""What a checkpoint is, in a few lines (``live-snn info CKPT.safetensors``): the network, its
+classes and binning, how its confidence reads, what it was trained on and from what, and how
+it scored on its validation data. Everything comes from the checkpoint's own metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from live_snn.model.checkpoint import FORMAT_TAG, LoadedCheckpoint
+from live_snn.model.network import count_parameters
+
+LINEAGE_DEPTH = 32  # init_from records nest; a deeper chain than this is cut, not followed
+
+
+def lineage(training: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checkpoints this one was started from, newest first: path, sha256, steps, data."""
+    chain = []
+    origin = training.get("init_from")
+    while isinstance(origin, dict) and len(chain) < LINEAGE_DEPTH:
+        chain.append({key: origin.get(key) for key in ("path", "sha256", "steps", "data", "seeds")})
+        origin = origin.get("init_from")
+    return chain
+
+
+def checkpoint_summary(ckpt: LoadedCheckpoint) -> dict[str, Any]:
+    """A JSON-ready description of ``ckpt``."""
+    config, training, metrics = ckpt.config, ckpt.training, ckpt.metrics
+    readout = ckpt.readout
+    calibration = readout.get("calibration") or {}
+    uncertain = readout.get("uncertain_calibration") or {}
+    return {
+        "file": None if ckpt.path is None else str(ckpt.path),
+        "format": FORMAT_TAG,
+        "sha256": ckpt.sha256,
+        "network": {"preset": config.preset, "attention": config.attention,
+                    "attention_blocks": list(config.attention_blocks),
+                    "input_size": list(config.input_size), "channels": config.channels,
+                    "blocks": config.num_blocks, "window_steps": config.T,
+                    "streams_by_step": bool(config.streams_by_step),
+                    "parameters": count_parameters(ckpt.model)},
+        "class_names": list(ckpt.class_names),
+        "binning": ckpt.binning.as_dict(),
+        "readout": {"logit_scale": ckpt.logit_scale,
+                    "logit_scale_calibrated_on": calibration.get("data"),
+                    "uncertain_below": ckpt.uncertain_below,
+                    "uncertain_fitted_on": uncertain.get("data")},
+        "training": {key: training.get(key) for key in
+                     ("dataset", "seeds", "folders", "simulator_code", "steps", "command")
+                     if training.get(key) is not None},
+        "lineage": lineage(training),
+        "validation": {key: metrics.get(key) for key in
+                       ("val_streaming_accuracy", "val_onset_latency_ms", "step")
+                       if metrics.get(key) is not None},
+    }
+
+
+def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """``summary`` as (label, text) rows for a terminal."""
+    net, binning, readout = summary["network"], summary["binning"], summary["readout"]
+    attention = net["attention"] + (f" in blocks {net['attention_blocks']}" if net["attention_blocks"] else "")
+    classes = summary["class_names"]
+    rows = [
+        ("file", summary["file"] or "-"),
+        ("format", f"{summary['format']}, sha256 {summary['sha256'][:12]}"),
+        ("network", f"{net['preset']}: {net['input_size'][0]}x{net['input_size'][1]} input, "
+                    f"{net['blocks']} blocks of {net['channels']} channels, {attention}, "
+                    f"{net['parameters'] / 1e6:.2f} M parameters, "
+                    + ("streams one step per bin" if net["streams_by_step"]
+                       else f"window of T={net['window_steps']} steps")),
+        ("classes", f"{len(classes)}: {', '.join(classes)}"),
+        ("binning", f"{binning['dt_us'] / 1000:g} ms bins, sensor {binning['sensor'][0]}x"
+                    f"{binning['sensor'][1]} -> model {binning['model'][0]}x{binning['model'][1]}"),
+        ("confidence", f"softmax({readout['logit_scale']:.3g} x scores)"
+                       + ("" if readout["logit_scale_calibrated_on"] is None
+                          else f", calibrated on {_data(readout['logit_scale_calibrated_on'])}")),
+        ("uncertain", "never (no threshold of its own)" if readout["uncertain_below"] <= 0
+                      else f"below {readout['uncertain_below']:g}"
+                      + ("" if readout["uncertain_fitted_on"] is None
+                         else f", fitted on {_data(readout['uncertain_fitted_on'])}")),
+    ]
+    training = summary["training"]
+    if training:
+        data = training.get("dataset", "?")
+        if "seeds" in training:
+            data += f" seeds {training['seeds']}"
+        if "simulator_code" in training:
+            data += f" (simulator {training['simulator_code']})"
+        if "folders" in training:
+            data += f" {', '.join(training['folders'])}"
+        rows.append(("trained", f"{training.get('steps', '?')} steps on {data}"))
+    for k, origin in enumerate(summary["lineage"]):
+        sha = (origin.get("sha256") or "")[:12]
+        rows.append(("from" if k == 0 else "", f"{origin.get('path')} ({sha}), "
+                                               f"{origin.get('steps')} steps on {origin.get('data')}"
+                                               + (f" seeds {origin['seeds']}" if origin.get("seeds") else "")))
+    validation = summary["validation"]
+    if "val_streaming_accuracy" in validation:
+        text = f"{validation['val_streaming_accuracy']:.1%} streaming"
+        onset = validation.get("val_onset_latency_ms") or {}
+        if onset.get("median") is not None:
+            text += f", onset median {onset['median']:g} ms"
+        if "step" in validation:
+            text += f" (kept step {validation['step']})"
+        rows.append(("validation", text))
+    return rows
+
+
+def _data(described: Any) -> str:
+    """A data spec's description (``DataSpec.describe()``) in a few words."""
+    if not isinstance(described, dict):
+        return str(described)
+    words = [str(described.get("dataset", "?"))]
+    for key in ("seeds", "path"):
+        if described.get(key) is not None:
+            words.append(f"{key} {described[key]}")
+    if described.get("files"):
+        words.append(f"{len(described['files'])} files")
+    return " ".join(words)
