@@ -34,7 +34,7 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
     parser.add_argument("--uncertain-below", type=float, default=None, metavar="P",
                         help="confidence under P is reported as uncertain (default: the "
                              "model's own threshold, chosen on validation data when it was "
-                             "calibrated; 0: never)")
+                             "calibrated, for its default smoothing; 0: never)")
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
     parser.add_argument("--conv-dtype", choices=CONV_DTYPES, default="float32",

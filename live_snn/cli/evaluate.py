@@ -127,7 +127,7 @@ def _calibrate(out: Path, ckpt, sessions, streaming, device: str, data: dict) ->
         negative_log_likelihood,
     )
     from live_snn.train.evaluate import stream_scores
-    from live_snn.train.uncertainty import StepConfidence, fit_uncertain_below
+    from live_snn.train.uncertainty import StepConfidence, threshold_for
 
     scores = stream_scores(ckpt.model, sessions, device=device,
                            batch_sessions=streaming.batch_sessions, chunk=streaming.chunk)
@@ -142,9 +142,9 @@ def _calibrate(out: Path, ckpt, sessions, streaming, device: str, data: dict) ->
     confidence = StepConfidence.of(
         sessions, scores, dataclasses.replace(streaming.predictor, logit_scale=scale),
         streaming.grace_bins)
-    # Data without rests (N-MNIST digits end to end) says nothing about them: never uncertain.
-    threshold = fit_uncertain_below(confidence) if confidence.rest.size else 0.0
+    threshold = threshold_for(confidence)
     rest_uncertain, gesture_uncertain = confidence.rates(threshold)
+    predictor = streaming.predictor
     readout = {**ckpt.readout, "logit_scale": scale, "uncertain_below": threshold,
                "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
                                "data": data,
@@ -154,17 +154,21 @@ def _calibrate(out: Path, ckpt, sessions, streaming, device: str, data: dict) ->
                    "rule": "max over a 0.01 grid of (rest steps uncertain + gesture steps "
                            "after grace confident) / 2, lowest on ties",
                    "data": data, "rest_steps": int(confidence.rest.size),
+                   # fitted under these: another smoothing shifts the confidences
+                   "smoothing": predictor.smoothing, "ema_tau_steps": predictor.ema_tau_steps,
+                   "mean_window": predictor.mean_window, "grace_bins": streaming.grace_bins,
                    "gesture_steps": int(confidence.gesture.size),
                    "rest_uncertain": rest_uncertain, "gesture_uncertain": gesture_uncertain}}
     save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
                     training=ckpt.training, metrics=ckpt.metrics, readout=readout)
     print(f"logit_scale {ckpt.logit_scale:g} -> {scale:.3g} on {len(labels)} labelled steps "
           f"(NLL {before:.3f} -> {after:.3f})")
-    if confidence.rest.size:
+    if threshold > 0:
         print(f"uncertain below {threshold:g}: {rest_uncertain:.1%} of {confidence.rest.size} "
               f"rest steps, {gesture_uncertain:.1%} of {confidence.gesture.size} gesture steps")
     else:
-        print("no unlabelled steps (rests) in --data: uncertain threshold 0 (never)")
+        print("no rests (unlabelled steps) to tell from gestures in --data: uncertain "
+              "threshold 0 (never)")
     print(f"wrote {out}")
 
 
@@ -184,7 +188,8 @@ def _print_summary(report: dict) -> None:
         if shown is not None:
             lat = shown["shown_onset_latency_ms"]
             median = "n/a" if lat["median"] is None else f"{lat['median']:.0f} ms"
-            print(f"uncertain below {shown['uncertain_below']:g}: rests {shown['rest_uncertain']:.1%}, "
+            rests = "n/a" if shown["rest_uncertain"] is None else f"{shown['rest_uncertain']:.1%}"
+            print(f"uncertain below {shown['uncertain_below']:g}: rests {rests}, "
                   f"gestures {shown['gesture_uncertain']:.1%}; as shown: accuracy "
                   f"{shown['shown_accuracy']:.4f}, onset median {median} "
                   f"({lat['detected']}/{lat['total']})")

@@ -80,14 +80,14 @@ class EngineConfig:
             raise ValueError(f"max_reconnects must be >= 0, got {self.max_reconnects}")
         if self.reconnect_attempts < 0:
             raise ValueError(f"reconnect_attempts must be >= 0, got {self.reconnect_attempts}")
-        self.predictor_config(1.0)  # validates the smoothing fields now
+        self.predictor_config(1.0, 0.0)  # validates the smoothing fields now
 
     def uncertain_threshold(self, model_uncertain_below: float) -> float:
         """The confidence under which a step is shown as uncertain: the one asked for, else
         the model's own (:attr:`Checkpoint.uncertain_below`)."""
         return model_uncertain_below if self.uncertain_below is None else self.uncertain_below
 
-    def predictor_config(self, logit_scale: float, model_uncertain_below: float = 0.0) -> PredictorConfig:
+    def predictor_config(self, logit_scale: float, model_uncertain_below: float) -> PredictorConfig:
         return PredictorConfig(
             smoothing=self.smoothing,
             ema_tau_steps=self.ema_tau_steps,

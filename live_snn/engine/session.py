@@ -255,8 +255,7 @@ class Session:
                                 live=self.live, seekable=self.seekable,
                                 replay=None if self.live else self.feed, device=self.device,
                                 conv_dtype=self.config.conv_dtype,
-                                uncertain_below=self.config.uncertain_threshold(
-                                    self.checkpoint.uncertain_below))
+                                uncertain_below=self.predictor.config.uncertain_below)
 
     def open_live_feed(self) -> LiveFeed:
         """The live feed, started on the engine thread so that nothing is read before

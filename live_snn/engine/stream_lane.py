@@ -87,8 +87,7 @@ class StreamLane:
         self.info: SessionInfo = describe_session(
             source, checkpoint, self.binning, live=self.live, seekable=False,
             replay=self.feed if not self.live else None, device=device,
-            conv_dtype=config.conv_dtype,
-            uncertain_below=config.uncertain_threshold(checkpoint.uncertain_below))
+            conv_dtype=config.conv_dtype, uncertain_below=self.predictor.config.uncertain_below)
         self.class_names = self.info.class_names
         self.phase = "waiting"
         self.error: BaseException | None = None   # why the stream ended early, if it did

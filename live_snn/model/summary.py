@@ -1,6 +1,8 @@
 """What a checkpoint is, in a few lines (``live-snn info CKPT.safetensors``): the network, its
 classes and binning, how its confidence reads, what it was trained on and from what, and how
-it scored on its validation data. Everything comes from the checkpoint's own metadata."""
+it scored on its validation data. Everything comes from the checkpoint's own metadata; the
+records of training and metrics are free-form, so a field of an unexpected type is left out
+rather than trusted."""
 
 from __future__ import annotations
 
@@ -12,22 +14,37 @@ from live_snn.model.network import count_parameters
 LINEAGE_DEPTH = 32  # init_from records nest; a deeper chain than this is cut, not followed
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def lineage(training: dict[str, Any]) -> list[dict[str, Any]]:
     """The checkpoints this one was started from, newest first: path, sha256, steps, data."""
     chain = []
     origin = training.get("init_from")
     while isinstance(origin, dict) and len(chain) < LINEAGE_DEPTH:
-        chain.append({key: origin.get(key) for key in ("path", "sha256", "steps", "data", "seeds")})
+        chain.append({"path": _text(origin.get("path")), "sha256": _text(origin.get("sha256")),
+                      "steps": _number(origin.get("steps")), "data": _text(origin.get("data")),
+                      "seeds": _text(origin.get("seeds"))})
         origin = origin.get("init_from")
     return chain
 
 
 def checkpoint_summary(ckpt: LoadedCheckpoint) -> dict[str, Any]:
     """A JSON-ready description of ``ckpt``."""
-    config, training, metrics = ckpt.config, ckpt.training, ckpt.metrics
+    config, training, metrics = ckpt.config, _mapping(ckpt.training), _mapping(ckpt.metrics)
     readout = ckpt.readout
-    calibration = readout.get("calibration") or {}
-    uncertain = readout.get("uncertain_calibration") or {}
+    calibration = _mapping(readout.get("calibration"))
+    uncertain = _mapping(readout.get("uncertain_calibration"))
+    onset = _mapping(metrics.get("val_onset_latency_ms"))
     return {
         "file": None if ckpt.path is None else str(ckpt.path),
         "format": FORMAT_TAG,
@@ -44,13 +61,19 @@ def checkpoint_summary(ckpt: LoadedCheckpoint) -> dict[str, Any]:
                     "logit_scale_calibrated_on": calibration.get("data"),
                     "uncertain_below": ckpt.uncertain_below,
                     "uncertain_fitted_on": uncertain.get("data")},
-        "training": {key: training.get(key) for key in
-                     ("dataset", "seeds", "folders", "simulator_code", "steps", "command")
-                     if training.get(key) is not None},
+        "training": {key: value for key, value in (
+            ("dataset", _text(training.get("dataset"))), ("seeds", _text(training.get("seeds"))),
+            ("folders", [str(f) for f in training["folders"]]
+             if isinstance(training.get("folders"), list) else None),
+            ("simulator_code", _text(training.get("simulator_code"))),
+            ("steps", _number(training.get("steps"))), ("command", _text(training.get("command"))),
+        ) if value is not None},
         "lineage": lineage(training),
-        "validation": {key: metrics.get(key) for key in
-                       ("val_streaming_accuracy", "val_onset_latency_ms", "step")
-                       if metrics.get(key) is not None},
+        "validation": {key: value for key, value in (
+            ("streaming_accuracy", _number(metrics.get("val_streaming_accuracy"))),
+            ("onset_median_ms", _number(onset.get("median"))),
+            ("step", _number(metrics.get("step"))),
+        ) if value is not None},
     }
 
 
@@ -87,22 +110,25 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
             data += f" (simulator {training['simulator_code']})"
         if "folders" in training:
             data += f" {', '.join(training['folders'])}"
-        rows.append(("trained", f"{training.get('steps', '?')} steps on {data}"))
+        rows.append(("trained", f"{_steps(training.get('steps'))} on {data}"))
     for k, origin in enumerate(summary["lineage"]):
-        sha = (origin.get("sha256") or "")[:12]
-        rows.append(("from" if k == 0 else "", f"{origin.get('path')} ({sha}), "
-                                               f"{origin.get('steps')} steps on {origin.get('data')}"
-                                               + (f" seeds {origin['seeds']}" if origin.get("seeds") else "")))
+        text = f"{origin['path'] or '?'} ({(origin['sha256'] or '?')[:12]}), {_steps(origin['steps'])}"
+        if origin["data"]:
+            text += f" on {origin['data']}" + (f" seeds {origin['seeds']}" if origin["seeds"] else "")
+        rows.append(("from" if k == 0 else "", text))
     validation = summary["validation"]
-    if "val_streaming_accuracy" in validation:
-        text = f"{validation['val_streaming_accuracy']:.1%} streaming"
-        onset = validation.get("val_onset_latency_ms") or {}
-        if onset.get("median") is not None:
-            text += f", onset median {onset['median']:g} ms"
+    if "streaming_accuracy" in validation:
+        text = f"{validation['streaming_accuracy']:.1%} streaming"
+        if "onset_median_ms" in validation:
+            text += f", onset median {validation['onset_median_ms']:g} ms"
         if "step" in validation:
-            text += f" (kept step {validation['step']})"
+            text += f" (kept step {validation['step']:g})"
         rows.append(("validation", text))
     return rows
+
+
+def _steps(steps: float | None) -> str:
+    return "? steps" if steps is None else f"{steps:g} steps"
 
 
 def _data(described: Any) -> str:

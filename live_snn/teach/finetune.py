@@ -136,10 +136,12 @@ def fine_tune(folders: Sequence[str | Path], out: str | Path, *,
     }
     metrics = {"val_streaming_accuracy": best["accuracy"], "val_step_accuracy":
                best["step_accuracy"], "step": best["step"], "history": history}
-    # The base's "uncertain" threshold was fitted to the base's head, not this one: left out
-    # (never uncertain) until the taught model is calibrated on its own (docs/teach.md).
+    # The base's calibration (its confidence scale's record, its "uncertain" threshold) was
+    # fitted to the base's head, not this one: the scale is kept as a starting point, the
+    # record and the threshold are not (never uncertain) until the taught model is
+    # calibrated on takes of its own (README, "Teach it your gestures").
     readout = {k: v for k, v in loaded.readout.items()
-               if k not in ("uncertain_below", "uncertain_calibration")}
+               if k not in ("calibration", "uncertain_below", "uncertain_calibration")}
     out = save_checkpoint(out, model, binning=binning, class_names=class_names,
                           training=training, metrics=metrics, readout=readout)
     report("done", 1, 1, best["accuracy"])

@@ -50,10 +50,17 @@ class StepConfidence:
             gesture.append(confidence[(truth >= 0) & (session.since_onset.numpy() >= grace_bins)])
         return cls(np.concatenate(rest), np.concatenate(gesture))
 
-    def rates(self, threshold: float) -> tuple[float, float]:
-        """Fractions of rest steps and of gesture steps shown as uncertain."""
-        return (float(np.mean(self.rest < threshold)) if self.rest.size else 0.0,
-                float(np.mean(self.gesture < threshold)) if self.gesture.size else 0.0)
+    def rates(self, threshold: float) -> tuple[float | None, float | None]:
+        """Fractions of rest steps and of gesture steps shown as uncertain (None: no such
+        steps)."""
+        return (float(np.mean(self.rest < threshold)) if self.rest.size else None,
+                float(np.mean(self.gesture < threshold)) if self.gesture.size else None)
+
+
+def threshold_for(steps: StepConfidence) -> float:
+    """The module's rule where it can be applied; 0 (never uncertain) for data without rests
+    or without scored gesture steps, which say nothing about telling them apart."""
+    return fit_uncertain_below(steps) if steps.rest.size and steps.gesture.size else 0.0
 
 
 def fit_uncertain_below(steps: StepConfidence, grid: np.ndarray = THRESHOLD_GRID) -> float:

@@ -55,3 +55,14 @@ def test_a_lineage_nested_without_end_is_cut():
         deepest["init_from"] = {"path": f"{k}.safetensors"}
         deepest = deepest["init_from"]
     assert len(lineage(record)) == LINEAGE_DEPTH
+
+
+def test_free_form_records_of_an_unexpected_type_are_left_out(make_checkpoint, tmp_path):
+    summary = described(make_checkpoint, tmp_path,
+                        training={"dataset": 3, "steps": "many", "init_from": {"path": None}},
+                        metrics={"val_streaming_accuracy": "high", "val_onset_latency_ms": 0.2},
+                        readout={"logit_scale": 5.0, "calibration": "yes"})
+    rows = summary_lines(summary)
+    assert summary["training"] == {} and summary["validation"] == {}
+    assert ("from", "? (?), ? steps") in rows
+    assert dict(rows)["confidence"] == "softmax(5 x scores)"

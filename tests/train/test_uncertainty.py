@@ -80,3 +80,12 @@ def test_report_counts_uncertain_steps_as_no_answer():
                                 grace_bins=0, stable_steps=2)
     assert hidden["shown_accuracy"] == 0.0
     assert hidden["shown_onset_latency_ms"]["detected"] == 0
+
+
+def test_data_without_rests_or_gestures_gets_no_threshold():
+    from live_snn.train.uncertainty import threshold_for
+
+    assert threshold_for(StepConfidence(rest=np.zeros(0), gesture=np.ones(5))) == 0.0
+    assert threshold_for(StepConfidence(rest=np.full(5, 0.2), gesture=np.zeros(0))) == 0.0
+    assert StepConfidence(rest=np.zeros(0), gesture=np.ones(5)).rates(0.5) == (None, 0.0)
+    assert threshold_for(StepConfidence(rest=np.full(5, 0.2), gesture=np.full(5, 0.9))) > 0.2
