@@ -4,7 +4,6 @@ checkpoint, printed, written as JSON (``--json``) and drawn as a PNG (``--plot``
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -120,55 +119,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _calibrate(out: Path, ckpt, sessions, streaming, device: str, data: dict) -> None:
     from live_snn.model import save_checkpoint
-    from live_snn.train.calibrate import (
-        SCALE_GRID,
-        fit_logit_scale,
-        labelled_steps,
-        negative_log_likelihood,
-    )
+    from live_snn.train.calibrate import calibrated_readout, calibration_lines
     from live_snn.train.evaluate import stream_scores
-    from live_snn.train.uncertainty import StepConfidence, threshold_for
 
     scores = stream_scores(ckpt.model, sessions, device=device,
                            batch_sessions=streaming.batch_sessions, chunk=streaming.chunk)
-    steps, labels = labelled_steps(sessions, scores, alpha=streaming.predictor.ema_alpha,
-                                   grace_bins=streaming.grace_bins)
-    import numpy as np
-
-    # The current scale is a candidate too, so calibrating never makes the NLL worse.
-    scale = fit_logit_scale(steps, labels, np.union1d(SCALE_GRID, [ckpt.logit_scale]))
-
-    before, after = negative_log_likelihood(steps, labels, np.array([ckpt.logit_scale, scale]))
-    confidence = StepConfidence.of(
-        sessions, scores, dataclasses.replace(streaming.predictor, logit_scale=scale),
-        streaming.grace_bins)
-    threshold = threshold_for(confidence)
-    rest_uncertain, gesture_uncertain = confidence.rates(threshold)
-    predictor = streaming.predictor
-    readout = {**ckpt.readout, "logit_scale": scale, "uncertain_below": threshold,
-               "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
-                               "data": data,
-                               "steps": int(len(labels)), "previous_logit_scale": ckpt.logit_scale,
-                               "nll_before": float(before), "nll_after": float(after)},
-               "uncertain_calibration": {
-                   "rule": "max over a 0.01 grid of (rest steps uncertain + gesture steps "
-                           "after grace confident) / 2, lowest on ties",
-                   "data": data, "rest_steps": int(confidence.rest.size),
-                   # fitted under these: another smoothing shifts the confidences
-                   "smoothing": predictor.smoothing, "ema_tau_steps": predictor.ema_tau_steps,
-                   "mean_window": predictor.mean_window, "grace_bins": streaming.grace_bins,
-                   "gesture_steps": int(confidence.gesture.size),
-                   "rest_uncertain": rest_uncertain, "gesture_uncertain": gesture_uncertain}}
+    readout = calibrated_readout(ckpt.readout, sessions, scores, streaming, data)
     save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
                     training=ckpt.training, metrics=ckpt.metrics, readout=readout)
-    print(f"logit_scale {ckpt.logit_scale:g} -> {scale:.3g} on {len(labels)} labelled steps "
-          f"(NLL {before:.3f} -> {after:.3f})")
-    if threshold > 0:
-        print(f"uncertain below {threshold:g}: {rest_uncertain:.1%} of {confidence.rest.size} "
-              f"rest steps, {gesture_uncertain:.1%} of {confidence.gesture.size} gesture steps")
-    else:
-        print("no rests (unlabelled steps) to tell from gestures in --data: uncertain "
-              "threshold 0 (never)")
+    for line in calibration_lines(readout):
+        print(line)
     print(f"wrote {out}")
 
 

@@ -51,6 +51,7 @@ from live_snn.teach.finetune_config import (
 )
 from live_snn.teach.trunk import Trunk, model_for, trained_parts
 from live_snn.teach.tuner import Tuner
+from live_snn.train.calibrate import calibrated_readout
 from live_snn.train.loaders.teach import TakeClip, take_clips
 from live_snn.train.report import default_streaming_config
 
@@ -136,12 +137,15 @@ def fine_tune(folders: Sequence[str | Path], out: str | Path, *,
     }
     metrics = {"val_streaming_accuracy": best["accuracy"], "val_step_accuracy":
                best["step_accuracy"], "step": best["step"], "history": history}
-    # The base's calibration (its confidence scale's record, its "uncertain" threshold) was
-    # fitted to the base's head, not this one: the scale is kept as a starting point, the
-    # record and the threshold are not (never uncertain) until the taught model is
-    # calibrated on takes of its own (README, "Teach it your gestures").
+    # The base's calibration (its confidence scale, its "uncertain" threshold) was fitted to
+    # the base's head, not this one: both are fitted again on the held-out takes, whose
+    # clips hold the rest around each take (never uncertain when no take is held out).
     readout = {k: v for k, v in loaded.readout.items()
                if k not in ("calibration", "uncertain_below", "uncertain_calibration")}
+    if tuner.val:
+        readout = calibrated_readout(readout, [s for s, _ in tuner.val], tuner.val_scores(),
+                                     streaming, {"dataset": "teach",
+                                                 "takes": training["val_takes_list"]})
     out = save_checkpoint(out, model, binning=binning, class_names=class_names,
                           training=training, metrics=metrics, readout=readout)
     report("done", 1, 1, best["accuracy"])

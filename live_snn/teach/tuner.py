@@ -88,14 +88,19 @@ class Tuner:
         return WindowBatch(x, t, loss_mask, rest_mask), x
 
     @torch.no_grad()
+    def val_scores(self) -> list[np.ndarray]:
+        """The network's per-step scores on every held-out take (``[N, K]`` each)."""
+        self.trunk.set_mode(False)
+        return [self.trunk.tail(f[:, None]).squeeze(1).numpy() for _, f in self.val]
+
+    @torch.no_grad()
     def validate(self, step: int, loss: float) -> dict:
         record: dict = {"step": step, "train_loss": round(loss, 5)}
         if not self.val:
             self._best_state = None
             self.best = {"accuracy": None, "step_accuracy": None, "step": step}
             return {**record, "val_streaming_accuracy": None}
-        self.trunk.set_mode(False)
-        scores = [self.trunk.tail(f[:, None]).squeeze(1).numpy() for _, f in self.val]
+        scores = self.val_scores()
         result = score_streams(scores, [s for s, _ in self.val], self.model.config.num_classes,
                                self.streaming)
         record.update(val_streaming_accuracy=result.accuracy,

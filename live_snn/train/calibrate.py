@@ -62,3 +62,58 @@ def labelled_steps(
         kept_scores.append(smoothed[keep])
         kept_labels.append(labels[keep])
     return np.concatenate(kept_scores), np.concatenate(kept_labels)
+
+
+def calibrated_readout(readout: dict, sessions: Sequence[LabelledSession],
+                       session_scores: Sequence[np.ndarray], streaming, data) -> dict:
+    """``readout`` with its confidence scale fitted (temperature scaling) and then its
+    "uncertain" threshold (:mod:`live_snn.train.uncertainty`) on held-out ``sessions``, whose
+    per-step scores are ``session_scores``; ``streaming`` is the evaluation's
+    :class:`~live_snn.train.evaluate.StreamingConfig`, ``data`` says what the sessions are.
+    Both fits are recorded beside the values."""
+    import dataclasses
+
+    from live_snn.train.uncertainty import StepConfidence, threshold_for
+
+    predictor = streaming.predictor
+    steps, labels = labelled_steps(sessions, session_scores, alpha=predictor.ema_alpha,
+                                   grace_bins=streaming.grace_bins)
+    previous = float(readout.get("logit_scale", predictor.logit_scale))
+    # The current scale is a candidate too, so calibrating never makes the NLL worse.
+    scale = fit_logit_scale(steps, labels, np.union1d(SCALE_GRID, [previous]))
+    before, after = negative_log_likelihood(steps, labels, np.array([previous, scale]))
+    confidence = StepConfidence.of(sessions, session_scores,
+                                   dataclasses.replace(predictor, logit_scale=scale),
+                                   streaming.grace_bins)
+    threshold = threshold_for(confidence)
+    rest_uncertain, gesture_uncertain = confidence.rates(threshold)
+    return {**readout, "logit_scale": scale, "uncertain_below": threshold,
+            "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
+                            "data": data, "steps": int(len(labels)),
+                            "previous_logit_scale": previous,
+                            "nll_before": float(before), "nll_after": float(after)},
+            "uncertain_calibration": {
+                "rule": "max over a 0.01 grid of (rest steps uncertain + gesture steps "
+                        "after grace confident) / 2, lowest on ties",
+                "data": data, "rest_steps": int(confidence.rest.size),
+                # fitted under these: another smoothing shifts the confidences
+                "smoothing": predictor.smoothing, "ema_tau_steps": predictor.ema_tau_steps,
+                "mean_window": predictor.mean_window, "grace_bins": streaming.grace_bins,
+                "gesture_steps": int(confidence.gesture.size),
+                "rest_uncertain": rest_uncertain, "gesture_uncertain": gesture_uncertain}}
+
+
+def calibration_lines(readout: dict) -> list[str]:
+    """What :func:`calibrated_readout` did, in words."""
+    fit, uncertain = readout["calibration"], readout["uncertain_calibration"]
+    lines = [f"logit_scale {fit['previous_logit_scale']:g} -> {readout['logit_scale']:.3g} on "
+             f"{fit['steps']} labelled steps (NLL {fit['nll_before']:.3f} -> {fit['nll_after']:.3f})"]
+    if readout["uncertain_below"] > 0:
+        lines.append(f"uncertain below {readout['uncertain_below']:g}: "
+                     f"{uncertain['rest_uncertain']:.1%} of {uncertain['rest_steps']} rest steps, "
+                     f"{uncertain['gesture_uncertain']:.1%} of {uncertain['gesture_steps']} "
+                     "gesture steps")
+    else:
+        lines.append("no rests (unlabelled steps) to tell from gestures: uncertain threshold 0 "
+                     "(never)")
+    return lines

@@ -38,9 +38,12 @@ def test_writes_a_normal_checkpoint_with_the_new_classes_and_its_lineage(taught)
     assert lineage["class_names"] == list(base.class_names)
     assert (result.train_takes, result.val_takes) == (2, 2)   # one take per class held out
     assert ckpt.metrics["val_streaming_accuracy"] == result.val_accuracy
-    assert ckpt.readout["logit_scale"] == base.readout["logit_scale"]
-    # the base's uncertain threshold belongs to the base's head: not carried over
-    assert base.uncertain_below > 0 and ckpt.uncertain_below == 0.0
+    # the base's calibration belongs to the base's head: fitted again on the held-out takes
+    for fitted in ("calibration", "uncertain_calibration"):
+        assert ckpt.readout[fitted]["data"] == {"dataset": "teach",
+                                                "takes": ckpt.training["val_takes_list"]}
+    assert ckpt.readout["uncertain_calibration"]["rest_steps"] > 0
+    assert ckpt.readout["calibration"]["previous_logit_scale"] == base.logit_scale
 
 
 def test_the_trunk_is_kept_and_the_head_is_trained(taught):
