@@ -206,11 +206,11 @@ def test_reset_on_silence(gesture_events, causal_ckpt, offline_scores):
     fresh = offline_scores(causal_ckpt, binned.frames[reset_bin:])
     after = run.predictions[reset_bin:]
     np.testing.assert_array_equal(np.stack([p.scores for p in after]), fresh)
-    predictor = Predictor(EngineConfig().predictor_config(10.0), 11)
+    predictor = Predictor(EngineConfig().predictor_config(10.0, 0.0), 11)
     fresh_smoothed = np.stack([predictor.update(s).smoothed for s in fresh])
     np.testing.assert_allclose(np.stack([p.smoothed for p in after]), fresh_smoothed, atol=1e-6)
     # Without the reset the smoothing would still remember the first gesture at that bin.
-    no_reset = Predictor(EngineConfig().predictor_config(10.0), 11)
+    no_reset = Predictor(EngineConfig().predictor_config(10.0, 0.0), 11)
     for scores in offline_scores(causal_ckpt, binned.frames[: reset_bin + 1]):
         remembered = no_reset.update(scores).smoothed
     assert not np.allclose(remembered, after[0].smoothed, atol=1e-3)
