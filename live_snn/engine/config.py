@@ -82,18 +82,16 @@ class EngineConfig:
             raise ValueError(f"reconnect_attempts must be >= 0, got {self.reconnect_attempts}")
         self.predictor_config(1.0, 0.0)  # validates the smoothing fields now
 
-    def uncertain_threshold(self, model_uncertain_below: float) -> float:
-        """The confidence under which a step is shown as uncertain: the one asked for, else
-        the model's own (:attr:`Checkpoint.uncertain_below`)."""
-        return model_uncertain_below if self.uncertain_below is None else self.uncertain_below
-
     def predictor_config(self, logit_scale: float, model_uncertain_below: float) -> PredictorConfig:
+        """The predictor's settings; its "uncertain" threshold is the one asked for, else the
+        model's own (``Checkpoint.uncertain_below``)."""
         return PredictorConfig(
             smoothing=self.smoothing,
             ema_tau_steps=self.ema_tau_steps,
             mean_window=self.mean_window,
             onset_steps=self.onset_steps,
-            uncertain_below=self.uncertain_threshold(model_uncertain_below),
+            uncertain_below=(model_uncertain_below if self.uncertain_below is None
+                             else self.uncertain_below),
             logit_scale=logit_scale,
         )
 

@@ -42,9 +42,15 @@ class StepConfidence:
     @classmethod
     def of(cls, sessions: Sequence[LabelledSession], session_scores: Sequence[np.ndarray],
            config: PredictorConfig, grace_bins: int) -> StepConfidence:
+        return cls.split(sessions, [shown_confidence(np.asarray(scores), config)[1]
+                                    for scores in session_scores], grace_bins)
+
+    @classmethod
+    def split(cls, sessions: Sequence[LabelledSession], confidences: Sequence[np.ndarray],
+              grace_bins: int) -> StepConfidence:
+        """Each session's per-step ``confidences`` parted into rests and scored gestures."""
         rest, gesture = [], []
-        for session, scores in zip(sessions, session_scores, strict=True):
-            _, confidence = shown_confidence(np.asarray(scores), config)
+        for session, confidence in zip(sessions, confidences, strict=True):
             truth = session.labels.numpy()
             rest.append(confidence[truth < 0])
             gesture.append(confidence[(truth >= 0) & (session.since_onset.numpy() >= grace_bins)])
@@ -79,17 +85,18 @@ def uncertainty_report(all_scores: Sequence[np.ndarray], sessions: Sequence[Labe
     """What the threshold does to what a user sees: rest and gesture steps shown as
     uncertain, and the accuracy and onset when an uncertain step counts as no answer (the
     label then is ``num_classes``, a class no segment has)."""
-    steps = StepConfidence.of(sessions, all_scores, config, grace_bins)
-    rest_uncertain, gesture_uncertain = steps.rates(config.uncertain_below)
-    scored, latencies = [], []
+    scored, latencies, confidences = [], [], []
     for scores, session in zip(all_scores, sessions, strict=True):
         labels, confidence = shown_confidence(np.asarray(scores), config)
+        confidences.append(confidence)
         shown = np.where(confidence < config.uncertain_below, num_classes, labels)
         segments = score_segments(shown, session.segments, num_classes + 1, grace=grace_bins,
                                   stable_steps=stable_steps)
         scored.extend(segments)
         latencies.extend(None if s.latency_bins is None else s.latency_bins * session.dt_us / 1000
                          for s in segments)
+    steps = StepConfidence.split(sessions, confidences, grace_bins)
+    rest_uncertain, gesture_uncertain = steps.rates(config.uncertain_below)
     return {
         "uncertain_below": config.uncertain_below,
         "rest_steps": int(steps.rest.size),

@@ -29,12 +29,17 @@ def test_info_json(recordings_dir, capsys):
     assert record["events"] == 18342 and record["streams"]["triggers"] is True
 
 
-def test_info_on_a_bad_file_is_one_line(tmp_path, capsys):
-    bad = tmp_path / "bad.aedat4"
-    bad.write_bytes(b"garbage that is not a recording")
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("bad.aedat4", b"garbage that is not a recording", "not an AEDAT4 file"),
+    ("bad.safetensors", b"junk", "not a safetensors file"),
+])
+def test_info_on_a_bad_recording_or_checkpoint_is_one_line(tmp_path, capsys, name, content,
+                                                           message):
+    bad = tmp_path / name
+    bad.write_bytes(content)
     assert main(["info", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("live-snn info: error:") and "not an AEDAT4 file" in err
+    assert err.startswith("live-snn info: error:") and message in err
     assert "\n" not in err
 
 
@@ -71,12 +76,3 @@ def test_info_describes_a_model_checkpoint(capsys):
     assert main(["info", "--json", str(bundled)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["class_names"][0] == "hand clap" and summary["lineage"]
-
-
-def test_info_on_a_broken_checkpoint_is_one_line(tmp_path, capsys):
-    bad = tmp_path / "bad.safetensors"
-    bad.write_bytes(b"junk")
-    assert main(["info", str(bad)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("live-snn info: error:") and "not a safetensors file" in err
-    assert "\n" not in err
