@@ -218,6 +218,8 @@ class MainWindow(QMainWindow):
         model = os.path.basename(session.model_path) if session.model_path else \
             session.model_sha256[:12]
         self.setWindowTitle(f"live_snn — {session.source_description} — {model}")
+        if session.uncertain_note:
+            self.banner.show_info(session.uncertain_note)
         mapping = session.mapping
         caption = f"{session.sensor} sensor → model {mapping.model}"
         if not mapping.is_full_sensor:

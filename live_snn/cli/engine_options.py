@@ -24,17 +24,21 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
     parser.add_argument("--model", metavar="CKPT",
                         help="checkpoint (.safetensors); default: the bundled model")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
-    parser.add_argument("--smoothing", choices=("ema", "mean"), default="ema")
-    parser.add_argument("--tau", type=float, default=5.0, metavar="STEPS",
-                        help="EMA time constant in steps (default 5)")
-    parser.add_argument("--mean-window", type=int, default=10, metavar="N",
-                        help="steps averaged by --smoothing mean (default 10)")
-    parser.add_argument("--onset-steps", type=int, default=3, metavar="M",
-                        help="steps a new label must hold before its onset (default 3)")
+    # Each predictor setting defaults to the model's own (`live-snn info CKPT` shows them):
+    # its confidence scale and threshold were fitted under them.
+    parser.add_argument("--smoothing", choices=("ema", "mean"), default=None,
+                        help="of the class scores over steps (default: the model's, else ema)")
+    parser.add_argument("--tau", type=float, default=None, metavar="STEPS",
+                        help="EMA time constant in steps (default: the model's, else 5)")
+    parser.add_argument("--mean-window", type=int, default=None, metavar="N",
+                        help="steps averaged by --smoothing mean (default: the model's, else 10)")
+    parser.add_argument("--onset-steps", type=int, default=None, metavar="M",
+                        help="steps a new label must hold before its onset (default: the "
+                             "model's, else 3)")
     parser.add_argument("--uncertain-below", type=float, default=None, metavar="P",
                         help="confidence under P is reported as uncertain (default: the "
                              "model's own threshold, chosen on validation data when it was "
-                             "calibrated, for its default smoothing; 0: never)")
+                             "calibrated, under its own smoothing; 0: never)")
     parser.add_argument("--reset-on-silence", type=float, default=None, metavar="MS",
                         help="reset the model state after MS ms without events")
     parser.add_argument("--conv-dtype", choices=CONV_DTYPES, default="float32",

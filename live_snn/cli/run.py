@@ -149,8 +149,10 @@ def describe_session(info) -> str:
             f"model: {info.model_sha256[:12]} ({len(info.class_names)} classes, "
             f"{'streaming' if info.streams_by_step else f'window T={info.window_steps}'}) "
             f"on {info.device}{conv_dtype_note(info)}"
-            + (f"\npredictor: uncertain below confidence {info.uncertain_below:g}"
-               if info.uncertain_below > 0 else ""))
+            + f"\npredictor: {info.predictor.smoothing_words()}"
+            + (f", uncertain below confidence {info.uncertain_below:g}"
+               if info.uncertain_below > 0 else "")
+            + (f"\nnote: {info.uncertain_note}" if info.uncertain_note else ""))
 
 
 class LiveLine(StatusLine):

@@ -112,9 +112,11 @@ def describe_streams(engine, stream: TextIO) -> None:
               file=stream)
     print(f"model: {first.model_sha256[:12]} ({len(first.class_names)} classes, dt "
           f"{first.dt_us / 1000:g} ms) on {first.device}{conv_dtype_note(first)}, {len(infos)} "
-          "streams batched"
-          + (f"; uncertain below confidence {first.uncertain_below:g}" if first.uncertain_below > 0 else ""),
+          f"streams batched; {first.predictor.smoothing_words()}"
+          + (f", uncertain below confidence {first.uncertain_below:g}" if first.uncertain_below > 0 else ""),
           file=stream)
+    if first.uncertain_note:
+        print(f"note: {first.uncertain_note}", file=stream)
 
 
 class StreamsLine(StatusLine):

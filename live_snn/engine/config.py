@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from live_snn.engine.predictor import PredictorConfig
 from live_snn.pacing import check_speed
 from live_snn.precision import CONV_DTYPES
 
 BACKPRESSURE_POLICIES = ("skip-oldest", "process-all")
+PREDICTOR_SETTINGS = ("smoothing", "ema_tau_steps", "mean_window", "onset_steps",
+                      "uncertain_below")
 MAX_GATHER_MS = 1000.0   # a bin waiting longer for others than a second is no longer live
 
 
@@ -17,11 +22,13 @@ MAX_GATHER_MS = 1000.0   # a bin waiting longer for others than a second is no l
 class EngineConfig:
     device: str = "auto"                     # "auto" | "cpu" | "cuda[:N]"
     speed: float | None = None               # files: None = as fast as possible, x = x × real time
-    smoothing: str = "ema"                   # "ema" | "mean"
-    ema_tau_steps: float = 5.0
-    mean_window: int = 10
-    onset_steps: int = 3                     # M
-    uncertain_below: float | None = None     # None: the model's own (its checkpoint's)
+    # The predictor's settings; None: the model's own (its checkpoint's readout, which was
+    # calibrated and validated under them), else the predictor's defaults.
+    smoothing: str | None = None             # "ema" | "mean"
+    ema_tau_steps: float | None = None
+    mean_window: int | None = None
+    onset_steps: int | None = None           # M
+    uncertain_below: float | None = None
     snapshot_every: int = 100                # bins between state snapshots during replay
     snapshot_budget_mb: float = 256.0        # snapshots thin out beyond this
     reset_on_silence_ms: float | None = None  # reset the model after this long without events
@@ -80,20 +87,33 @@ class EngineConfig:
             raise ValueError(f"max_reconnects must be >= 0, got {self.max_reconnects}")
         if self.reconnect_attempts < 0:
             raise ValueError(f"reconnect_attempts must be >= 0, got {self.reconnect_attempts}")
-        self.predictor_config(1.0, 0.0)  # validates the smoothing fields now
+        self.predictor_config(PredictorConfig())  # validates the settings asked for now
 
-    def predictor_config(self, logit_scale: float, model_uncertain_below: float) -> PredictorConfig:
-        """The predictor's settings; its "uncertain" threshold is the one asked for, else the
-        model's own (``Checkpoint.uncertain_below``)."""
-        return PredictorConfig(
-            smoothing=self.smoothing,
-            ema_tau_steps=self.ema_tau_steps,
-            mean_window=self.mean_window,
-            onset_steps=self.onset_steps,
-            uncertain_below=(model_uncertain_below if self.uncertain_below is None
-                             else self.uncertain_below),
-            logit_scale=logit_scale,
-        )
+    def predictor_config(self, own: PredictorConfig) -> PredictorConfig:
+        """The predictor's settings: the model's ``own`` (``PredictorConfig.from_readout``)
+        with those asked for in their place."""
+        asked = {name: value for name in PREDICTOR_SETTINGS
+                 if (value := getattr(self, name)) is not None}
+        return dataclasses.replace(own, **asked)
+
+    def uncertain_note(self, own: PredictorConfig, fitted_under: Mapping[str, Any]) -> str:
+        """One line when the model's own threshold is applied under another smoothing than
+        the one it was fitted under (``Checkpoint.uncertain_fitted_under``), '' otherwise:
+        smoothing shifts the confidences, so the threshold no longer parts rests from
+        gestures as measured (EMA τ=10 instead of 5 marked 77 % of the stage 8 model's
+        validation rests uncertain instead of 90 %)."""
+        if self.uncertain_below is not None or own.uncertain_below <= 0 or not fitted_under:
+            return ""
+        try:
+            fitted = PredictorConfig(**fitted_under)
+        except (TypeError, ValueError):
+            return ""  # a record this version cannot read: nothing to compare with
+        running = self.predictor_config(own)
+        if running.smooths_like(fitted):
+            return ""
+        return (f"the model's uncertain threshold {own.uncertain_below:g} was fitted under "
+                f"{fitted.smoothing_words()}, not this run's {running.smoothing_words()}, so it "
+                "marks another share of the rests uncertain; --uncertain-below P sets one")
 
 
 @dataclass(frozen=True)

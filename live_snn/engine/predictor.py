@@ -7,7 +7,9 @@ Pure NumPy; one ``update`` per model step, O(K) work (K = number of classes)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,34 @@ class PredictorConfig:
             raise ValueError(f"uncertain_below must be in [0, 1], got {self.uncertain_below}")
         if not (math.isfinite(self.logit_scale) and self.logit_scale > 0):
             raise ValueError(f"logit_scale must be a positive finite number, got {self.logit_scale}")
+
+    @classmethod
+    def from_readout(cls, readout: Mapping[str, Any]) -> PredictorConfig:
+        """The settings a checkpoint's readout was calibrated and validated with: its
+        ``predictor`` (smoothing, onset), ``uncertain_below`` and ``logit_scale``; the
+        defaults where it says nothing."""
+        own = readout.get("predictor") or {}
+        return cls(smoothing=own.get("smoothing", "ema"),
+                   ema_tau_steps=float(own.get("ema_tau_steps", 5.0)),
+                   mean_window=int(own.get("mean_window", 10)),
+                   onset_steps=int(own.get("onset_steps", 3)),
+                   uncertain_below=float(readout.get("uncertain_below", 0.0)),
+                   logit_scale=float(readout.get("logit_scale", 10.0)))
+
+    def smoothing_words(self) -> str:
+        """The smoothing in a few words, e.g. "EMA τ=5 steps"."""
+        if self.smoothing == "ema":
+            return f"EMA τ={self.ema_tau_steps:g} steps"
+        return f"the mean of {self.mean_window} steps"
+
+    def smooths_like(self, other: PredictorConfig) -> bool:
+        """Same smoothing (mode and its one parameter): the same scores give the same
+        confidences."""
+        if self.smoothing != other.smoothing:
+            return False
+        if self.smoothing == "ema":
+            return self.ema_tau_steps == other.ema_tau_steps
+        return self.mean_window == other.mean_window
 
     @property
     def ema_alpha(self) -> float:

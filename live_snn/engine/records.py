@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from live_snn.binning import BinningConfig, SpatialMapping, bins_in
+from live_snn.engine.predictor import PredictorConfig
 from live_snn.events import Resolution
 
 # Stages timed per bin, in the order data flows through them (wall clock, ms).
@@ -143,7 +144,13 @@ class SessionInfo:
     model_sha256: str
     model_path: str | None = None
     conv_dtype: str = "float32"                # the convolutions' arithmetic (EngineConfig)
-    uncertain_below: float = 0.0               # confidence under this is shown as uncertain
+    predictor: PredictorConfig = PredictorConfig()  # smoothing, onset, uncertain threshold
+    uncertain_note: str = ""                   # why that threshold may not fit this smoothing
+
+    @property
+    def uncertain_below(self) -> float:
+        """Confidence under this is shown as uncertain (0: never)."""
+        return self.predictor.uncertain_below
 
     @property
     def sensor(self) -> Resolution:

@@ -18,7 +18,7 @@ from live_snn.binning import BinningConfig
 from live_snn.engine.config import EngineConfig
 from live_snn.engine.frame_cutter import ClosedBin
 from live_snn.engine.live import LiveFeed
-from live_snn.engine.predictor import Predictor
+from live_snn.engine.predictor import Predictor, PredictorConfig
 from live_snn.engine.records import SessionInfo
 from live_snn.engine.replay import ReplayFeed
 from live_snn.engine.runner import ModelRunner
@@ -110,8 +110,9 @@ def is_network_spec(spec: str) -> bool:
 
 def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
                      seekable: bool, replay: ReplayFeed | None, device: torch.device,
-                     conv_dtype: str = "float32", uncertain_below: float = 0.0) -> SessionInfo:
-    """The :class:`SessionInfo` of the model of ``checkpoint`` on ``source``."""
+                     config: EngineConfig, predictor: PredictorConfig) -> SessionInfo:
+    """The :class:`SessionInfo` of the model of ``checkpoint`` on ``source``, run under
+    ``config`` with ``predictor``'s settings."""
     model = checkpoint.model
     return SessionInfo(
         source_description=source.description,
@@ -129,8 +130,10 @@ def describe_session(source, checkpoint, binning: BinningConfig, *, live: bool,
         has_labels=getattr(source, "labels", None) is not None,
         model_sha256=checkpoint.sha256,
         model_path=None if checkpoint.path is None else str(checkpoint.path),
-        conv_dtype=conv_dtype,
-        uncertain_below=uncertain_below,
+        conv_dtype=config.conv_dtype,
+        predictor=predictor,
+        uncertain_note=config.uncertain_note(PredictorConfig.from_readout(checkpoint.readout),
+                                             checkpoint.uncertain_fitted_under),
     )
 
 
@@ -217,7 +220,7 @@ class Session:
                                   keep_freed_memory=self.config.keep_freed_memory,
                                   conv_dtype=self.config.conv_dtype)
         self.predictor = Predictor(
-            self.config.predictor_config(checkpoint.logit_scale, checkpoint.uncertain_below),
+            self.config.predictor_config(PredictorConfig.from_readout(checkpoint.readout)),
             self.runner.num_classes
         )
 
@@ -254,8 +257,7 @@ class Session:
         return describe_session(self.source, self.checkpoint, self.binning,
                                 live=self.live, seekable=self.seekable,
                                 replay=None if self.live else self.feed, device=self.device,
-                                conv_dtype=self.config.conv_dtype,
-                                uncertain_below=self.predictor.config.uncertain_below)
+                                config=self.config, predictor=self.predictor.config)
 
     def open_live_feed(self) -> LiveFeed:
         """The live feed, started on the engine thread so that nothing is read before

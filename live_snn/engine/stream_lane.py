@@ -30,7 +30,7 @@ from live_snn.engine.frame_cutter import ClosedBin
 from live_snn.engine.live import LiveFeed
 from live_snn.engine.live_reader import StreamEnd
 from live_snn.engine.observers import Observers
-from live_snn.engine.predictor import Predictor
+from live_snn.engine.predictor import Predictor, PredictorConfig
 from live_snn.engine.reconnect import Reconnector, attempt_line, attempts_spent, budget_spent
 from live_snn.engine.records import Prediction, SessionInfo
 from live_snn.engine.replay import ReplayFeed
@@ -74,8 +74,9 @@ class StreamLane:
         self.counters = EngineCounters(config.latency_window)
         self.observers = Observers(config.keep_latest)
         self.history: deque[EngineEvent] = deque(maxlen=STATUS_KEPT)
-        self.predictor = Predictor(config.predictor_config(checkpoint.logit_scale, checkpoint.uncertain_below),
-                                   int(checkpoint.model.num_classes))
+        self.predictor = Predictor(
+            config.predictor_config(PredictorConfig.from_readout(checkpoint.readout)),
+            int(checkpoint.model.num_classes))
         self.silence_bins = silence_bins(config.reset_on_silence_ms, self.binning.dt_us)
         self.feed: LiveFeed | ReplayFeed | None = None
         if not self.live:
@@ -87,7 +88,7 @@ class StreamLane:
         self.info: SessionInfo = describe_session(
             source, checkpoint, self.binning, live=self.live, seekable=False,
             replay=self.feed if not self.live else None, device=device,
-            conv_dtype=config.conv_dtype, uncertain_below=self.predictor.config.uncertain_below)
+            config=config, predictor=self.predictor.config)
         self.class_names = self.info.class_names
         self.phase = "waiting"
         self.error: BaseException | None = None   # why the stream ended early, if it did

@@ -338,9 +338,7 @@ def _metadata(info: SessionInfo, checkpoint, config: ExportConfig, first: int, l
         "readout": dict(checkpoint.readout),
         "trained_binning": checkpoint.binning.as_dict(),
         "predictor": {
-            "smoothing": engine.smoothing, "ema_tau_steps": engine.ema_tau_steps,
-            "mean_window": engine.mean_window, "onset_steps": engine.onset_steps,
-            "uncertain_below": info.uncertain_below, "logit_scale": checkpoint.logit_scale,
+            **dataclasses.asdict(info.predictor),
             "reset_on_silence_ms": engine.reset_on_silence_ms,
         },
         "attention_layers": list(info.attention_layers),

@@ -89,6 +89,15 @@ class LoadedCheckpoint:
         return float(self.readout.get("uncertain_below", 0.0))
 
     @property
+    def uncertain_fitted_under(self) -> dict[str, Any]:
+        """The smoothing the threshold was fitted under (``smoothing``, ``ema_tau_steps``,
+        ``mean_window``, as recorded by the calibration); empty when not recorded."""
+        record = self.readout.get("uncertain_calibration")
+        if not isinstance(record, dict):
+            return {}
+        return {k: record[k] for k in ("smoothing", "ema_tau_steps", "mean_window") if k in record}
+
+    @property
     def training(self) -> dict[str, Any]:
         return self.metadata.get("training") or {}
 

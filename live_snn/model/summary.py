@@ -38,6 +38,33 @@ def lineage(training: dict[str, Any]) -> list[dict[str, Any]]:
     return chain
 
 
+def predictor_settings(readout: dict[str, Any]) -> dict[str, Any]:
+    """How the model's scores are smoothed and a label's onset found, as the engine runs it
+    by default (the predictor's defaults where the readout says nothing; validated at load)."""
+    own = _mapping(readout.get("predictor"))
+
+    def number(key: str, default: float) -> float:
+        value = _number(own.get(key))
+        return default if value is None else value
+
+    settings = {"smoothing": "mean" if own.get("smoothing") == "mean" else "ema",
+                "onset_steps": number("onset_steps", 3)}
+    if settings["smoothing"] == "ema":
+        settings["ema_tau_steps"] = number("ema_tau_steps", 5.0)
+    else:
+        settings["mean_window"] = number("mean_window", 10)
+    return settings
+
+
+def _fitted_under(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The smoothing an uncertain threshold was fitted under, when its record says (an
+    unvalidated free-form record: anything unreadable is left out, never guessed)."""
+    parameter = {"ema": "ema_tau_steps", "mean": "mean_window"}.get(record.get("smoothing"))
+    if parameter is None or _number(record.get(parameter)) is None:
+        return None
+    return predictor_settings({"predictor": record})
+
+
 def checkpoint_summary(ckpt: LoadedCheckpoint) -> dict[str, Any]:
     """A JSON-ready description of ``ckpt``."""
     config, training, metrics = ckpt.config, _mapping(ckpt.training), _mapping(ckpt.metrics)
@@ -60,7 +87,9 @@ def checkpoint_summary(ckpt: LoadedCheckpoint) -> dict[str, Any]:
         "readout": {"logit_scale": ckpt.logit_scale,
                     "logit_scale_calibrated_on": calibration.get("data"),
                     "uncertain_below": ckpt.uncertain_below,
-                    "uncertain_fitted_on": uncertain.get("data")},
+                    "uncertain_fitted_on": uncertain.get("data"),
+                    "uncertain_fitted_under": _fitted_under(uncertain),
+                    "predictor": predictor_settings(readout)},
         "training": {key: value for key, value in (
             ("dataset", _text(training.get("dataset"))), ("seeds", _text(training.get("seeds"))),
             ("folders", [str(f) for f in training["folders"]]
@@ -96,10 +125,13 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("confidence", f"softmax({readout['logit_scale']:.3g} x scores)"
                        + ("" if readout["logit_scale_calibrated_on"] is None
                           else f", calibrated on {_data(readout['logit_scale_calibrated_on'])}")),
+        ("smoothing", _smoothing(readout["predictor"])),
         ("uncertain", "never (no threshold of its own)" if readout["uncertain_below"] <= 0
                       else f"below {readout['uncertain_below']:g}"
                       + ("" if readout["uncertain_fitted_on"] is None
-                         else f", fitted on {_data(readout['uncertain_fitted_on'])}")),
+                         else f", fitted on {_data(readout['uncertain_fitted_on'])}")
+                      + ("" if readout["uncertain_fitted_under"] is None
+                         else f" under {_smoothing(readout['uncertain_fitted_under'], onset=False)}")),
     ]
     training = summary["training"]
     if training:
@@ -125,6 +157,12 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
             text += f" (kept step {validation['step']:g})"
         rows.append(("validation", text))
     return rows
+
+
+def _smoothing(settings: dict[str, Any], *, onset: bool = True) -> str:
+    how = (f"EMA τ={settings['ema_tau_steps']:g} steps" if settings["smoothing"] == "ema"
+           else f"the mean of {settings['mean_window']:g} steps")
+    return how + (f", a new label after {settings['onset_steps']:g} steady steps" if onset else "")
 
 
 def _steps(steps: float | None) -> str:

@@ -59,6 +59,7 @@ def session_header(info: SessionInfo, **extra: Any) -> dict:
         "device": info.device,
         "conv_dtype": info.conv_dtype,
         "uncertain_below": info.uncertain_below,
+        "predictor": dataclasses.asdict(info.predictor),
         "dt_us": info.dt_us,
         "window_steps": info.window_steps,
         "attention_channels": dict(info.attention_channels),

@@ -87,7 +87,11 @@ def calibrated_readout(readout: dict, sessions: Sequence[LabelledSession],
                                    streaming.grace_bins)
     threshold = threshold_for(confidence)
     rest_uncertain, gesture_uncertain = confidence.rates(threshold)
+    # The model's own smoothing from now on: the scale and the threshold hold under it.
+    smoothing = {"smoothing": predictor.smoothing, "ema_tau_steps": predictor.ema_tau_steps,
+                 **({"mean_window": predictor.mean_window} if predictor.smoothing == "mean" else {})}
     return {**readout, "logit_scale": scale, "uncertain_below": threshold,
+            "predictor": {**(readout.get("predictor") or {}), **smoothing},
             "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",
                             "data": data, "steps": int(len(labels)),
                             "previous_logit_scale": previous,

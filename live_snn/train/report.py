@@ -109,19 +109,14 @@ def default_streaming_config(readout: dict, dt_us: int, *, grace_ms: float | Non
                              uncertain_below: float | None = None,
                              chunk: int | None = 50) -> StreamingConfig:
     """The predictor settings a checkpoint was trained and validated with, unless overridden."""
+    import dataclasses
+
     from live_snn.engine.predictor import PredictorConfig
 
-    predictor_meta = dict(readout.get("predictor") or {})
-    predictor = PredictorConfig(
-        smoothing=predictor_meta.get("smoothing", "ema"),
-        ema_tau_steps=float(ema_tau if ema_tau is not None else
-                            predictor_meta.get("ema_tau_steps", 5.0)),
-        onset_steps=int(onset_steps if onset_steps is not None else
-                        predictor_meta.get("onset_steps", 3)),
-        uncertain_below=float(uncertain_below if uncertain_below is not None else
-                              readout.get("uncertain_below", 0.0)),
-        logit_scale=float(readout.get("logit_scale", 10.0)),
-    )
+    asked = {"ema_tau_steps": ema_tau, "onset_steps": onset_steps,
+             "uncertain_below": uncertain_below}
+    predictor = dataclasses.replace(PredictorConfig.from_readout(readout),
+                                    **{k: v for k, v in asked.items() if v is not None})
     grace = grace_ms if grace_ms is not None else float(readout.get("grace_ms", 100.0))
     return StreamingConfig(predictor=predictor, grace_bins=int(round(grace * 1000 / dt_us)),
                            stable_steps=predictor.onset_steps, chunk=chunk)

@@ -205,3 +205,25 @@ def test_run_with_bfloat16_convolutions_or_a_clear_refusal(recording, checkpoint
     errors = [line for line in err.splitlines() if "error" in line]
     assert len(errors) == 1 and "this CPU has no bfloat16 instructions" in errors[0], err
     assert "Traceback" not in err and not (tmp_path / "refused.jsonl").exists()
+
+
+def test_the_banner_names_the_smoothing_and_when_the_threshold_was_fitted_under_another(
+        recording, checkpoint, tmp_path, capsys):
+    from live_snn.model import load_checkpoint
+
+    tiny = load_checkpoint(checkpoint)
+    fitted = {"smoothing": "ema", "ema_tau_steps": 5.0, "mean_window": 10}
+    own = save_checkpoint(tmp_path / "own.safetensors", tiny.model, binning=tiny.binning,
+                          class_names=tiny.class_names,
+                          readout={**tiny.readout, "uncertain_below": 0.5,
+                                   "uncertain_calibration": {"rule": "r", **fitted}})
+    run = ["run", str(recording[0]), "--model", str(own), "--device", "cpu", "--speed", "max"]
+    assert main(run) == 0
+    err = capsys.readouterr().err
+    assert "predictor: EMA τ=5 steps, uncertain below confidence 0.5" in err
+    assert "note:" not in err
+    assert main([*run, "--tau", "10"]) == 0
+    err = capsys.readouterr().err
+    assert "predictor: EMA τ=10 steps, uncertain below confidence 0.5" in err
+    assert ("note: the model's uncertain threshold 0.5 was fitted under EMA τ=5 steps, not "
+            "this run's EMA τ=10 steps") in err

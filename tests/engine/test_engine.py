@@ -12,7 +12,7 @@ import torch
 from live_snn.binning import BinningConfig, bin_events
 from live_snn.engine.config import EngineConfig, EngineEvent
 from live_snn.engine.engine import Engine
-from live_snn.engine.predictor import Predictor
+from live_snn.engine.predictor import Predictor, PredictorConfig
 from live_snn.engine.records import Prediction
 from live_snn.errors import CheckpointMismatchError, LiveSnnError, StreamDroppedError
 from live_snn.events import EventBatch
@@ -206,11 +206,11 @@ def test_reset_on_silence(gesture_events, causal_ckpt, offline_scores):
     fresh = offline_scores(causal_ckpt, binned.frames[reset_bin:])
     after = run.predictions[reset_bin:]
     np.testing.assert_array_equal(np.stack([p.scores for p in after]), fresh)
-    predictor = Predictor(EngineConfig().predictor_config(10.0, 0.0), 11)
+    predictor = Predictor(EngineConfig().predictor_config(PredictorConfig(logit_scale=10.0)), 11)
     fresh_smoothed = np.stack([predictor.update(s).smoothed for s in fresh])
     np.testing.assert_allclose(np.stack([p.smoothed for p in after]), fresh_smoothed, atol=1e-6)
     # Without the reset the smoothing would still remember the first gesture at that bin.
-    no_reset = Predictor(EngineConfig().predictor_config(10.0, 0.0), 11)
+    no_reset = Predictor(EngineConfig().predictor_config(PredictorConfig(logit_scale=10.0)), 11)
     for scores in offline_scores(causal_ckpt, binned.frames[: reset_bin + 1]):
         remembered = no_reset.update(scores).smoothed
     assert not np.allclose(remembered, after[0].smoothed, atol=1e-3)
@@ -468,6 +468,54 @@ def test_the_models_own_uncertain_threshold_applies_unless_one_is_asked_for(
                 cpu(record_taps=False, uncertain_below=0.0))
     assert asked.engine.session_info().uncertain_below == 0.0
     assert not any(p.uncertain for p in asked.finish().predictions)
+
+
+def test_the_predictor_smooths_as_the_model_says_unless_told_otherwise(gesture_events,
+                                                                      causal_ckpt, tmp_path):
+    from live_snn.model import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(causal_ckpt)
+    own = save_checkpoint(tmp_path / "own.safetensors", ckpt.model, binning=ckpt.binning,
+                          class_names=ckpt.class_names,
+                          readout={**ckpt.readout, "predictor": {"smoothing": "ema",
+                                                                 "ema_tau_steps": 1.5}})
+
+    def smoothed_by(config, tau):
+        run = Run(MemorySource(gesture_events, description="g"), own, config)
+        shown = run.finish().predictions
+        assert run.engine.session_info().predictor.ema_tau_steps == tau
+        replay = Predictor(PredictorConfig(ema_tau_steps=tau, logit_scale=ckpt.logit_scale),
+                           len(ckpt.class_names))
+        expected = np.stack([replay.update(p.scores).smoothed for p in shown])
+        np.testing.assert_allclose(np.stack([p.smoothed for p in shown]), expected, atol=1e-6)
+        return expected
+
+    own_tau = smoothed_by(cpu(record_taps=False), 1.5)
+    asked = smoothed_by(cpu(record_taps=False, ema_tau_steps=8.0), 8.0)
+    assert not np.allclose(own_tau, asked, atol=1e-3)
+
+
+def test_a_threshold_fitted_under_another_smoothing_still_applies_and_the_session_says_so(
+        gesture_events, causal_ckpt, tmp_path):
+    from live_snn.model import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(causal_ckpt)
+    fitted = {"smoothing": "ema", "ema_tau_steps": 5.0, "mean_window": 10}
+    own = save_checkpoint(tmp_path / "own.safetensors", ckpt.model, binning=ckpt.binning,
+                          class_names=ckpt.class_names,
+                          readout={**ckpt.readout, "uncertain_below": 0.5,
+                                   "uncertain_calibration": {"rule": "r", **fitted}})
+    assert load_checkpoint(own).uncertain_fitted_under == fitted
+
+    def info(config):
+        run = Run(MemorySource(gesture_events, description="g"), own, config)
+        run.finish()
+        return run.engine.session_info()
+
+    assert info(cpu(record_taps=False)).uncertain_note == ""
+    slower = info(cpu(record_taps=False, ema_tau_steps=10.0))
+    assert slower.uncertain_below == 0.5
+    assert "EMA τ=5 steps" in slower.uncertain_note and "EMA τ=10 steps" in slower.uncertain_note
 
 
 def test_set_speed_applies_from_the_next_bin(gesture_events, causal_ckpt):

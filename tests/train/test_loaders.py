@@ -144,8 +144,11 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
 
     calibrated = tmp_path / "calibrated.safetensors"
     assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
-                 "--threads", "1", "--calibrate-out", str(calibrated)]) == 0
+                 "--threads", "1", "--ema-tau", "3", "--calibrate-out", str(calibrated)]) == 0
     readout = load_checkpoint(calibrated).readout
+    # fitted under EMA τ=3, which becomes the model's own smoothing
+    assert readout["predictor"]["ema_tau_steps"] == 3.0
+    assert readout["uncertain_calibration"]["ema_tau_steps"] == 3.0
     assert readout["logit_scale"] > 0
     assert readout["calibration"]["nll_after"] <= readout["calibration"]["nll_before"]
     assert 0.0 <= readout["uncertain_below"] < 1.0

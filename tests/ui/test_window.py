@@ -284,3 +284,19 @@ def test_loading_a_model_restarts_the_session_and_a_bad_one_changes_nothing(
     qtbot.waitUntil(lambda: window.bridge.history.latest_bin == 0, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.attention_panel.heatmap_data().shape == (6, 8),
                     timeout=5_000)
+
+
+def test_a_threshold_fitted_under_another_smoothing_is_said_in_the_banner(
+        make_window, qtbot, recording, gui_checkpoint, tmp_path):
+    from live_snn.model import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(gui_checkpoint)
+    own = save_checkpoint(tmp_path / "own.safetensors", ckpt.model, binning=ckpt.binning,
+                          class_names=ckpt.class_names,
+                          readout={**ckpt.readout, "uncertain_below": 0.5,
+                                   "uncertain_calibration": {"smoothing": "ema",
+                                                             "ema_tau_steps": 5.0}})
+    window = make_window(ema_tau_steps=10.0, speed=1.0)
+    open_session(window, qtbot, recording, own)
+    assert window.banner.kind == "info"
+    assert "fitted under EMA τ=5 steps" in window.banner.text()
