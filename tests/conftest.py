@@ -232,3 +232,19 @@ def record_taught_session(folder: Path, *, classes=("right hand wave", "swipe"),
 def taught_folder(tmp_path_factory) -> Path:
     """Two classes ("right hand wave", "swipe") x 2 one-second takes, recorded once."""
     return record_taught_session(tmp_path_factory.mktemp("taught") / "session")
+
+
+@pytest.fixture
+def with_readout(tmp_path):
+    """``with_readout(ckpt, **entries)``: a copy of checkpoint ``ckpt`` whose readout has
+    ``entries`` in place (a threshold, a smoothing, a calibration record), in ``tmp_path``."""
+    from live_snn.model import load_checkpoint, save_checkpoint
+
+    def copy(ckpt: Path, **entries) -> Path:
+        loaded = load_checkpoint(ckpt)
+        return save_checkpoint(tmp_path / f"readout_{len(list(tmp_path.glob('readout_*')))}"
+                               ".safetensors", loaded.model, binning=loaded.binning,
+                               class_names=loaded.class_names,
+                               readout={**loaded.readout, **entries})
+
+    return copy

@@ -208,15 +208,9 @@ def test_run_with_bfloat16_convolutions_or_a_clear_refusal(recording, checkpoint
 
 
 def test_the_banner_names_the_smoothing_and_when_the_threshold_was_fitted_under_another(
-        recording, checkpoint, tmp_path, capsys):
-    from live_snn.model import load_checkpoint
-
-    tiny = load_checkpoint(checkpoint)
-    fitted = {"smoothing": "ema", "ema_tau_steps": 5.0, "mean_window": 10}
-    own = save_checkpoint(tmp_path / "own.safetensors", tiny.model, binning=tiny.binning,
-                          class_names=tiny.class_names,
-                          readout={**tiny.readout, "uncertain_below": 0.5,
-                                   "uncertain_calibration": {"rule": "r", **fitted}})
+        recording, checkpoint, with_readout, capsys):
+    own = with_readout(checkpoint, uncertain_below=0.5,
+                       uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 5.0})
     run = ["run", str(recording[0]), "--model", str(own), "--device", "cpu", "--speed", "max"]
     assert main(run) == 0
     err = capsys.readouterr().err

@@ -441,21 +441,13 @@ def test_switching_model_mid_replay_restarts_the_recording(gesture_events, causa
     assert_same(expected.predictions, run.predictions[switched:])
 
 
-def with_uncertain_threshold(ckpt_path, out, threshold: float):
-    from live_snn.model import load_checkpoint, save_checkpoint
-
-    ckpt = load_checkpoint(ckpt_path)
-    return save_checkpoint(out, ckpt.model, binning=ckpt.binning, class_names=ckpt.class_names,
-                           readout={**ckpt.readout, "uncertain_below": threshold})
-
-
 def test_the_models_own_uncertain_threshold_applies_unless_one_is_asked_for(
-        gesture_events, causal_ckpt, tmp_path):
+        gesture_events, causal_ckpt, with_readout):
     plain = Run(MemorySource(gesture_events, description="g"), causal_ckpt,
                 cpu(record_taps=False)).finish().predictions
     assert not any(p.uncertain for p in plain)  # a model without one: never uncertain
     threshold = float(np.median([p.confidence for p in plain]))
-    own = with_uncertain_threshold(causal_ckpt, tmp_path / "own.safetensors", threshold)
+    own = with_readout(causal_ckpt, uncertain_below=threshold)
 
     run = Run(MemorySource(gesture_events, description="g"), own, cpu(record_taps=False))
     assert run.engine.session_info().uncertain_below == threshold
@@ -471,14 +463,11 @@ def test_the_models_own_uncertain_threshold_applies_unless_one_is_asked_for(
 
 
 def test_the_predictor_smooths_as_the_model_says_unless_told_otherwise(gesture_events,
-                                                                      causal_ckpt, tmp_path):
-    from live_snn.model import load_checkpoint, save_checkpoint
+                                                                      causal_ckpt, with_readout):
+    from live_snn.model import load_checkpoint
 
     ckpt = load_checkpoint(causal_ckpt)
-    own = save_checkpoint(tmp_path / "own.safetensors", ckpt.model, binning=ckpt.binning,
-                          class_names=ckpt.class_names,
-                          readout={**ckpt.readout, "predictor": {"smoothing": "ema",
-                                                                 "ema_tau_steps": 1.5}})
+    own = with_readout(causal_ckpt, predictor={"smoothing": "ema", "ema_tau_steps": 1.5})
 
     def smoothed_by(config, tau):
         run = Run(MemorySource(gesture_events, description="g"), own, config)
@@ -496,15 +485,12 @@ def test_the_predictor_smooths_as_the_model_says_unless_told_otherwise(gesture_e
 
 
 def test_a_threshold_fitted_under_another_smoothing_still_applies_and_the_session_says_so(
-        gesture_events, causal_ckpt, tmp_path):
-    from live_snn.model import load_checkpoint, save_checkpoint
+        gesture_events, causal_ckpt, with_readout):
+    from live_snn.model import load_checkpoint
 
-    ckpt = load_checkpoint(causal_ckpt)
     fitted = {"smoothing": "ema", "ema_tau_steps": 5.0, "mean_window": 10}
-    own = save_checkpoint(tmp_path / "own.safetensors", ckpt.model, binning=ckpt.binning,
-                          class_names=ckpt.class_names,
-                          readout={**ckpt.readout, "uncertain_below": 0.5,
-                                   "uncertain_calibration": {"rule": "r", **fitted}})
+    own = with_readout(causal_ckpt, uncertain_below=0.5,
+                       uncertain_calibration={"rule": "r", **fitted})
     assert load_checkpoint(own).uncertain_fitted_under == fitted
 
     def info(config):

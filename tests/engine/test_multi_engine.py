@@ -353,16 +353,11 @@ def test_names_and_clear_errors(causal_ckpt, window_ckpt, gesture_events):
 
 
 def test_every_stream_shows_uncertain_by_the_models_own_threshold(gesture_events, causal_ckpt,
-                                                                  tmp_path):
-    from live_snn.model import save_checkpoint
-
-    base = load_checkpoint(causal_ckpt)
+                                                                  with_readout):
     config = EngineConfig(device="cpu", speed=None, record_taps=False)
     plain = run_alone(MemorySource(gesture_events, description="g"), causal_ckpt, config)
     threshold = float(np.median([p.confidence for p in plain]))
-    own = save_checkpoint(tmp_path / "own.safetensors", base.model, binning=base.binning,
-                          class_names=base.class_names,
-                          readout={**base.readout, "uncertain_below": threshold})
+    own = with_readout(causal_ckpt, uncertain_below=threshold)
     run = MultiRun(own, config)
     names = [run.add(MemorySource(gesture_events, description=n), name=n) for n in "ab"]
     assert all(run.engine.stream_info(n).uncertain_below == threshold for n in names)

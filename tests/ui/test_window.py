@@ -287,15 +287,9 @@ def test_loading_a_model_restarts_the_session_and_a_bad_one_changes_nothing(
 
 
 def test_a_threshold_fitted_under_another_smoothing_is_said_in_the_banner(
-        make_window, qtbot, recording, gui_checkpoint, tmp_path):
-    from live_snn.model import load_checkpoint, save_checkpoint
-
-    ckpt = load_checkpoint(gui_checkpoint)
-    own = save_checkpoint(tmp_path / "own.safetensors", ckpt.model, binning=ckpt.binning,
-                          class_names=ckpt.class_names,
-                          readout={**ckpt.readout, "uncertain_below": 0.5,
-                                   "uncertain_calibration": {"smoothing": "ema",
-                                                             "ema_tau_steps": 5.0}})
+        make_window, qtbot, recording, gui_checkpoint, with_readout):
+    own = with_readout(gui_checkpoint, uncertain_below=0.5,
+                       uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 5.0})
     window = make_window(ema_tau_steps=10.0, speed=1.0)
     open_session(window, qtbot, recording, own)
     assert window.banner.kind == "info"
