@@ -160,7 +160,10 @@ def _scores(evaluation: dict) -> dict:
     return {"streaming_accuracy": evaluation["streaming_accuracy"],
             "segments": evaluation["segments"],
             "onset_latency_ms_median": evaluation["onset_latency_ms"]["median"],
-            "per_class": evaluation["per_class_streaming_accuracy"]}
+            "per_class": evaluation["per_class_streaming_accuracy"],
+            # what the window shows: the model's own uncertain threshold, its steps no answer
+            "uncertain": {key: value for key, value in (evaluation.get("uncertain") or {}).items()
+                          if key != "shown_onset_latencies_ms"}}
 
 
 def _training(path: Path) -> dict:

@@ -122,7 +122,8 @@ $LS train $SIM $VAL30 --data sim:seeds=0-95,duration=30 --lr 2e-4 --warmup-steps
 # (Since 2026-12-05 the calibration also fits the "uncertain" threshold, by the rule in
 # live_snn/train/uncertainty.py fixed before its first run: 0.47 for stage 8, the same
 # weights and scale; on seeds 64000-64029 rests 90.3 % uncertain, gesture steps 5.9 %.)
-# The smoothing (2026-12-05). Rule fixed before the sweep: for EMA tau in 1, 2, 3, 5 steps,
+# The smoothing (2026-12-05). Rule written down before the sweep ran (committed with its
+# results, before the test seeds were run): for EMA tau in 1, 2, 3, 5 steps,
 # calibrate on seeds 10000-10029 at that tau (scale and threshold by the committed rules),
 # then eval the calibrated copy there at that tau; keep the tau with the lowest onset median
 # as shown (uncertain = no answer) among those whose accuracy as shown is within 1 point of

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.bridge = bridge
         self.session: SessionInfo | None = None
+        self._uncertain_note = ""  # the note the banner shows for the current session, if any
         self.view = ViewState(bridge.history)   # which step the panels show
         self.redraws = 0
         self._drawn_bin: int | None = None       # newest bin folded into the event view
@@ -218,8 +219,7 @@ class MainWindow(QMainWindow):
         model = os.path.basename(session.model_path) if session.model_path else \
             session.model_sha256[:12]
         self.setWindowTitle(f"live_snn — {session.source_description} — {model}")
-        if session.uncertain_note:
-            self.banner.show_info(session.uncertain_note)
+        self._show_uncertain_note(session.uncertain_note)
         mapping = session.mapping
         caption = f"{session.sensor} sensor → model {mapping.model}"
         if not mapping.is_full_sensor:
@@ -242,6 +242,22 @@ class MainWindow(QMainWindow):
         self.controls.set_seekable(session.start_us, session.end_us)
         self.status.set_device(session.device, session.conv_dtype)
         self.status.reset_rates()
+
+    def _show_uncertain_note(self, note: str) -> None:
+        """The session's note on its threshold, in the banner beside any other notice
+        (the start-up one); the previous session's note goes. An error stays in front."""
+        if self.banner.kind == "error":
+            self._uncertain_note = note
+            return
+        shown = self.banner.text() if self.banner.kind == "info" else ""
+        if self._uncertain_note:
+            shown = "\n".join(line for line in shown.split("\n") if line != self._uncertain_note)
+        self._uncertain_note = note
+        text = "\n".join(line for line in (shown, note) if line)
+        if text:
+            self.banner.show_info(text)
+        elif self.banner.kind == "info":
+            self.banner.dismiss()
 
     def _on_state(self, state: str) -> None:
         self.controls.set_running(state == "running")

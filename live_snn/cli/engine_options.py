@@ -27,9 +27,11 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, live: bool = True) 
     # Each predictor setting defaults to the model's own (`live-snn info CKPT` shows them):
     # its confidence scale and threshold were fitted under them.
     parser.add_argument("--smoothing", choices=("ema", "mean"), default=None,
-                        help="of the class scores over steps (default: the model's, else ema)")
+                        help="how the class scores are smoothed over steps (default: the "
+                             "model's, else ema)")
     parser.add_argument("--tau", type=float, default=None, metavar="STEPS",
-                        help="EMA time constant in steps (default: the model's, else 5)")
+                        help="EMA time constant in steps, when the smoothing is ema "
+                             "(default: the model's, else 5)")
     parser.add_argument("--mean-window", type=int, default=None, metavar="N",
                         help="steps averaged by --smoothing mean (default: the model's, else 10)")
     parser.add_argument("--onset-steps", type=int, default=None, metavar="M",

@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     result = export(config)
+    if result.uncertain_note:
+        print(f"note: {result.uncertain_note}", file=sys.stderr)
     print(f"exported bins {result.first_bin}..{result.last_bin} ({result.bins} bins, "
           f"{result.t_start_s:.3f}-{result.t_end_s:.3f} s) in {result.wall_s:.1f} s")
     if result.video is not None:

@@ -79,7 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="which validation best.safetensors keeps: 'accuracy' (the highest "
                         "streaming accuracy) or 'fastest:ACC' (the lowest onset median among "
                         "validations with streaming accuracy >= ACC, e.g. fastest:0.97)")
-    p.add_argument("--ema-tau", type=float, default=5.0, help="predictor EMA, steps")
+    p.add_argument("--ema-tau", type=float, default=5.0,
+                   help="predictor EMA the validation runs under, steps (default 5, also with "
+                        "--init-from); the checkpoints record it as the model's own smoothing")
     p.add_argument("--onset-steps", type=int, default=3,
                    help="steps a label must hold to count as recognised")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")

@@ -112,8 +112,9 @@ class EngineConfig:
         if running.smooths_like(fitted):
             return ""
         return (f"the model's uncertain threshold {own.uncertain_below:g} was fitted under "
-                f"{fitted.smoothing_words()}, not this run's {running.smoothing_words()}, so it "
-                "marks another share of the rests uncertain; --uncertain-below P sets one")
+                f"{fitted.smoothing_words()}; it is still applied under this run's smoothing "
+                f"({running.smoothing_words()}), where it may mark more or fewer rests uncertain "
+                "than measured. Pass --uncertain-below P for your own (0: off)")
 
 
 @dataclass(frozen=True)

@@ -45,18 +45,16 @@ class PredictorConfig:
         ``predictor`` (smoothing, onset), ``uncertain_below`` and ``logit_scale``; the
         defaults where it says nothing."""
         own = readout.get("predictor") or {}
-        return cls(smoothing=own.get("smoothing", "ema"),
-                   ema_tau_steps=float(own.get("ema_tau_steps", 5.0)),
-                   mean_window=int(own.get("mean_window", 10)),
-                   onset_steps=int(own.get("onset_steps", 3)),
-                   uncertain_below=float(readout.get("uncertain_below", 0.0)),
+        kinds = {"smoothing": str, "ema_tau_steps": float, "mean_window": int, "onset_steps": int}
+        settings = {name: kind(own[name]) for name, kind in kinds.items() if name in own}
+        return cls(**settings, uncertain_below=float(readout.get("uncertain_below", 0.0)),
                    logit_scale=float(readout.get("logit_scale", 10.0)))
 
     def smoothing_words(self) -> str:
         """The smoothing in a few words, e.g. "EMA τ=5 steps"."""
         if self.smoothing == "ema":
             return f"EMA τ={self.ema_tau_steps:g} steps"
-        return f"the mean of {self.mean_window} steps"
+        return f"mean of {self.mean_window} steps"
 
     def smooths_like(self, other: PredictorConfig) -> bool:
         """Same smoothing (mode and its one parameter): the same scores give the same

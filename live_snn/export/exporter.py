@@ -106,6 +106,7 @@ class ExportResult:
     gate_layer: str | None
     wall_s: float
     error: str | None = None               # the recording ended early (damage): what happened
+    uncertain_note: str = ""               # SessionInfo.uncertain_note of the run
 
 
 def bins_to_export(info: SessionInfo, start_s: float | None, end_s: float | None) -> range:
@@ -250,6 +251,7 @@ def export(config: ExportConfig) -> ExportResult:
         gate_layer=gate_layer,
         wall_s=time.perf_counter() - started,
         error=error,
+        uncertain_note=info.uncertain_note,
     )
 
 

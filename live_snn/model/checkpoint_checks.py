@@ -34,6 +34,7 @@ LOGIT_SCALE_RANGE = (1e-3, 1e4)
 MAX_CLASS_NAME_CHARS = 64
 PREDICTOR_NUMBERS = {"ema_tau_steps": (1.0, 1e4), "onset_steps": (1, 10_000),
                      "mean_window": (1, 10_000)}
+PREDICTOR_COUNTS = ("onset_steps", "mean_window")  # whole steps
 
 
 def _bad(path: Path, what: str) -> CheckpointError:
@@ -122,6 +123,10 @@ def parse_readout(path: Path, value: Any, defaults: Mapping[str, Any]) -> dict[s
         for key, (low, high) in PREDICTOR_NUMBERS.items():
             if key in predictor:
                 _check_number(path, f"readout predictor {key}", predictor[key], low, high)
+        for key in PREDICTOR_COUNTS:
+            if key in predictor and predictor[key] != int(predictor[key]):
+                raise _bad(path, f"readout predictor {key} is {_shown(predictor[key])}, "
+                                 "expected a whole number of steps")
     return readout
 
 

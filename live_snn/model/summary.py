@@ -40,7 +40,8 @@ def lineage(training: dict[str, Any]) -> list[dict[str, Any]]:
 
 def predictor_settings(readout: dict[str, Any]) -> dict[str, Any]:
     """How the model's scores are smoothed and a label's onset found, as the engine runs it
-    by default (the predictor's defaults where the readout says nothing; validated at load)."""
+    by default: the readout's settings (validated at load), else the defaults of
+    ``live_snn.engine.predictor.PredictorConfig`` (a layer above this one, hence repeated)."""
     own = _mapping(readout.get("predictor"))
 
     def number(key: str, default: float) -> float:
@@ -161,7 +162,7 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _smoothing(settings: dict[str, Any], *, onset: bool = True) -> str:
     how = (f"EMA τ={settings['ema_tau_steps']:g} steps" if settings["smoothing"] == "ema"
-           else f"the mean of {settings['mean_window']:g} steps")
+           else f"mean of {settings['mean_window']:g} steps")
     return how + (f", a new label after {settings['onset_steps']:g} steady steps" if onset else "")
 
 

@@ -60,6 +60,7 @@ def session_header(info: SessionInfo, **extra: Any) -> dict:
         "conv_dtype": info.conv_dtype,
         "uncertain_below": info.uncertain_below,
         "predictor": dataclasses.asdict(info.predictor),
+        "uncertain_note": info.uncertain_note,
         "dt_us": info.dt_us,
         "window_steps": info.window_steps,
         "attention_channels": dict(info.attention_channels),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from live_snn.errors import LiveSnnError
 from live_snn.train.sessions import LabelledSession
 
 SCALE_GRID = np.geomspace(0.5, 500.0, 160)
@@ -76,6 +77,9 @@ def calibrated_readout(readout: dict, sessions: Sequence[LabelledSession],
     from live_snn.train.uncertainty import StepConfidence, threshold_for
 
     predictor = streaming.predictor
+    if predictor.smoothing != "ema":  # the scale is fitted on EMA-smoothed scores
+        raise LiveSnnError(f"calibration fits under EMA smoothing only; this model's readout "
+                         f"smooths by {predictor.smoothing_words()}")
     steps, labels = labelled_steps(sessions, session_scores, alpha=predictor.ema_alpha,
                                    grace_bins=streaming.grace_bins)
     previous = float(readout.get("logit_scale", predictor.logit_scale))
@@ -88,8 +92,7 @@ def calibrated_readout(readout: dict, sessions: Sequence[LabelledSession],
     threshold = threshold_for(confidence)
     rest_uncertain, gesture_uncertain = confidence.rates(threshold)
     # The model's own smoothing from now on: the scale and the threshold hold under it.
-    smoothing = {"smoothing": predictor.smoothing, "ema_tau_steps": predictor.ema_tau_steps,
-                 **({"mean_window": predictor.mean_window} if predictor.smoothing == "mean" else {})}
+    smoothing = {"smoothing": predictor.smoothing, "ema_tau_steps": predictor.ema_tau_steps}
     return {**readout, "logit_scale": scale, "uncertain_below": threshold,
             "predictor": {**(readout.get("predictor") or {}), **smoothing},
             "calibration": {"method": "temperature scaling, NLL of smoothed probabilities",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -208,16 +209,23 @@ def test_run_with_bfloat16_convolutions_or_a_clear_refusal(recording, checkpoint
 
 
 def test_the_banner_names_the_smoothing_and_when_the_threshold_was_fitted_under_another(
-        recording, checkpoint, with_readout, capsys):
+        checkpoint, with_readout, tmp_path, capsys):
+    recording = Path(__file__).resolve().parents[2] / "recordings" / "demo_seed30000_0000.aedat4"
     own = with_readout(checkpoint, uncertain_below=0.5,
                        uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 5.0})
-    run = ["run", str(recording[0]), "--model", str(own), "--device", "cpu", "--speed", "max"]
+    run = ["run", str(recording), "--model", str(own), "--device", "cpu", "--speed", "max"]
     assert main(run) == 0
     err = capsys.readouterr().err
     assert "predictor: EMA τ=5 steps, uncertain below confidence 0.5" in err
     assert "note:" not in err
-    assert main([*run, "--tau", "10"]) == 0
+    jsonl = tmp_path / "p.jsonl"
+    assert main([*run, "--tau", "10", "--jsonl", str(jsonl)]) == 0
     err = capsys.readouterr().err
     assert "predictor: EMA τ=10 steps, uncertain below confidence 0.5" in err
-    assert ("note: the model's uncertain threshold 0.5 was fitted under EMA τ=5 steps, not "
-            "this run's EMA τ=10 steps") in err
+    note = ("the model's uncertain threshold 0.5 was fitted under EMA τ=5 steps; it is still "
+            "applied under this run's smoothing (EMA τ=10 steps)")
+    assert f"note: {note}" in err
+    header, _ = read_predictions(jsonl)  # what the file says of the run, for later
+    assert header["predictor"]["ema_tau_steps"] == 10.0
+    assert header["predictor"]["uncertain_below"] == 0.5
+    assert header["uncertain_note"].startswith(note)

@@ -5,6 +5,7 @@ row while the others go on."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,17 @@ def test_bfloat16_refused_before_any_stream_file_is_written(recordings_dir, caus
     err = capsys.readouterr().err
     assert code == 2 and "this CPU has no bfloat16 instructions" in err
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_several_streams_say_the_smoothing_and_a_threshold_fitted_under_another(
+        causal_ckpt, with_readout, tmp_path, capsys):
+    bundled = Path(__file__).resolve().parents[2] / "recordings"
+    paths = [str(bundled / f"demo_seed30000_000{k}.aedat4") for k in (0, 1)]
+    own = with_readout(causal_ckpt, uncertain_below=0.5,
+                       uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 5.0})
+    code = main(["run", *paths, "--model", str(own), "--device", "cpu", "--speed", "max",
+                 "--quiet", "--jsonl-dir", str(tmp_path / "streams"), "--tau", "3"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "2 streams batched; EMA τ=3 steps, uncertain below confidence 0.5" in err
+    assert "note: the model's uncertain threshold 0.5 was fitted under EMA τ=5 steps" in err

@@ -20,9 +20,12 @@ def test_the_predictor_runs_as_the_model_does_unless_told_otherwise():
 
 def test_the_models_own_settings_come_from_its_readout():
     readout = {"logit_scale": 11.4, "uncertain_below": 0.47,
-               "predictor": {"smoothing": "ema", "ema_tau_steps": 2.0, "onset_steps": 3}}
-    assert PredictorConfig.from_readout(readout) == PredictorConfig(
-        ema_tau_steps=2.0, onset_steps=3, uncertain_below=0.47, logit_scale=11.4)
+               "predictor": {"smoothing": "mean", "ema_tau_steps": 2, "mean_window": 7.0,
+                             "onset_steps": 4}}
+    own = PredictorConfig.from_readout(readout)
+    assert own == PredictorConfig(smoothing="mean", ema_tau_steps=2.0, mean_window=7,
+                                  onset_steps=4, uncertain_below=0.47, logit_scale=11.4)
+    assert own.smoothing_words() == "mean of 7 steps"  # a whole number, as the user wrote it
     assert PredictorConfig.from_readout({"logit_scale": 10.0}) == PredictorConfig(logit_scale=10.0)
 
 
@@ -43,7 +46,7 @@ def test_no_note_when_the_threshold_runs_under_the_smoothing_it_was_fitted_under
 
 @pytest.mark.parametrize("config, running", [
     (EngineConfig(ema_tau_steps=10.0), "EMA τ=10 steps"),
-    (EngineConfig(smoothing="mean"), "the mean of 10 steps"),
+    (EngineConfig(smoothing="mean"), "mean of 10 steps"),
 ])
 def test_the_note_names_both_smoothings_and_the_way_out(config, running):
     note = config.uncertain_note(OWN, FITTED_EMA5)

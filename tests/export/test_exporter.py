@@ -362,3 +362,21 @@ def test_bins_to_export_takes_every_bin_overlapping_the_range():
     assert exporter.bins_to_export(info, 0.07, 0.08) == range(7, 8)
     with pytest.raises(LiveSnnError, match="selects no bin"):
         exporter.bins_to_export(info, None, 0.0)
+
+
+def test_the_predictor_as_run_and_the_threshold_note_are_recorded_and_said(
+        tmp_path, export_ckpt, with_readout, capsys):
+    recording = Path(__file__).resolve().parents[2] / "recordings" / "demo_seed30000_0000.aedat4"
+    # the model's own smoothing is an EMA of 2 steps, its threshold was fitted under 5
+    own = with_readout(export_ckpt, predictor={"smoothing": "ema", "ema_tau_steps": 2.0},
+                       uncertain_below=0.5,
+                       uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 5.0})
+    out = tmp_path / "e.npz"
+    assert run_cli("export", recording, "--model", own, "--data", out, "--to", "1",
+                   "--device", "cpu", "--no-progress") == 0
+    assert "note: the model's uncertain threshold 0.5 was fitted under EMA τ=5" in \
+        capsys.readouterr().err
+    metadata = read_npz(out)[1]
+    assert metadata["predictor"]["ema_tau_steps"] == 2.0
+    assert metadata["predictor"]["uncertain_below"] == 0.5
+    assert "fitted under EMA τ=5 steps" in metadata["uncertain_note"]

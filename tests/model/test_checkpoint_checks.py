@@ -55,6 +55,8 @@ def test_nan_weights_are_refused_naming_the_tensor(causal_ckpt, tmp_path):
     ("readout", lambda r: r.update(logit_scale=float("inf")), r"readout logit_scale is inf"),
     ("readout", lambda r: r.update(predictor=[1, 2]), r"readout predictor must be a JSON object"),
     ("readout", lambda r: r.update(uncertain_below=1.5), r"readout uncertain_below is 1\.5"),
+    ("readout", lambda r: r.update(predictor={"onset_steps": 2.5}),
+     r"readout predictor onset_steps is 2\.5, expected a whole number of steps"),
     ("class_names", lambda n: n.__setitem__(0, "\x1b[31mred"), r"class name 0 .* printable"),
     ("class_names", lambda n: n.__setitem__(1, n[0]), r"class names repeat"),
 ])

@@ -44,6 +44,10 @@ def test_writes_a_normal_checkpoint_with_the_new_classes_and_its_lineage(taught)
                                                 "takes": ckpt.training["val_takes_list"]}
     assert ckpt.readout["uncertain_calibration"]["rest_steps"] > 0
     assert ckpt.readout["calibration"]["previous_logit_scale"] == base.logit_scale
+    # ... under the base's own smoothing, which the taught model keeps
+    tau = base.readout["predictor"]["ema_tau_steps"]
+    assert ckpt.readout["predictor"]["ema_tau_steps"] == tau
+    assert ckpt.uncertain_fitted_under["ema_tau_steps"] == tau
 
 
 def test_the_trunk_is_kept_and_the_head_is_trained(taught):

@@ -98,3 +98,14 @@ def test_bundled_nmnist_model_streams_the_real_test_digits_as_documented(nmnist_
     report = evaluate_sessions(ckpt.model, sessions, ckpt.class_names, streaming)
     assert report["segments"] == 100
     assert report["streaming_accuracy"] >= 0.93, report["per_class_streaming_accuracy"]
+
+
+def test_default_model_runs_under_the_smoothing_its_threshold_was_fitted_under():
+    from live_snn.engine.config import EngineConfig
+    from live_snn.engine.predictor import PredictorConfig
+
+    ckpt = load_checkpoint(DEFAULT_MODEL)
+    own = PredictorConfig.from_readout(ckpt.readout)
+    assert 0 < own.uncertain_below < 1  # it has one, fitted on validation seeds
+    assert ckpt.uncertain_fitted_under["ema_tau_steps"] == own.ema_tau_steps
+    assert EngineConfig().uncertain_note(own, ckpt.uncertain_fitted_under) == ""

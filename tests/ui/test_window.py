@@ -291,6 +291,16 @@ def test_a_threshold_fitted_under_another_smoothing_is_said_in_the_banner(
     own = with_readout(gui_checkpoint, uncertain_below=0.5,
                        uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 5.0})
     window = make_window(ema_tau_steps=10.0, speed=1.0)
+    notice = "no bundled recording; opening the newest"  # as `live-snn gui` may start with
+    window.banner.show_info(notice)
     open_session(window, qtbot, recording, own)
     assert window.banner.kind == "info"
-    assert "fitted under EMA τ=5 steps" in window.banner.text()
+    first, note = window.banner.text().split("\n")
+    assert first == notice
+    assert "fitted under EMA τ=5 steps" in note and "(EMA τ=10 steps)" in note
+    # a model whose threshold was fitted under this smoothing: its note goes, the notice stays
+    matching = with_readout(gui_checkpoint, uncertain_below=0.5,
+                            uncertain_calibration={"smoothing": "ema", "ema_tau_steps": 10.0})
+    window.session = None
+    open_session(window, qtbot, recording, matching)
+    assert window.banner.kind == "info" and window.banner.text() == notice
