@@ -79,9 +79,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="which validation best.safetensors keeps: 'accuracy' (the highest "
                         "streaming accuracy) or 'fastest:ACC' (the lowest onset median among "
                         "validations with streaming accuracy >= ACC, e.g. fastest:0.97)")
-    p.add_argument("--ema-tau", type=float, default=5.0,
-                   help="predictor EMA the validation runs under, steps (default 5, also with "
-                        "--init-from); the checkpoints record it as the model's own smoothing")
+    p.add_argument("--ema-tau", type=float, default=None,
+                   help="predictor EMA the validation runs under, steps (default: the "
+                        "--init-from model's own, else 5); the checkpoints record it as the "
+                        "model's own smoothing")
     p.add_argument("--onset-steps", type=int, default=3,
                    help="steps a label must hold to count as recognised")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -127,13 +128,15 @@ def run(args: argparse.Namespace) -> int:
             from live_snn.train.warm_start import init_from_checkpoint
 
             init_from = init_from_checkpoint(model, args.init_from, binning, spec.class_names)
+        ema_tau = _validation_ema_tau(args, init_from)
         training = _training_record(args, spec, val_spec, train_sessions, val_sessions,
                                     val_split)
+        training["validation"]["ema_tau_steps"] = ema_tau
         if init_from is not None:
             training["init_from"] = init_from
         trainer = Trainer(model, _train_config(args, window, train_sessions, keep), train_sessions,
-                          val_sessions, _streaming_config(args, grace),
-                          _checkpoint_info(args, binning, spec, training), args.out, ctx)
+                          val_sessions, _streaming_config(args, grace, ema_tau),
+                          _checkpoint_info(args, binning, spec, training, ema_tau), args.out, ctx)
         if trainer.steps_per_epoch and ctx.is_main:
             print(f"{trainer.config.steps} steps = "
                   f"{trainer.config.steps / trainer.steps_per_epoch:.2f} epochs "
@@ -205,22 +208,30 @@ def _window_spec(args: argparse.Namespace, grace: int):
         raise LiveSnnError(f"training windows: {exc}") from None
 
 
-def _streaming_config(args: argparse.Namespace, grace: int):
+def _validation_ema_tau(args: argparse.Namespace, init_from: dict | None) -> float:
+    """--ema-tau, else the smoothing of the model the run starts from, else 5 steps."""
+    if args.ema_tau is not None:
+        return args.ema_tau
+    own = (init_from or {}).get("predictor") or {}
+    return float(own.get("ema_tau_steps", 5.0)) if own.get("smoothing", "ema") == "ema" else 5.0
+
+
+def _streaming_config(args: argparse.Namespace, grace: int, ema_tau: float):
     """How validation scores: the live predictor over whole sessions."""
     from live_snn.engine.predictor import PredictorConfig
     from live_snn.train.evaluate import StreamingConfig
 
-    predictor = PredictorConfig(ema_tau_steps=args.ema_tau, onset_steps=args.onset_steps,
+    predictor = PredictorConfig(ema_tau_steps=ema_tau, onset_steps=args.onset_steps,
                                 logit_scale=args.logit_scale)
     return StreamingConfig(predictor=predictor, grace_bins=grace, stable_steps=args.onset_steps)
 
 
-def _checkpoint_info(args: argparse.Namespace, binning, spec, training: dict):
+def _checkpoint_info(args: argparse.Namespace, binning, spec, training: dict, ema_tau: float):
     from live_snn.train.trainer import CheckpointInfo
 
     return CheckpointInfo(
         binning=binning, class_names=spec.class_names, training=training,
-        readout={"predictor": {"smoothing": "ema", "ema_tau_steps": args.ema_tau,
+        readout={"predictor": {"smoothing": "ema", "ema_tau_steps": ema_tau,
                                "onset_steps": args.onset_steps},
                  "grace_ms": args.grace_ms})
 

@@ -103,6 +103,7 @@ def checkpoint_summary(ckpt: LoadedCheckpoint) -> dict[str, Any]:
             ("streaming_accuracy", _number(metrics.get("val_streaming_accuracy"))),
             ("onset_median_ms", _number(onset.get("median"))),
             ("step", _number(metrics.get("step"))),
+            ("ema_tau_steps", _number(_mapping(training.get("validation")).get("ema_tau_steps"))),
         ) if value is not None},
     }
 
@@ -154,6 +155,8 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         text = f"{validation['streaming_accuracy']:.1%} streaming"
         if "onset_median_ms" in validation:
             text += f", onset median {validation['onset_median_ms']:g} ms"
+        if "ema_tau_steps" in validation:
+            text += f" under EMA τ={validation['ema_tau_steps']:g} steps"
         if "step" in validation:
             text += f" (kept step {validation['step']:g})"
         rows.append(("validation", text))

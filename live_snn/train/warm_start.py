@@ -51,4 +51,5 @@ def init_from_checkpoint(model: TCJASNN, path: str | Path, binning: BinningConfi
     return {"path": str(path), "sha256": loaded.sha256,
             "steps": loaded.training.get("steps"), "data": loaded.training.get("dataset"),
             "seeds": loaded.training.get("seeds"),
+            "predictor": loaded.readout.get("predictor"),  # its own smoothing, kept by default
             "init_from": loaded.training.get("init_from")}

@@ -37,6 +37,7 @@ def test_a_model_without_a_threshold_is_never_uncertain(make_checkpoint, tmp_pat
 
 def test_training_lineage_and_validation_are_listed_newest_first(make_checkpoint, tmp_path):
     training = {"dataset": "sim", "seeds": "0-9", "steps": 300,
+                "validation": {"dataset": "sim", "ema_tau_steps": 5.0},
                 "init_from": {"path": "b.safetensors", "sha256": "b" * 64, "steps": 200,
                               "data": "sim", "seeds": "0-4",
                               "init_from": {"path": "a.safetensors", "sha256": "a" * 64,
@@ -49,7 +50,8 @@ def test_training_lineage_and_validation_are_listed_newest_first(make_checkpoint
     start = texts.index("b.safetensors (bbbbbbbbbbbb), 200 steps on sim seeds 0-4")
     assert lines[start][0] == "from"
     assert lines[start + 1] == ("", "a.safetensors (aaaaaaaaaaaa), 100 steps on nmnist")
-    assert ("validation", "97.5% streaming, onset median 180 ms (kept step 250)") in lines
+    assert ("validation", "97.5% streaming, onset median 180 ms under EMA τ=5 steps "
+                          "(kept step 250)") in lines
 
 
 def test_a_lineage_nested_without_end_is_cut():

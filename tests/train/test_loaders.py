@@ -106,7 +106,7 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     code = main(["train", "--data", data, "--preset", "lite", "--steps", "2",
                  "--batch-size", "2", "--window", "6", "--burn-in", "2", "--dt-ms", "50",
                  "--eval-every", "2", "--threads", "1", "--out", str(out),
-                 "--loss-grace-ms", "0", "--keep", "fastest:0.5"])
+                 "--loss-grace-ms", "0", "--keep", "fastest:0.5", "--ema-tau", "3"])
     assert code == 0
     assert (out / "best.safetensors").is_file() and (out / "resume.safetensors").is_file()
     from live_snn.model import load_checkpoint
@@ -141,6 +141,10 @@ def test_train_then_eval_commands_on_a_tiny_dvs_gesture_folder(tmp_path):
     assert continued["steps"] == 2
     assert continued["init_from"]["steps"] == 2
     assert continued["init_from"]["sha256"] == load_checkpoint(out / "last.safetensors").sha256
+    # validated, and recorded, under the smoothing of the model it started from
+    assert continued["validation"]["ema_tau_steps"] == 3.0
+    assert load_checkpoint(tmp_path / "more" / "last.safetensors").readout["predictor"][
+        "ema_tau_steps"] == 3.0
 
     calibrated = tmp_path / "calibrated.safetensors"
     assert main(["eval", "--model", str(out / "last.safetensors"), "--data", data,
